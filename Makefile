@@ -1,0 +1,34 @@
+# jitaccess — two commands set everything up on a fresh machine with Go:
+#   make dev    run the whole product with demo data
+#   make test   run the whole suite (needs PostgreSQL; see README)
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+export JIT_TEMPORAL_CLI ?= $(BIN)/temporal
+
+.PHONY: dev test build temporal vet bench chaos clean-dev
+
+build:
+	$(GO) build -o $(BIN)/jitaccess ./cmd/jitaccess
+
+temporal:
+	@./scripts/temporal-cli.sh
+
+dev: temporal build
+	$(BIN)/jitaccess dev
+
+# The suite: unit tests, store tests on PostgreSQL and SQLite, HTTP tests, workflow tests with
+# time skipping, end-to-end tests on the real Temporal dev server and the Entra emulator.
+test: temporal
+	@./scripts/check-postgres.sh
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+bench: temporal build
+	$(BIN)/jitaccess bench --quick
+
+chaos: temporal build
+	$(GO) test -count=1 -timeout 30m -run Chaos -tags chaos ./e2e/ -v
+
+clean-dev:
+	rm -rf .jitaccess

@@ -1,0 +1,257 @@
+// Package config reads jitaccess's configuration from JIT_* environment variables, once,
+// into a Config. Every variable has a documented default; a bad value stops start-up with one
+// line naming the variable.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a jitaccess process.
+type Config struct {
+	HTTPAddr          string        // JIT_HTTP_ADDR
+	MetricsAddr       string        // JIT_METRICS_ADDR; empty serves /metrics on the API listener only
+	PublicURL         string        // JIT_PUBLIC_URL
+	DatabaseURL       string        // JIT_DATABASE_URL; empty selects the embedded SQLite store
+	DataDir           string        // JIT_DATA_DIR: embedded store, dev state
+	TemporalAddress   string        // JIT_TEMPORAL_ADDRESS
+	TemporalNamespace string        // JIT_TEMPORAL_NAMESPACE
+	TaskQueue         string        // JIT_TASK_QUEUE
+	TemporalUIURL     string        // JIT_TEMPORAL_UI_URL, for links from the API and portal
+	EncryptionKey     []byte        // JIT_ENCRYPTION_KEY (32 bytes, base64)
+	PreviousKeys      [][]byte      // JIT_PREVIOUS_ENCRYPTION_KEYS (comma-separated, base64): still readable, never written
+	BootstrapToken    string        // JIT_BOOTSTRAP_ADMIN_TOKEN
+	BootstrapEmail    string        // JIT_BOOTSTRAP_ADMIN_EMAIL
+	EntraAuthority    string        // JIT_ENTRA_AUTHORITY
+	GraphURL          string        // JIT_GRAPH_URL
+	OAuthClientID     string        // JIT_OAUTH_CLIENT_ID
+	OAuthClientSecret string        // JIT_OAUTH_CLIENT_SECRET
+	OIDCIssuer        string        // JIT_OIDC_ISSUER
+	OIDCClientID      string        // JIT_OIDC_CLIENT_ID
+	OIDCClientSecret  string        // JIT_OIDC_CLIENT_SECRET
+	MinAccessDuration time.Duration // JIT_MIN_ACCESS_DURATION
+	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
+	LogLevel          string        // JIT_LOG_LEVEL
+}
+
+// Var documents one environment variable. Vars is the single list that Load, the README table
+// and the docker-compose check are held to.
+type Var struct {
+	Name    string
+	Default string
+	Help    string
+}
+
+// Vars lists every variable jitaccess reads.
+func Vars() []Var {
+	return []Var{
+		{"JIT_HTTP_ADDR", "127.0.0.1:8080", "listen address of the API and portal"},
+		{"JIT_METRICS_ADDR", "", "optional separate listener for /metrics (e.g. :9090)"},
+		{"JIT_PUBLIC_URL", "http://127.0.0.1:8080", "URL browsers use to reach the API; the OAuth redirect URI is <public>/oauth/callback"},
+		{"JIT_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty uses the embedded SQLite store under JIT_DATA_DIR"},
+		{"JIT_DATA_DIR", ".jitaccess", "directory for the embedded store and dev state"},
+		{"JIT_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
+		{"JIT_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+		{"JIT_TASK_QUEUE", "jit-access", "Temporal task queue of the AccessRequest workflow"},
+		{"JIT_TEMPORAL_UI_URL", "http://127.0.0.1:8233", "Temporal UI base URL for links"},
+		{"JIT_ENCRYPTION_KEY", "(required)", "32 bytes, base64: seals passwords and refresh tokens (AES-256-GCM); `dev` generates one"},
+		{"JIT_PREVIOUS_ENCRYPTION_KEYS", "", "comma-separated older keys still accepted for reading during rotation"},
+		{"JIT_BOOTSTRAP_ADMIN_TOKEN", "", "ensures an admin API token with exactly this value exists"},
+		{"JIT_BOOTSTRAP_ADMIN_EMAIL", "", "makes this person an admin on first portal sign-in"},
+		{"JIT_ENTRA_AUTHORITY", "https://login.microsoftonline.com", "Microsoft identity platform authority"},
+		{"JIT_GRAPH_URL", "https://graph.microsoft.com/v1.0", "Microsoft Graph base URL"},
+		{"JIT_OAUTH_CLIENT_ID", "", "client id of jitaccess's multi-tenant Entra application"},
+		{"JIT_OAUTH_CLIENT_SECRET", "", "its client secret"},
+		{"JIT_OIDC_ISSUER", "", "OpenID issuer of the MSP's own tenant for portal sign-in"},
+		{"JIT_OIDC_CLIENT_ID", "", "portal sign-in client id"},
+		{"JIT_OIDC_CLIENT_SECRET", "", "portal sign-in client secret"},
+		{"JIT_MIN_ACCESS_DURATION", "5m", "shortest access duration an application may be given"},
+		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
+		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
+	}
+}
+
+// Error names the variable that stopped start-up.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// Load reads the configuration through getenv (os.Getenv in production).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, v := range Vars() {
+			if v.Name == name && v.Default != "(required)" {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	c := Config{
+		HTTPAddr:          get("JIT_HTTP_ADDR"),
+		MetricsAddr:       get("JIT_METRICS_ADDR"),
+		PublicURL:         strings.TrimRight(get("JIT_PUBLIC_URL"), "/"),
+		DatabaseURL:       get("JIT_DATABASE_URL"),
+		DataDir:           get("JIT_DATA_DIR"),
+		TemporalAddress:   get("JIT_TEMPORAL_ADDRESS"),
+		TemporalNamespace: get("JIT_TEMPORAL_NAMESPACE"),
+		TaskQueue:         get("JIT_TASK_QUEUE"),
+		TemporalUIURL:     strings.TrimRight(get("JIT_TEMPORAL_UI_URL"), "/"),
+		BootstrapToken:    get("JIT_BOOTSTRAP_ADMIN_TOKEN"),
+		BootstrapEmail:    get("JIT_BOOTSTRAP_ADMIN_EMAIL"),
+		EntraAuthority:    strings.TrimRight(get("JIT_ENTRA_AUTHORITY"), "/"),
+		GraphURL:          strings.TrimRight(get("JIT_GRAPH_URL"), "/"),
+		OAuthClientID:     get("JIT_OAUTH_CLIENT_ID"),
+		OAuthClientSecret: get("JIT_OAUTH_CLIENT_SECRET"),
+		OIDCIssuer:        strings.TrimRight(get("JIT_OIDC_ISSUER"), "/"),
+		OIDCClientID:      get("JIT_OIDC_CLIENT_ID"),
+		OIDCClientSecret:  get("JIT_OIDC_CLIENT_SECRET"),
+		LogLevel:          strings.ToLower(get("JIT_LOG_LEVEL")),
+	}
+	var err error
+	for _, check := range []func() error{
+		func() error { return checkHostPort("JIT_HTTP_ADDR", c.HTTPAddr) },
+		func() error {
+			if c.MetricsAddr == "" {
+				return nil
+			}
+			return checkHostPort("JIT_METRICS_ADDR", c.MetricsAddr)
+		},
+		func() error { return checkHostPort("JIT_TEMPORAL_ADDRESS", c.TemporalAddress) },
+		func() error { return checkURL("JIT_PUBLIC_URL", c.PublicURL) },
+		func() error { return checkURL("JIT_TEMPORAL_UI_URL", c.TemporalUIURL) },
+		func() error { return checkURL("JIT_ENTRA_AUTHORITY", c.EntraAuthority) },
+		func() error { return checkURL("JIT_GRAPH_URL", c.GraphURL) },
+		func() error {
+			if c.OIDCIssuer == "" {
+				return nil
+			}
+			return checkURL("JIT_OIDC_ISSUER", c.OIDCIssuer)
+		},
+		func() error {
+			if c.DatabaseURL == "" {
+				return nil
+			}
+			u, err := url.Parse(c.DatabaseURL)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				return &Error{"JIT_DATABASE_URL", "must be a postgres:// URL (or empty for the embedded store)"}
+			}
+			return nil
+		},
+		func() error {
+			if c.TemporalNamespace == "" {
+				return &Error{"JIT_TEMPORAL_NAMESPACE", "must not be empty"}
+			}
+			return nil
+		},
+		func() error {
+			switch c.LogLevel {
+			case "debug", "info", "warn", "error":
+				return nil
+			}
+			return &Error{"JIT_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+		},
+		func() error {
+			c.MinAccessDuration, err = parseDuration("JIT_MIN_ACCESS_DURATION", get("JIT_MIN_ACCESS_DURATION"))
+			return err
+		},
+		func() error {
+			c.MaxAccessDuration, err = parseDuration("JIT_MAX_ACCESS_DURATION", get("JIT_MAX_ACCESS_DURATION"))
+			if err == nil && c.MaxAccessDuration < c.MinAccessDuration {
+				return &Error{"JIT_MAX_ACCESS_DURATION", fmt.Sprintf("%s is shorter than JIT_MIN_ACCESS_DURATION %s", c.MaxAccessDuration, c.MinAccessDuration)}
+			}
+			return err
+		},
+		func() error {
+			c.EncryptionKey, err = parseKey("JIT_ENCRYPTION_KEY", get("JIT_ENCRYPTION_KEY"))
+			return err
+		},
+		func() error {
+			prev := get("JIT_PREVIOUS_ENCRYPTION_KEYS")
+			if prev == "" {
+				return nil
+			}
+			for _, k := range strings.Split(prev, ",") {
+				key, err := parseKey("JIT_PREVIOUS_ENCRYPTION_KEYS", strings.TrimSpace(k))
+				if err != nil {
+					return err
+				}
+				c.PreviousKeys = append(c.PreviousKeys, key)
+			}
+			return nil
+		},
+		func() error {
+			if (c.OAuthClientID == "") != (c.OAuthClientSecret == "") {
+				return &Error{"JIT_OAUTH_CLIENT_SECRET", "JIT_OAUTH_CLIENT_ID and JIT_OAUTH_CLIENT_SECRET must be set together"}
+			}
+			return nil
+		},
+		func() error {
+			if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+				return &Error{"JIT_OIDC_CLIENT_ID", "required when JIT_OIDC_ISSUER is set"}
+			}
+			return nil
+		},
+		func() error {
+			if c.BootstrapToken != "" && len(c.BootstrapToken) < 32 {
+				return &Error{"JIT_BOOTSTRAP_ADMIN_TOKEN", "must be at least 32 characters"}
+			}
+			return nil
+		},
+	} {
+		if err := check(); err != nil {
+			return Config{}, err
+		}
+	}
+	return c, nil
+}
+
+// RedirectURL is where Entra sends the admin back after consent.
+func (c Config) RedirectURL() string { return c.PublicURL + "/oauth/callback" }
+
+func checkHostPort(name, v string) error {
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return &Error{name, fmt.Sprintf("%q is not a host:port address", v)}
+	}
+	return nil
+}
+
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{name, fmt.Sprintf("%q is not an http(s) URL", v)}
+	}
+	return nil
+}
+
+func parseDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, &Error{name, fmt.Sprintf("%q is not a positive Go duration such as 5m or 4h", v)}
+	}
+	return d, nil
+}
+
+func parseKey(name, v string) ([]byte, error) {
+	if v == "" {
+		return nil, &Error{name, "is required: 32 random bytes, base64 (for example: openssl rand -base64 32)"}
+	}
+	key, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		key, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+	}
+	if err != nil || len(key) != 32 {
+		return nil, &Error{name, "must be 32 bytes encoded in base64"}
+	}
+	return key, nil
+}

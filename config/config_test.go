@@ -1,0 +1,106 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalAddress != "127.0.0.1:7233" || c.TemporalNamespace != "default" || c.TaskQueue != "jit-access" {
+		t.Errorf("unexpected defaults: %+v", c)
+	}
+	if c.MinAccessDuration != 5*time.Minute || c.MaxAccessDuration != 24*time.Hour {
+		t.Errorf("durations: %s %s", c.MinAccessDuration, c.MaxAccessDuration)
+	}
+	if c.EntraAuthority != "https://login.microsoftonline.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" {
+		t.Errorf("entra defaults: %s %s", c.EntraAuthority, c.GraphURL)
+	}
+	if len(c.EncryptionKey) != 32 || c.DatabaseURL != "" {
+		t.Errorf("key %d bytes, db %q", len(c.EncryptionKey), c.DatabaseURL)
+	}
+	if c.RedirectURL() != "http://127.0.0.1:8080/oauth/callback" {
+		t.Errorf("redirect %s", c.RedirectURL())
+	}
+}
+
+func TestLoadErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"missing key", map[string]string{}, "JIT_ENCRYPTION_KEY"},
+		{"short key", map[string]string{"JIT_ENCRYPTION_KEY": "c2hvcnQ="}, "JIT_ENCRYPTION_KEY"},
+		{"not base64", map[string]string{"JIT_ENCRYPTION_KEY": "!!!"}, "JIT_ENCRYPTION_KEY"},
+		{"bad addr", map[string]string{"JIT_HTTP_ADDR": "8080"}, "JIT_HTTP_ADDR"},
+		{"bad temporal", map[string]string{"JIT_TEMPORAL_ADDRESS": "nohost"}, "JIT_TEMPORAL_ADDRESS"},
+		{"bad public url", map[string]string{"JIT_PUBLIC_URL": "ftp://x"}, "JIT_PUBLIC_URL"},
+		{"bad graph url", map[string]string{"JIT_GRAPH_URL": "graph"}, "JIT_GRAPH_URL"},
+		{"mysql", map[string]string{"JIT_DATABASE_URL": "mysql://x"}, "JIT_DATABASE_URL"},
+		{"bad min", map[string]string{"JIT_MIN_ACCESS_DURATION": "soon"}, "JIT_MIN_ACCESS_DURATION"},
+		{"negative max", map[string]string{"JIT_MAX_ACCESS_DURATION": "-1h"}, "JIT_MAX_ACCESS_DURATION"},
+		{"max below min", map[string]string{"JIT_MIN_ACCESS_DURATION": "2h", "JIT_MAX_ACCESS_DURATION": "1h"}, "JIT_MAX_ACCESS_DURATION"},
+		{"secret without id", map[string]string{"JIT_OAUTH_CLIENT_SECRET": "s"}, "JIT_OAUTH_CLIENT_SECRET"},
+		{"issuer without client", map[string]string{"JIT_OIDC_ISSUER": "http://127.0.0.1:8090/x/v2.0"}, "JIT_OIDC_CLIENT_ID"},
+		{"weak bootstrap", map[string]string{"JIT_BOOTSTRAP_ADMIN_TOKEN": "short"}, "JIT_BOOTSTRAP_ADMIN_TOKEN"},
+		{"log level", map[string]string{"JIT_LOG_LEVEL": "loud"}, "JIT_LOG_LEVEL"},
+		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := map[string]string{"JIT_ENCRYPTION_KEY": testKey}
+			for k, v := range tt.set {
+				m[k] = v
+			}
+			if _, ok := tt.set["JIT_ENCRYPTION_KEY"]; !ok && tt.want == "JIT_ENCRYPTION_KEY" {
+				delete(m, "JIT_ENCRYPTION_KEY")
+			}
+			_, err := Load(env(m))
+			var ce *Error
+			if !errors.As(err, &ce) || ce.Var != tt.want {
+				t.Fatalf("want error naming %s, got %v", tt.want, err)
+			}
+			if strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), tt.want+": ") {
+				t.Errorf("error must be one line starting with the variable: %q", err)
+			}
+		})
+	}
+}
+
+func TestVarsAreAllRead(t *testing.T) {
+	read := map[string]bool{}
+	_, _ = Load(func(k string) string { read[k] = true; return "" })
+	for _, v := range Vars() {
+		if !strings.HasPrefix(v.Name, "JIT_") || v.Help == "" {
+			t.Errorf("%s: undocumented", v.Name)
+		}
+	}
+	// Every variable must be looked up by a successful Load.
+	read = map[string]bool{}
+	if _, err := Load(func(k string) string {
+		read[k] = true
+		if k == "JIT_ENCRYPTION_KEY" {
+			return testKey
+		}
+		return ""
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars() {
+		if !read[v.Name] {
+			t.Errorf("%s is documented but never read", v.Name)
+		}
+	}
+}

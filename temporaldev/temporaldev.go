@@ -1,0 +1,216 @@
+// Package temporaldev runs the pinned Temporal CLI dev server (`temporal server start-dev`) as a
+// child process, for `jitaccess dev`, the tests and the benchmark. The server is not a Go
+// dependency of this module: scripts/temporal-cli.sh builds the CLI into ./bin.
+package temporaldev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// Options configures a Temporal dev server started by Start.
+type Options struct {
+	// SearchAttributes to register, name → type (Keyword, Datetime, …).
+	SearchAttributes map[string]string
+	// DBFile keeps state across restarts when set; otherwise the server is in-memory.
+	DBFile string
+	// Port of the gRPC frontend; 0 picks a free one.
+	Port int
+	// UIPort serves the Web UI when non-zero; otherwise the server runs headless.
+	UIPort int
+	// Log receives the server's output (nil discards it).
+	Log io.Writer
+}
+
+// Server is a running `temporal server start-dev` process.
+type Server struct {
+	Address   string
+	Namespace string
+	cmd       *exec.Cmd
+	done      chan struct{}
+	stopOnce  sync.Once
+}
+
+// TemporalCLI finds the pinned CLI: $JIT_TEMPORAL_CLI, else bin/temporal at the module root.
+func CLI() (string, error) {
+	if p := os.Getenv("JIT_TEMPORAL_CLI"); p != "" {
+		return p, nil
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(root, "bin", "temporal")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("the Temporal CLI is not built: run `make temporal` (scripts/temporal-cli.sh) or set JIT_TEMPORAL_CLI")
+	}
+	return p, nil
+}
+
+// ModuleRoot is the directory holding go.mod, found upwards from the working directory.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("testenv: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Start starts the pinned dev server and waits until it answers health checks and
+// the namespace accepts requests.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	cli, err := CLI()
+	if err != nil {
+		return nil, err
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	metricsPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1",
+		"--port", strconv.Itoa(port),
+		"--http-port", strconv.Itoa(httpPort),
+		"--metrics-port", strconv.Itoa(metricsPort),
+		"--namespace", "default",
+		"--log-level", "warn",
+	}
+	args = append(args, DevServerDynamicConfig()...)
+	if opts.UIPort != 0 {
+		args = append(args, "--ui-port", strconv.Itoa(opts.UIPort))
+	} else {
+		args = append(args, "--headless")
+	}
+	if opts.DBFile != "" {
+		args = append(args, "--db-filename", opts.DBFile)
+	}
+	names := make([]string, 0, len(opts.SearchAttributes))
+	for name := range opts.SearchAttributes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		args = append(args, "--search-attribute", name+"="+opts.SearchAttributes[name])
+	}
+	cmd := exec.Command(cli, args...)
+	out := opts.Log
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	// Own process group, so stopping it never leaves children behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal dev server: %w", err)
+	}
+	s := &Server{Address: fmt.Sprintf("127.0.0.1:%d", port), Namespace: "default", cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DevServerDynamicConfig is the dynamic configuration the product runs the dev server with, in
+// `make dev`, the tests and the benchmark alike, so that figures compare like with like.
+func DevServerDynamicConfig() []string {
+	return []string{
+		// Eager activity execution hands the first activity to the worker in the workflow
+		// task's response, saving a matching round trip per step.
+		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+	}
+}
+
+func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return errors.New("temporal dev server exited during start-up (run with Options.Log to see why)")
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		c, err := client.Dial(client.Options{HostPort: s.Address, Namespace: s.Namespace, Logger: nopLogger{}})
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			_, err = c.CheckHealth(cctx, &client.CheckHealthRequest{})
+			if err == nil {
+				_, err = c.WorkflowService().DescribeNamespace(cctx, describeNamespace(s.Namespace))
+			}
+			cancel()
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		last = err
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("temporal dev server not ready after %s: %v", limit, last)
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.done
+		}
+	})
+}
+
+// Kill ends the server abruptly, as a crash would.
+func (s *Server) Kill() {
+	s.stopOnce.Do(func() {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	})
+}
