@@ -1,0 +1,278 @@
+// Package activitiestest provides in-memory fakes of activities.Store and
+// activities.Directory for tests of the activities, the workflow and the worker.
+// They are safe for concurrent use.
+package activitiestest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// Store is a fake activities.Store.
+type Store struct {
+	mu sync.Mutex
+	// Entitlement answers every CheckEntitlement; EntitlementErr fails it.
+	Entitlement    store.Entitlement
+	EntitlementErr error
+	// RecordGrantErrs are returned by successive RecordGrant calls, then nil.
+	RecordGrantErrs []error
+
+	Grants      []store.GrantUpdate
+	Audits      []store.AuditEvent
+	credentials map[string]Credential
+	Deleted     []string // grant ids whose credential was deleted
+}
+
+// Credential is a stored (here: unsealed) credential.
+type Credential struct{ UPN, Password string }
+
+// CheckEntitlement implements activities.Store.
+func (s *Store) CheckEntitlement(_ context.Context, tenantID, applicationID, technicianID string) (store.Entitlement, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Entitlement, s.EntitlementErr
+}
+
+// RecordGrant implements activities.Store.
+func (s *Store) RecordGrant(_ context.Context, u store.GrantUpdate) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.RecordGrantErrs) > 0 {
+		err := s.RecordGrantErrs[0]
+		s.RecordGrantErrs = s.RecordGrantErrs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	u.Roles = slices.Clone(u.Roles)
+	s.Grants = append(s.Grants, u)
+	return nil
+}
+
+// SaveCredential implements activities.Store.
+func (s *Store) SaveCredential(_ context.Context, grantID, upn, password string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.credentials == nil {
+		s.credentials = map[string]Credential{}
+	}
+	s.credentials[grantID] = Credential{UPN: upn, Password: password}
+	return nil
+}
+
+// DeleteCredential implements activities.Store.
+func (s *Store) DeleteCredential(_ context.Context, grantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.credentials, grantID)
+	s.Deleted = append(s.Deleted, grantID)
+	return nil
+}
+
+// RecordAudit implements activities.Store.
+func (s *Store) RecordAudit(_ context.Context, e store.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Audits = append(s.Audits, e)
+	return nil
+}
+
+// Credential returns the stored credential of a grant.
+func (s *Store) Credential(grantID string) (Credential, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.credentials[grantID]
+	return c, ok
+}
+
+// Statuses lists the statuses written to the projection, in order.
+func (s *Store) Statuses() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, g := range s.Grants {
+		out = append(out, g.Status)
+	}
+	return out
+}
+
+// Actions lists the audit actions recorded, in order.
+func (s *Store) Actions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.Audits {
+		out = append(out, a.Action)
+	}
+	return out
+}
+
+// LastGrant is the last projection write.
+func (s *Store) LastGrant() store.GrantUpdate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.Grants) == 0 {
+		return store.GrantUpdate{}
+	}
+	return s.Grants[len(s.Grants)-1]
+}
+
+// Account is an account of the fake directory.
+type Account struct {
+	ObjectID    string
+	UPN         string
+	DisplayName string
+	Enabled     bool
+	Password    string
+	Assignments []string // assignment ids
+}
+
+// Call is one call the fake directory received (never with the password).
+type Call struct {
+	Op            string // EnsureAccount | AssignRoles | DisableAccount
+	ApplicationID string
+	Ref           string // UPN (EnsureAccount) or object id / UPN (others)
+	IDs           []string
+}
+
+// Directory is a fake activities.Directory: accounts keyed by UPN, scripted errors.
+type Directory struct {
+	mu sync.Mutex
+	// Errors returned by successive calls of each operation before it succeeds (nil entries
+	// succeed).
+	EnsureErrs  []error
+	AssignErrs  []error
+	DisableErrs []error
+
+	accounts  map[string]*Account // by UPN
+	nextID    int
+	calls     []Call
+	passwords []string // every password and scramble received
+}
+
+func (d *Directory) pop(errs *[]error) error {
+	if len(*errs) == 0 {
+		return nil
+	}
+	err := (*errs)[0]
+	*errs = (*errs)[1:]
+	return err
+}
+
+func (d *Directory) find(ref string) *Account {
+	if a, ok := d.accounts[strings.ToLower(ref)]; ok {
+		return a
+	}
+	for _, a := range d.accounts {
+		if a.ObjectID == ref {
+			return a
+		}
+	}
+	return nil
+}
+
+// EnsureAccount implements activities.Directory.
+func (d *Directory) EnsureAccount(_ context.Context, applicationID string, spec directory.AccountSpec, password string) (directory.Account, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, Call{Op: "EnsureAccount", ApplicationID: applicationID, Ref: spec.UPN})
+	d.passwords = append(d.passwords, password)
+	if err := d.pop(&d.EnsureErrs); err != nil {
+		return directory.Account{}, err
+	}
+	if d.accounts == nil {
+		d.accounts = map[string]*Account{}
+	}
+	created := false
+	a := d.find(spec.UPN)
+	if a == nil {
+		d.nextID++
+		a = &Account{ObjectID: fmt.Sprintf("00000000-0000-0000-0000-%012d", d.nextID), UPN: spec.UPN}
+		d.accounts[strings.ToLower(spec.UPN)] = a
+		created = true
+	}
+	a.DisplayName, a.Enabled, a.Password = spec.DisplayName, true, password
+	return directory.Account{ObjectID: a.ObjectID, UPN: a.UPN, Created: created}, nil
+}
+
+// AssignRoles implements activities.Directory.
+func (d *Directory) AssignRoles(_ context.Context, applicationID, objectID string, roleIDs []string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, Call{Op: "AssignRoles", ApplicationID: applicationID, Ref: objectID, IDs: slices.Clone(roleIDs)})
+	if err := d.pop(&d.AssignErrs); err != nil {
+		return nil, err
+	}
+	a := d.find(objectID)
+	if a == nil {
+		return nil, &directory.ReplicationLagError{Op: "assign roles", ObjectID: objectID}
+	}
+	ids := make([]string, len(roleIDs))
+	for i, r := range roleIDs {
+		ids[i] = "ra-" + a.ObjectID + "-" + r
+	}
+	a.Assignments = ids
+	return slices.Clone(ids), nil
+}
+
+// DisableAccount implements activities.Directory.
+func (d *Directory) DisableAccount(_ context.Context, applicationID, objectID string, assignmentIDs []string, scramble string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, Call{Op: "DisableAccount", ApplicationID: applicationID, Ref: objectID, IDs: slices.Clone(assignmentIDs)})
+	d.passwords = append(d.passwords, scramble)
+	if err := d.pop(&d.DisableErrs); err != nil {
+		return err
+	}
+	a := d.find(objectID)
+	if a == nil {
+		return directory.ErrNotFound
+	}
+	a.Enabled, a.Password = false, scramble
+	a.Assignments = slices.DeleteFunc(a.Assignments, func(id string) bool { return slices.Contains(assignmentIDs, id) })
+	return nil
+}
+
+// Account returns a copy of the account with this UPN or object id.
+func (d *Directory) Account(ref string) (Account, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.find(ref)
+	if a == nil {
+		return Account{}, false
+	}
+	c := *a
+	c.Assignments = slices.Clone(a.Assignments)
+	return c, true
+}
+
+// Calls returns the calls received, in order.
+func (d *Directory) Calls() []Call {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.calls)
+}
+
+// Ops returns the operation names of the calls received, in order.
+func (d *Directory) Ops() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, c := range d.calls {
+		out = append(out, c.Op)
+	}
+	return out
+}
+
+// Passwords returns every password and scramble the directory received.
+func (d *Directory) Passwords() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.passwords)
+}

@@ -1,0 +1,76 @@
+// Package worker runs the AccessRequest workflow and its activities on a Temporal task queue,
+// and exports what an operator watches as Prometheus metrics.
+package worker
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// DefaultStopTimeout is how long Stop waits for running activities (a disable in flight) to
+// finish before the worker gives up on them; Temporal retries them elsewhere anyway.
+const DefaultStopTimeout = 30 * time.Second
+
+// Options configures a worker. The zero value is usable.
+type Options struct {
+	// TaskQueue defaults to workflows.TaskQueue ("jit-access").
+	TaskQueue string
+	// Registerer receives the worker's metrics; nil exports none.
+	Registerer prometheus.Registerer
+	// Logger for metric registration problems; nil: slog.Default().
+	Logger *slog.Logger
+	// StopTimeout defaults to DefaultStopTimeout.
+	StopTimeout time.Duration
+	// Concurrency limits; zero keeps the SDK's defaults.
+	MaxConcurrentActivities      int
+	MaxConcurrentLocalActivities int
+	MaxConcurrentWorkflowTasks   int
+}
+
+// New returns a worker (not started) that runs AccessRequest and the activities of acts.
+// Start it with Start or Run(worker.InterruptCh()); Stop drains it gracefully.
+func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
+	queue := opts.TaskQueue
+	if queue == "" {
+		queue = workflows.TaskQueue
+	}
+	stop := opts.StopTimeout
+	if stop <= 0 {
+		stop = DefaultStopTimeout
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	wo := sdkworker.Options{
+		WorkerStopTimeout:                       stop,
+		MaxConcurrentActivityExecutionSize:      opts.MaxConcurrentActivities,
+		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
+		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
+	}
+	if opts.Registerer != nil {
+		wo.Interceptors = []interceptor.WorkerInterceptor{NewMetrics(opts.Registerer, logger)}
+	}
+	w := sdkworker.New(c, queue, wo)
+	Register(w, acts)
+	return w
+}
+
+// Register registers the workflow under workflows.WorkflowType and every activity under its
+// method name (activities.*Name). The replayer and tests use it too.
+func Register(r interface {
+	sdkworker.WorkflowRegistry
+	sdkworker.ActivityRegistry
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.AccessRequest, workflow.RegisterOptions{Name: workflows.WorkflowType})
+	r.RegisterActivity(acts)
+}
