@@ -1,0 +1,125 @@
+// Package app assembles a jitaccess process from its configuration: database (migrated),
+// store, Entra connector, Temporal client (search attributes ensured), metrics registry, and
+// from those the API handler and the worker. cmd/jitaccess, the end-to-end tests and the
+// benchmark all build the product through it, so they run the same wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+
+	"github.com/jitaccess/jitaccess/config"
+	"github.com/jitaccess/jitaccess/entra"
+	"github.com/jitaccess/jitaccess/schema"
+	"github.com/jitaccess/jitaccess/seal"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/temporalmetrics"
+)
+
+// App holds the dependencies serve, worker and dev share, built once from the configuration.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	DB       *bun.DB
+	Store    *store.Store
+	Entra    *entra.Client
+	Temporal client.Client
+	Registry *prometheus.Registry
+}
+
+// NewLogger is the JSON logger at the configured level.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// Open connects to the database (migrating it), Temporal (ensuring the search attributes)
+// and builds the store and the Entra connector.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	a := &App{Cfg: cfg, Log: logger, Registry: prometheus.NewRegistry()}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sealer, err := seal.New(cfg.EncryptionKey, cfg.PreviousKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("JIT_ENCRYPTION_KEY: %w", err)
+	}
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
+		}
+	}
+	a.DB, err = schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
+	}
+	if err := schema.Migrate(ctx, a.DB); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	a.Store = store.New(a.DB, sealer)
+	a.Entra = entra.New(entra.Config{
+		Authority:    cfg.EntraAuthority,
+		GraphURL:     cfg.GraphURL,
+		ClientID:     cfg.OAuthClientID,
+		ClientSecret: cfg.OAuthClientSecret,
+		RedirectURL:  cfg.RedirectURL(),
+	}, a.Store)
+	a.Temporal, err = dialTemporal(ctx, cfg, logger, temporalMetrics(a.Registry))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := ensureSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace, logger); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the Temporal client and the database.
+func (a *App) Close() {
+	if a.Temporal != nil {
+		a.Temporal.Close()
+	}
+	if a.DB != nil {
+		_ = a.DB.Close()
+	}
+}
+
+func temporalMetrics(reg *prometheus.Registry) client.MetricsHandler { return temporalmetrics.New(reg) }
+
+// ServeMetrics serves /metrics on JIT_METRICS_ADDR when it is set; stop shuts it down.
+func (a *App) ServeMetrics(ctx context.Context) (stop func(), err error) {
+	if a.Cfg.MetricsAddr == "" {
+		return func() {}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
+	ln, err := net.Listen("tcp", a.Cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("JIT_METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.Log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
+}
+
+// SQLitePath is the embedded store used when JIT_DATABASE_URL is empty.
+func SQLitePath(cfg config.Config) string { return filepath.Join(cfg.DataDir, "jitaccess.db") }

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jitaccess/jitaccess/app"
+	"github.com/jitaccess/jitaccess/config"
+	"github.com/jitaccess/jitaccess/demo"
+	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// runDev runs the whole product on one machine: the pinned Temporal dev server (child process),
+// the Entra emulator, the API and a worker, then seeds a demo MSP through the public API.
+// Ctrl-C stops everything; state under the data directory survives a restart.
+func runDev(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	dataDir := fs.String("data-dir", ".jitaccess", "directory for all local state")
+	simAddr := fs.String("entra-sim-addr", "127.0.0.1:8090", "listen address of the Entra emulator")
+	uiPort := fs.Int("ui-port", 8233, "port of the Temporal UI")
+	noSeed := fs.Bool("no-seed", false, "do not seed the demo MSP")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	key, err := loadOrCreateSecret(filepath.Join(dir, "encryption.key"), 32, base64.StdEncoding.EncodeToString)
+	if err != nil {
+		return err
+	}
+	adminToken, err := loadOrCreateSecret(filepath.Join(dir, "admin.token"), 32, func(b []byte) string {
+		return "jit_" + base64.RawURLEncoding.EncodeToString(b)
+	})
+	if err != nil {
+		return err
+	}
+	simURL := "http://" + *simAddr
+	defaults := map[string]string{
+		"JIT_DATA_DIR":              dir,
+		"JIT_ENCRYPTION_KEY":        key,
+		"JIT_BOOTSTRAP_ADMIN_TOKEN": adminToken,
+		"JIT_BOOTSTRAP_ADMIN_EMAIL": "admin@msp.example",
+		"JIT_MIN_ACCESS_DURATION":   "10s",
+		"JIT_ENTRA_AUTHORITY":       simURL,
+		"JIT_GRAPH_URL":             simURL + "/v1.0",
+		"JIT_OAUTH_CLIENT_ID":       entrasim.ClientID,
+		"JIT_OAUTH_CLIENT_SECRET":   entrasim.ClientSecret,
+		"JIT_OIDC_ISSUER":           simURL + "/" + entrasim.MSPTenantID + "/v2.0",
+		"JIT_OIDC_CLIENT_ID":        entrasim.ClientID,
+		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
+		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", *uiPort),
+	}
+	// What the developer set wins over the dev defaults.
+	getenv := func(k string) string {
+		if v := env.getenv(k); v != "" {
+			return v
+		}
+		return defaults[k]
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := app.NewLogger(cfg, env.stderr)
+
+	// 1. Temporal dev server, state in the data directory, our search attributes registered.
+	_, portStr, _ := net.SplitHostPort(cfg.TemporalAddress)
+	port, _ := strconv.Atoi(portStr)
+	tlog, err := os.OpenFile(filepath.Join(dir, "temporal.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer tlog.Close()
+	sas := map[string]string{}
+	for _, d := range workflows.SearchAttributeDefinitions() {
+		sas[d.Name] = d.Type
+	}
+	fmt.Fprintln(env.stdout, "starting the Temporal dev server…")
+	ts, err := temporaldev.Start(ctx, temporaldev.Options{
+		Port: port, UIPort: *uiPort, DBFile: filepath.Join(dir, "temporal.db"), SearchAttributes: sas, Log: tlog,
+	})
+	if err != nil {
+		return fmt.Errorf("temporal dev server: %w (its log: %s)", err, tlog.Name())
+	}
+	defer ts.Stop()
+
+	// 2. The Entra emulator with auto-consent, so the demo's Authorize completes unattended.
+	sim, err := entrasim.New(entrasim.Options{AutoConsent: true, StateFile: filepath.Join(dir, "entra-sim.json"), BaseURL: simURL, Logger: logger.With("component", "entra-sim")})
+	if err != nil {
+		return fmt.Errorf("entra emulator: %w", err)
+	}
+	stopSim, err := listenAndServe(ctx, *simAddr, sim)
+	if err != nil {
+		return fmt.Errorf("entra emulator on %s: %w", *simAddr, err)
+	}
+	defer stopSim()
+
+	// 3. API and worker in this process.
+	a, err := app.Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	errs := make(chan error, 2)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { errs <- a.RunWorker(runCtx) }()
+	go func() { errs <- a.ServeAPI(runCtx) }()
+	if err := waitHTTP(ctx, cfg.PublicURL+"/readyz", 60*time.Second); err != nil {
+		return err
+	}
+
+	// 4. Demo data through the public API, the same steps as the vendor's guide.
+	seeded := demo.Demo{API: cfg.PublicURL, AdminToken: adminToken}
+	envFile := filepath.Join(dir, "dev.env")
+	if !*noSeed {
+		seeded, err = demo.Seed(ctx, demo.Options{API: cfg.PublicURL, AdminToken: adminToken, AccessDuration: "2m", EnvFile: envFile})
+		if err != nil {
+			return fmt.Errorf("seed demo: %w", err)
+		}
+	}
+	demo.PrintWalkthrough(env.stdout, cfg.PublicURL, cfg.DataDir, seeded, simURL, *uiPort, envFile)
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(env.stdout, "\nstopping…")
+	case err := <-errs:
+		if err != nil {
+			return err
+		}
+	}
+	cancel()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil && !errors.Is(err, context.Canceled) {
+			logger.Error("shutdown", "err", err)
+		}
+	}
+	return nil
+}
+
+// loadOrCreateSecret reads a secret file, or creates it with n random bytes rendered by enc.
+func loadOrCreateSecret(path string, n int, enc func([]byte) string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	raw := make([]byte, n)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	s := enc(raw)
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// listenAndServe serves h on addr until ctx ends or stop is called.
+func listenAndServe(ctx context.Context, addr string, h http.Handler) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
+}
+
+// waitHTTP polls url until it answers 200.
+func waitHTTP(ctx context.Context, url string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not become ready within %s", url, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,183 @@
+package schema
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// The models below mirror the tables the migrations create. They are plain structs used by
+// package store for queries; migrations never depend on them, so a model may evolve only
+// together with a new migration.
+
+// Tenant is a customer company of the MSP.
+type Tenant struct {
+	bun.BaseModel `bun:"table:tenants"`
+
+	ID        string    `bun:"id,pk"`
+	Name      string    `bun:"name,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Technician is a member of the MSP's staff (role admin or technician).
+type Technician struct {
+	bun.BaseModel `bun:"table:technicians"`
+
+	ID          string    `bun:"id,pk"`
+	Email       string    `bun:"email,notnull"`
+	DisplayName string    `bun:"display_name,notnull"`
+	Role        string    `bun:"role,notnull"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+}
+
+// APIToken is a bearer token, stored only as its SHA-256 hash.
+type APIToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID           string    `bun:"id,pk"`
+	TechnicianID string    `bun:"technician_id,notnull"`
+	Hash         string    `bun:"hash,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	LastUsedAt   time.Time `bun:"last_used_at,nullzero"`
+}
+
+// TenantMember gives a technician access to a tenant; the tenant's members are exactly the
+// members of its built-in group all-admins.
+type TenantMember struct {
+	bun.BaseModel `bun:"table:tenant_members"`
+
+	TenantID     string    `bun:"tenant_id,pk"`
+	TechnicianID string    `bun:"technician_id,pk"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+}
+
+// Group is a custom group of a tenant.
+type Group struct {
+	bun.BaseModel `bun:"table:groups"`
+
+	ID        string    `bun:"id,pk"`
+	TenantID  string    `bun:"tenant_id,notnull"`
+	Name      string    `bun:"name,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// GroupMember puts a technician in a custom group.
+type GroupMember struct {
+	bun.BaseModel `bun:"table:group_members"`
+
+	GroupID      string    `bun:"group_id,pk"`
+	TechnicianID string    `bun:"technician_id,pk"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+}
+
+// Application is an Entra ID application: one customer Entra tenant to grant access in.
+type Application struct {
+	bun.BaseModel `bun:"table:applications"`
+
+	ID             string        `bun:"id,pk"`
+	TenantID       string        `bun:"tenant_id,notnull"`
+	Name           string        `bun:"name,notnull"`
+	Type           string        `bun:"type,notnull"`
+	Credentials    string        `bun:"credentials,notnull"`
+	AccessDuration time.Duration `bun:"access_duration,notnull"` // nanoseconds
+	Domain         string        `bun:"domain,nullzero"`
+	Roles          StringList    `bun:"roles,notnull"`
+	Status         string        `bun:"status,notnull"`
+	CreatedAt      time.Time     `bun:"created_at,notnull"`
+	UpdatedAt      time.Time     `bun:"updated_at,notnull"`
+}
+
+// ApplicationAuthorization is the admin consent of an application: the sealed refresh token
+// and who gave it.
+type ApplicationAuthorization struct {
+	bun.BaseModel `bun:"table:application_authorizations"`
+
+	ApplicationID      string    `bun:"application_id,pk"`
+	RefreshTokenSealed string    `bun:"refresh_token_sealed,notnull"`
+	KeyID              string    `bun:"key_id,notnull"`
+	Account            string    `bun:"account,notnull"`
+	DisplayName        string    `bun:"display_name,notnull"`
+	EntraTenantID      string    `bun:"entra_tenant_id,notnull"`
+	AuthorizedAt       time.Time `bun:"authorized_at,notnull"`
+	AuthorizedBy       string    `bun:"authorized_by,nullzero"`
+	UpdatedAt          time.Time `bun:"updated_at,notnull"`
+}
+
+// OAuthState is one pending admin-consent sign-in: single use, short-lived.
+type OAuthState struct {
+	bun.BaseModel `bun:"table:oauth_states"`
+
+	StateHash          string    `bun:"state_hash,pk"`
+	ApplicationID      string    `bun:"application_id,notnull"`
+	AdminID            string    `bun:"admin_id,notnull"`
+	CodeVerifierSealed string    `bun:"code_verifier_sealed,notnull"`
+	CreatedAt          time.Time `bun:"created_at,notnull"`
+	ExpiresAt          time.Time `bun:"expires_at,notnull"`
+	UsedAt             time.Time `bun:"used_at,nullzero"`
+}
+
+// Entitlement is a rule "IF group|technician THEN application".
+// A rule on the built-in group has BuiltinGroup "all-admins" and no GroupID.
+type Entitlement struct {
+	bun.BaseModel `bun:"table:entitlements"`
+
+	ID            string    `bun:"id,pk"`
+	TenantID      string    `bun:"tenant_id,notnull"`
+	Name          string    `bun:"name,notnull"`
+	ConditionType string    `bun:"condition_type,notnull"`
+	GroupID       string    `bun:"group_id,nullzero"`
+	BuiltinGroup  string    `bun:"builtin_group,nullzero"`
+	TechnicianID  string    `bun:"technician_id,nullzero"`
+	ApplicationID string    `bun:"application_id,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+}
+
+// Grant is the projection of one AccessRequest workflow run.
+type Grant struct {
+	bun.BaseModel `bun:"table:grants"`
+
+	ID            string     `bun:"id,pk"`
+	WorkflowID    string     `bun:"workflow_id,notnull"`
+	RunID         string     `bun:"run_id,notnull"`
+	TenantID      string     `bun:"tenant_id,notnull"`
+	ApplicationID string     `bun:"application_id,notnull"`
+	TechnicianID  string     `bun:"technician_id,notnull"`
+	Status        string     `bun:"status,notnull"`
+	Justification string     `bun:"justification,notnull"`
+	RequestedAt   time.Time  `bun:"requested_at,notnull"`
+	ActivatedAt   time.Time  `bun:"activated_at,nullzero"`
+	ExpiresAt     time.Time  `bun:"expires_at,nullzero"`
+	EndedAt       time.Time  `bun:"ended_at,nullzero"`
+	AccountUPN    string     `bun:"account_upn,nullzero"`
+	AccountID     string     `bun:"account_id,nullzero"`
+	Roles         StringList `bun:"roles,notnull"`
+	Failure       string     `bun:"failure,nullzero"`
+	RevokedBy     string     `bun:"revoked_by,nullzero"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+}
+
+// GrantCredential holds the sealed managed password of a grant's account while it is usable.
+type GrantCredential struct {
+	bun.BaseModel `bun:"table:grant_credentials"`
+
+	GrantID        string    `bun:"grant_id,pk"`
+	UPN            string    `bun:"upn,notnull"`
+	PasswordSealed string    `bun:"password_sealed,notnull"`
+	KeyID          string    `bun:"key_id,notnull"`
+	CreatedAt      time.Time `bun:"created_at,notnull"`
+}
+
+// AuditEvent is one entry of the audit log. It has no foreign keys on purpose: the log
+// outlives whatever it talks about.
+type AuditEvent struct {
+	bun.BaseModel `bun:"table:audit_events"`
+
+	ID        string    `bun:"id,pk"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+	TenantID  string    `bun:"tenant_id,nullzero"`
+	ActorID   string    `bun:"actor_id,notnull"`
+	ActorKind string    `bun:"actor_kind,notnull"`
+	Action    string    `bun:"action,notnull"`
+	Target    string    `bun:"target,notnull"`
+	Details   string    `bun:"details,notnull"` // JSON object
+}

@@ -1,0 +1,91 @@
+// Package schema holds the database models (plain bun structs), the migrations as code and
+// Open, which connects to PostgreSQL (production, tests) or to an embedded SQLite file
+// (a newcomer's `make dev` without any server).
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// Open connects to databaseURL (postgres:// or postgresql://) or, when it is empty, to the
+// SQLite file at sqlitePath (created with its directory when missing). It pings before
+// returning, so a wrong address fails here with a clear error.
+func Open(ctx context.Context, databaseURL, sqlitePath string) (*bun.DB, error) {
+	switch {
+	case databaseURL == "":
+		return openSQLite(ctx, sqlitePath)
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return openPostgres(ctx, databaseURL)
+	default:
+		return nil, errors.New("database URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite file)")
+	}
+}
+
+func openPostgres(ctx context.Context, databaseURL string) (*bun.DB, error) {
+	sqldb, err := sql.Open("pgx", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db := bun.NewDB(sqldb, pgdialect.New())
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", redact(databaseURL), err)
+	}
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*bun.DB, error) {
+	if path == "" {
+		return nil, errors.New("no database URL and no SQLite path given")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create directory for SQLite database: %w", err)
+		}
+	}
+	// Foreign keys are off by default in SQLite; WAL lets readers run beside the writer;
+	// the busy timeout waits for the writer instead of failing; immediate transactions take
+	// the write lock up front so two writers never deadlock upgrading a read lock.
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	db := bun.NewDB(sqldb, sqlitedialect.New())
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// IsPostgres reports whether db talks to PostgreSQL.
+func IsPostgres(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+
+// redact hides the password of a database URL for error messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

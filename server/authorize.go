@@ -1,0 +1,147 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// authorizeApplication starts the admin consent: a single-use state bound to the
+// application, the admin and a PKCE code verifier, and the Entra sign-in URL carrying it.
+func (s *Server) authorizeApplication(c *gin.Context) {
+	var in struct {
+		LoginHint string `json:"login_hint"`
+	}
+	if !decodeOptionalJSON(c, &in) {
+		return
+	}
+	if len(in.LoginHint) > 254 || strings.ContainsAny(in.LoginHint, " \t\r\n") {
+		badField(c, "login_hint", "must be the user principal name of the admin who will consent.")
+		return
+	}
+	a, ok := s.application(c)
+	if !ok {
+		return
+	}
+	admin := currentUser(c)
+	verifier := newCodeVerifier()
+	state, err := s.deps.Store.CreateOAuthState(c.Request.Context(), a.ID, admin.ID, verifier, s.deps.OAuthStateTTL)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.audit(c, store.AuditEvent{TenantID: a.TenantID, Action: "application.authorization_started", Target: a.ID})
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"authorize_url": s.deps.Directory.AuthCodeURL(state, verifier, in.LoginHint)})
+}
+
+// newCodeVerifier is an RFC 7636 code verifier: 32 random bytes, base64url (43 characters).
+func newCodeVerifier() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// oauthCallback is where Entra sends the admin's browser back. It consumes the state first
+// (so nothing can be replayed), then redeems the code and stores the consent. Every failure
+// ends on a page that says what happened and stores nothing.
+func (s *Server) oauthCallback(c *gin.Context) {
+	ctx := c.Request.Context()
+	st, err := s.deps.Store.ConsumeOAuthState(ctx, c.Query("state"))
+	if err != nil {
+		if !errors.Is(err, store.ErrInvalidState) {
+			s.log.ErrorContext(ctx, "oauth callback: state", slog.String("request_id", c.GetString(requestIDKey)), slog.Any("error", err))
+			s.resultPage(c, http.StatusInternalServerError, resultPage{Title: "Authorization failed",
+				Message: "Something went wrong on our side; it has been logged. Start the authorization again from the application."})
+			return
+		}
+		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "application.authorization_refused",
+			Target: "oauth_callback", Details: map[string]any{"reason": err.Error(), "client_ip": c.ClientIP()}})
+		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "This sign-in link cannot be used",
+			Message: stateMessage(err) + " Nothing was changed. Start the authorization again from the application."})
+		return
+	}
+	app, err := s.deps.Store.ApplicationByID(ctx, st.ApplicationID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "oauth callback: application", slog.String("request_id", c.GetString(requestIDKey)), slog.Any("error", err))
+		s.resultPage(c, http.StatusNotFound, resultPage{Title: "Authorization failed", Message: "The application no longer exists. Nothing was changed."})
+		return
+	}
+	actor := store.AuditEvent{ActorID: st.AdminID, ActorKind: store.ActorAdmin, TenantID: app.TenantID, Target: app.ID}
+
+	if e := c.Query("error"); e != "" {
+		actor.Action = "application.authorization_failed"
+		actor.Details = map[string]any{"error": truncate(e, 100)}
+		s.audit(c, actor)
+		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "Authorization was not granted", App: app.Name,
+			Message: entraErrorMessage(e) + " Nothing was changed; you can try again from the application."})
+		return
+	}
+	code := c.Query("code")
+	if code == "" {
+		actor.Action, actor.Details = "application.authorization_failed", map[string]any{"error": "missing_code"}
+		s.audit(c, actor)
+		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "Authorization failed", App: app.Name,
+			Message: "Microsoft Entra ID did not return an authorization code. Nothing was changed; try again from the application."})
+		return
+	}
+	consent, err := s.deps.Directory.Redeem(ctx, code, st.CodeVerifier)
+	if err != nil {
+		s.log.WarnContext(ctx, "oauth callback: redeem failed", slog.String("request_id", c.GetString(requestIDKey)),
+			slog.String("application_id", app.ID), slog.Any("error", err))
+		actor.Action, actor.Details = "application.authorization_failed", map[string]any{"error": "code_redemption_failed"}
+		s.audit(c, actor)
+		s.resultPage(c, http.StatusBadGateway, resultPage{Title: "Authorization failed", App: app.Name,
+			Message: "Microsoft Entra ID refused to complete the sign-in (the code may have expired or been used). Nothing was changed; try again from the application."})
+		return
+	}
+	updated, err := s.deps.Store.SaveAuthorization(ctx, app.ID, consent, st.AdminID)
+	if err != nil {
+		s.log.ErrorContext(ctx, "oauth callback: save", slog.String("request_id", c.GetString(requestIDKey)), slog.Any("error", err))
+		s.resultPage(c, http.StatusInternalServerError, resultPage{Title: "Authorization failed", App: app.Name,
+			Message: "Something went wrong on our side; it has been logged. Try again from the application."})
+		return
+	}
+	actor.Action = "application.authorized"
+	actor.Details = map[string]any{"account": consent.Account, "entra_tenant_id": consent.EntraTenantID, "status": updated.Status}
+	s.audit(c, actor)
+	s.resultPage(c, http.StatusOK, resultPage{Success: true, Title: "Authorized", App: app.Name, Account: consent.Account,
+		Message: "jitaccess may now manage just-in-time accounts in this tenant. You can close this window and finish the configuration (duration, domain, roles)."})
+}
+
+func stateMessage(err error) string {
+	switch {
+	case errors.Is(err, store.ErrStateExpired):
+		return "The sign-in link expired."
+	case errors.Is(err, store.ErrStateUsed):
+		return "The sign-in link was already used."
+	default:
+		return "The sign-in link is not one we issued."
+	}
+}
+
+// entraErrorMessage explains an OAuth error code returned by Entra in plain words.
+func entraErrorMessage(code string) string {
+	switch code {
+	case "access_denied":
+		return "The sign-in was cancelled or consent was declined."
+	case "consent_required", "interaction_required":
+		return "An administrator must consent to the permissions jitaccess needs."
+	default:
+		return "Microsoft Entra ID reported an error (" + truncate(code, 100) + ")."
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,151 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitaccess/jitaccess/server"
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// TestAuthorizationMatrix calls every registered /v1 route as an admin, a technician of the
+// tenant, a technician of another tenant and without a token.
+func TestAuthorizationMatrix(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	tenantA := e.createTenant("Contoso")
+	tenantB := e.createTenant("Northwind")
+	techA, tokenA := e.createTechnician("alice@msp.example")
+	techB, tokenB := e.createTechnician("bob@msp.example")
+	e.must(204, e.do("PUT", "/v1/tenants/"+tenantA+"/members/"+techA, e.adminToken, nil))
+	e.must(204, e.do("PUT", "/v1/tenants/"+tenantB+"/members/"+techB, e.adminToken, nil))
+	appID := e.readyApplication(tenantA, "Entra")
+	groupID := e.must(201, e.do("POST", "/v1/tenants/"+tenantA+"/groups", e.adminToken, map[string]any{"name": "Tier 2"})).str("id")
+	ruleID := e.must(201, e.do("POST", "/v1/tenants/"+tenantA+"/entitlements", e.adminToken, map[string]any{
+		"name": "all", "condition": map[string]any{"type": "group", "group_id": "all-admins"}, "application_id": appID})).str("id")
+
+	params := map[string]string{
+		":tenant_id": tenantA, ":application_id": appID, ":group_id": groupID,
+		":technician_id": techA, ":entitlement_id": ruleID,
+	}
+	fill := func(path string) string {
+		for k, v := range params {
+			path = strings.ReplaceAll(path, k, v)
+		}
+		require.NotContains(t, path, ":", "unknown path parameter in %s", path)
+		return path
+	}
+
+	routes := e.srv.Engine().Routes()
+	// Deletions last, so that they do not remove what other routes use.
+	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Method != "DELETE" && routes[j].Method == "DELETE" })
+
+	callers := []struct {
+		name, token string
+		want        int
+	}{
+		{"no token", "", 401},
+		{"technician of the tenant", tokenA, 403},
+		{"technician of another tenant", tokenB, 403},
+	}
+	checked := 0
+	for _, rt := range routes {
+		path := fill(rt.Path)
+		var body any
+		if rt.Method == "POST" || rt.Method == "PATCH" {
+			body = map[string]any{}
+		}
+		if !strings.HasPrefix(rt.Path, "/v1/") {
+			r := e.do(rt.Method, path, "", body)
+			require.NotContains(t, []int{401, 403}, r.Status, "%s %s is public", rt.Method, rt.Path)
+			continue
+		}
+		for _, c := range callers {
+			r := e.do(rt.Method, path, c.token, body)
+			require.Equal(t, c.want, r.Status, "%s %s as %s: %s", rt.Method, rt.Path, c.name, r.Body)
+			require.NotEmpty(t, r.errorCode(), "%s %s as %s", rt.Method, rt.Path, c.name)
+		}
+		r := e.do(rt.Method, path, e.adminToken, body)
+		require.NotContains(t, []int{401, 403}, r.Status, "%s %s as admin: %s", rt.Method, rt.Path, r.Body)
+		require.Less(t, r.Status, 500, "%s %s as admin: %s", rt.Method, rt.Path, r.Body)
+		checked++
+	}
+	require.Greater(t, checked, 25)
+
+	// Refusals are audited as denials.
+	evs, _, err := e.store.AuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: store.MaxLimit})
+	require.NoError(t, err)
+	denied := 0
+	for _, ev := range evs {
+		if ev.Action == "auth.denied" {
+			denied++
+		}
+	}
+	require.Greater(t, denied, 0)
+}
+
+func TestFailedAuthenticationIsRateLimited(t *testing.T) {
+	e := newEnv(t, func(d *server.Deps) { d.AuthFailureLimit = 3 })
+	const attacker, other = "198.51.100.1:4000", "198.51.100.2:4000"
+	for range 3 {
+		r := e.request("GET", "/v1/tenants", "jit_wrong", "", nil, attacker)
+		require.Equal(t, 401, r.Status)
+		require.Equal(t, "unauthenticated", r.errorCode())
+	}
+	r := e.request("GET", "/v1/tenants", "jit_wrong", "", nil, attacker)
+	require.Equal(t, 429, r.Status)
+	require.Equal(t, "too_many_requests", r.errorCode())
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+	require.Equal(t, 429, e.request("GET", "/v1/tenants", e.adminToken, "", nil, attacker).Status, "blocked by address, whatever the token")
+	require.Equal(t, 200, e.request("GET", "/v1/tenants", e.adminToken, "", nil, other).Status)
+	// Missing tokens count too.
+	for range 3 {
+		e.request("GET", "/v1/tenants", "", "", nil, other)
+	}
+	require.Equal(t, 429, e.request("GET", "/v1/tenants", "", "", nil, other).Status)
+}
+
+// TestOpenAPIMatchesRoutes checks that every registered route is documented and every
+// documented operation exists.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(200, e.do("GET", "/openapi.json", "", nil))
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(r.Body, &doc))
+	require.True(t, strings.HasPrefix(doc.OpenAPI, "3."))
+
+	param := regexp.MustCompile(`:([a-z_]+)`)
+	registered := map[string]bool{}
+	for _, rt := range e.srv.Engine().Routes() {
+		registered[rt.Method+" "+param.ReplaceAllString(rt.Path, "{$1}")] = true
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if method == "parameters" {
+				continue
+			}
+			documented[strings.ToUpper(method)+" "+path] = true
+			// Every path parameter is declared.
+			for _, m := range regexp.MustCompile(`\{([a-z_]+)\}`).FindAllStringSubmatch(path, -1) {
+				require.Contains(t, fmt.Sprint(op), "name:"+m[1], "%s %s does not declare %s", method, path, m[1])
+			}
+		}
+	}
+	for k := range registered {
+		require.True(t, documented[k], "route %s is not documented in openapi.json", k)
+	}
+	for k := range documented {
+		require.True(t, registered[k], "openapi.json documents %s, which the server does not serve", k)
+	}
+}

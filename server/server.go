@@ -1,0 +1,147 @@
+// Package server is the jitaccess HTTP API (Gin): health, metrics, the admin API of SPEC §4,
+// the OAuth admin-consent callback and the OpenAPI document. Routes are registered per file
+// (tenants.go, applications.go, …) from routes.go, so new route groups are added in new files.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// Directory is what the API needs of a customer's Entra directory. *entra.Client implements
+// it; tests use a fake.
+type Directory interface {
+	AuthCodeURL(state, codeVerifier, loginHint string) string
+	Redeem(ctx context.Context, code, codeVerifier string) (directory.Consent, error)
+	Domains(ctx context.Context, applicationID string) ([]directory.Domain, error)
+	Roles(ctx context.Context, applicationID string) ([]directory.Role, error)
+}
+
+// Check is one readiness check ("database", "temporal").
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Deps are the server's explicit dependencies.
+type Deps struct {
+	Store     *store.Store
+	Directory Directory
+
+	// Access durations an admin may configure (JIT_MIN/MAX_ACCESS_DURATION).
+	MinAccessDuration time.Duration
+	MaxAccessDuration time.Duration
+
+	// PublicURL is where browsers reach the API (links on the OAuth result page).
+	PublicURL string
+
+	// ReadyChecks run on GET /readyz. A "database" check on the store is added when absent.
+	ReadyChecks []Check
+
+	Logger *slog.Logger
+
+	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+
+	// AuthFailureLimit failed authentications per client IP within AuthFailureWindow lead to
+	// 429 until the window passes (defaults 20 per minute).
+	AuthFailureLimit  int
+	AuthFailureWindow time.Duration
+
+	// OAuthStateTTL is how long an authorize URL stays usable (default 10 minutes).
+	OAuthStateTTL time.Duration
+
+	// TrustedProxies whose X-Forwarded-For is believed for the client IP (none by default).
+	TrustedProxies []string
+}
+
+// Server is the API as an http.Handler.
+type Server struct {
+	deps    Deps
+	log     *slog.Logger
+	engine  *gin.Engine
+	metrics *httpMetrics
+	limiter *failureLimiter
+}
+
+// New builds the API.
+func New(d Deps) (*Server, error) {
+	if d.Store == nil {
+		return nil, errors.New("server: no store")
+	}
+	if d.Directory == nil {
+		return nil, errors.New("server: no directory")
+	}
+	if d.MinAccessDuration <= 0 {
+		d.MinAccessDuration = 5 * time.Minute
+	}
+	if d.MaxAccessDuration <= 0 {
+		d.MaxAccessDuration = 24 * time.Hour
+	}
+	if d.MinAccessDuration > d.MaxAccessDuration {
+		return nil, errors.New("server: minimum access duration exceeds the maximum")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Registerer == nil {
+		d.Registerer = prometheus.NewRegistry()
+	}
+	if d.AuthFailureLimit <= 0 {
+		d.AuthFailureLimit = 20
+	}
+	if d.AuthFailureWindow <= 0 {
+		d.AuthFailureWindow = time.Minute
+	}
+	if d.OAuthStateTTL <= 0 {
+		d.OAuthStateTTL = 10 * time.Minute
+	}
+	if !hasCheck(d.ReadyChecks, "database") {
+		d.ReadyChecks = append([]Check{{Name: "database", Check: d.Store.Ping}}, d.ReadyChecks...)
+	}
+	m, err := newHTTPMetrics(d.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newFailureLimiter(d.AuthFailureLimit, d.AuthFailureWindow)}
+	s.engine = gin.New()
+	s.engine.HandleMethodNotAllowed = true
+	s.engine.ContextWithFallback = true
+	if err := s.engine.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Engine exposes the router (route listing in tests and the OpenAPI check).
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// MetricsHandler serves the metrics of g in the Prometheus text format, for the API router
+// and for a separate metrics listener.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+func hasCheck(cs []Check, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}

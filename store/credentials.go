@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jitaccess/jitaccess/schema"
+	"github.com/jitaccess/jitaccess/seal"
+)
+
+func passwordAAD(grantID string) string { return "password:" + grantID }
+
+// SaveCredential stores the managed password of a grant's account, sealed and bound to the
+// grant. Saving again replaces it (a retried activity generates a new password).
+func (s *Store) SaveCredential(ctx context.Context, grantID, upn, password string) error {
+	sealed, err := s.sealer.Seal(password, passwordAAD(grantID))
+	if err != nil {
+		return fmt.Errorf("seal password: %w", err)
+	}
+	m := schema.GrantCredential{GrantID: grantID, UPN: upn, PasswordSealed: sealed, KeyID: seal.SealedKeyID(sealed), CreatedAt: s.clock()}
+	if _, err := s.db.NewInsert().Model(&m).
+		On("CONFLICT (grant_id) DO UPDATE").
+		Set("upn = EXCLUDED.upn").
+		Set("password_sealed = EXCLUDED.password_sealed").
+		Set("key_id = EXCLUDED.key_id").
+		Set("created_at = EXCLUDED.created_at").
+		Exec(ctx); err != nil {
+		if isForeignKeyViolation(err) {
+			return notFound("grant", grantID)
+		}
+		return fmt.Errorf("save credential: %w", err)
+	}
+	return nil
+}
+
+// Credential returns the account name and unsealed password of a grant; ErrNotFound once
+// the account was disabled (DeleteCredential).
+func (s *Store) Credential(ctx context.Context, grantID string) (upn, password string, err error) {
+	var m schema.GrantCredential
+	if err := s.db.NewSelect().Model(&m).Where("grant_id = ?", grantID).Scan(ctx); err != nil {
+		return "", "", noRows(err, "credential", grantID)
+	}
+	plain, err := s.sealer.Open(m.PasswordSealed, passwordAAD(grantID))
+	if err != nil {
+		return "", "", fmt.Errorf("open password of %s: %w", grantID, err)
+	}
+	return m.UPN, plain, nil
+}
+
+// DeleteCredential forgets a grant's password (idempotent).
+func (s *Store) DeleteCredential(ctx context.Context, grantID string) error {
+	if _, err := s.db.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ?", grantID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete credential: %w", err)
+	}
+	return nil
+}

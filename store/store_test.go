@@ -1,0 +1,569 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
+
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/seal"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/testenv"
+)
+
+func newSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	s, err := seal.New([]byte(strings.Repeat("k", seal.KeySize)))
+	require.NoError(t, err)
+	return s
+}
+
+// eachStore runs fn against a fresh store on PostgreSQL and on SQLite.
+func eachStore(t *testing.T, fn func(t *testing.T, st *store.Store, db *bun.DB)) {
+	testenv.EachDatabase(t, func(t *testing.T, db *bun.DB) {
+		fn(t, store.New(db, newSealer(t)), db)
+	})
+}
+
+// fixture is a tenant with a ready application, an admin and a member technician.
+type fixture struct {
+	tenant store.Tenant
+	app    store.Application
+	admin  store.Technician
+	tech   store.Technician
+}
+
+func setup(t *testing.T, st *store.Store) fixture {
+	t.Helper()
+	ctx := context.Background()
+	var f fixture
+	var err error
+	f.tenant, err = st.CreateTenant(ctx, "Contoso")
+	require.NoError(t, err)
+	f.admin, _, err = st.CreateTechnician(ctx, "admin@msp.example", "Admin", store.RoleAdmin)
+	require.NoError(t, err)
+	f.tech, _, err = st.CreateTechnician(ctx, "Alice@MSP.example", "Alice", "")
+	require.NoError(t, err)
+	require.NoError(t, st.AddMember(ctx, f.tenant.ID, f.tech.ID))
+	f.app, err = st.CreateApplication(ctx, f.tenant.ID, store.NewApplication{Name: "Entra ID - Contoso", Type: "web", Credentials: "entra_oidc"})
+	require.NoError(t, err)
+	_, err = st.SaveAuthorization(ctx, f.app.ID, directory.Consent{RefreshToken: "rt-1", Account: "admin@contoso.onmicrosoft.com", EntraTenantID: "tid-contoso"}, f.admin.ID)
+	require.NoError(t, err)
+	domain, roles := "contoso.com", []string{"role-1"}
+	f.app, err = st.UpdateApplication(ctx, f.tenant.ID, f.app.ID, store.ApplicationPatch{Domain: &domain, Roles: &roles})
+	require.NoError(t, err)
+	require.Equal(t, store.AppReady, f.app.Status)
+	return f
+}
+
+func TestNewID(t *testing.T) {
+	id := store.NewID("tnt")
+	require.Regexp(t, `^tnt_[a-z2-7]{16}$`, id)
+	require.NotEqual(t, id, store.NewID("tnt"))
+}
+
+func TestTenantsTechniciansTokens(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		tn, err := st.CreateTenant(ctx, " Contoso ")
+		require.NoError(t, err)
+		require.Equal(t, "Contoso", tn.Name)
+		_, err = st.CreateTenant(ctx, "Contoso")
+		require.ErrorIs(t, err, store.ErrConflict)
+		got, err := st.Tenant(ctx, tn.ID)
+		require.NoError(t, err)
+		require.Equal(t, tn, got)
+		_, err = st.Tenant(ctx, "tnt_missing")
+		require.ErrorIs(t, err, store.ErrNotFound)
+
+		tech, token, err := st.CreateTechnician(ctx, "Bob@MSP.example", "Bob", "")
+		require.NoError(t, err)
+		require.Equal(t, "bob@msp.example", tech.Email)
+		require.Equal(t, store.RoleTechnician, tech.Role)
+		require.True(t, strings.HasPrefix(token, "jit_"))
+		_, _, err = st.CreateTechnician(ctx, "bob@msp.example", "Bob again", "")
+		require.ErrorIs(t, err, store.ErrConflict)
+
+		who, err := st.Authenticate(ctx, token)
+		require.NoError(t, err)
+		require.Equal(t, tech.ID, who.ID)
+		_, err = st.Authenticate(ctx, token+"x")
+		require.ErrorIs(t, err, store.ErrUnauthenticated)
+		_, err = st.Authenticate(ctx, "")
+		require.ErrorIs(t, err, store.ErrUnauthenticated)
+
+		second, err := st.NewToken(ctx, tech.ID)
+		require.NoError(t, err)
+		who, err = st.Authenticate(ctx, second)
+		require.NoError(t, err)
+		require.Equal(t, tech.ID, who.ID)
+
+		// Bootstrap: a fixed token for an ensured admin, idempotent.
+		admin, err := st.EnsureAdmin(ctx, "root@msp.example", "Root")
+		require.NoError(t, err)
+		require.Equal(t, store.RoleAdmin, admin.Role)
+		require.NoError(t, st.AddToken(ctx, admin.ID, "jit_bootstrap"))
+		require.NoError(t, st.AddToken(ctx, admin.ID, "jit_bootstrap"))
+		require.ErrorIs(t, st.AddToken(ctx, tech.ID, "jit_bootstrap"), store.ErrConflict)
+		again, err := st.EnsureAdmin(ctx, "ROOT@msp.example", "Root")
+		require.NoError(t, err)
+		require.Equal(t, admin.ID, again.ID)
+		promoted, err := st.EnsureAdmin(ctx, "bob@msp.example", "Bob")
+		require.NoError(t, err)
+		require.Equal(t, tech.ID, promoted.ID)
+		require.Equal(t, store.RoleAdmin, promoted.Role)
+	})
+}
+
+func TestPaginationNewestFirst(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		var created []string
+		for i := range 7 {
+			// Two tenants share each instant, so the id breaks ties.
+			at := base.Add(time.Duration(i/2) * time.Second)
+			tn, err := st.WithClock(func() time.Time { return at }).CreateTenant(ctx, fmt.Sprintf("T%d", i))
+			require.NoError(t, err)
+			created = append(created, tn.ID)
+		}
+		var seen []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			require.Less(t, pages, 10)
+			items, next, err := st.Tenants(ctx, store.Page{Limit: 3, Cursor: cursor})
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(items), 3)
+			for _, it := range items {
+				seen = append(seen, it.ID)
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		require.Len(t, seen, 7)
+		require.ElementsMatch(t, created, seen)
+		for i := 1; i < len(seen); i++ {
+			a, _ := st.Tenant(ctx, seen[i-1])
+			b, _ := st.Tenant(ctx, seen[i])
+			require.False(t, a.CreatedAt.Before(b.CreatedAt), "newest first")
+		}
+		_, _, err := st.Tenants(ctx, store.Page{Cursor: "garbage"})
+		require.ErrorIs(t, err, store.ErrBadCursor)
+	})
+}
+
+func TestMembersAndGroups(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		require.NoError(t, st.AddMember(ctx, f.tenant.ID, f.tech.ID), "idempotent")
+		require.ErrorIs(t, st.AddMember(ctx, f.tenant.ID, "tec_missing"), store.ErrNotFound)
+		require.ErrorIs(t, st.AddMember(ctx, "tnt_missing", f.tech.ID), store.ErrNotFound)
+
+		g, err := st.CreateGroup(ctx, f.tenant.ID, "Tier 2")
+		require.NoError(t, err)
+		_, err = st.CreateGroup(ctx, f.tenant.ID, "Tier 2")
+		require.ErrorIs(t, err, store.ErrConflict)
+		_, err = st.CreateGroup(ctx, f.tenant.ID, "all admins")
+		require.ErrorIs(t, err, store.ErrConflict)
+		require.NoError(t, st.AddGroupMember(ctx, f.tenant.ID, g.ID, f.admin.ID))
+		require.ErrorIs(t, st.AddGroupMember(ctx, f.tenant.ID, store.AllAdminsGroupID, f.admin.ID), store.ErrBuiltinGroup)
+
+		groups, err := st.Groups(ctx, f.tenant.ID)
+		require.NoError(t, err)
+		require.Len(t, groups, 2)
+		require.Equal(t, store.AllAdminsGroupID, groups[0].ID)
+		require.Equal(t, store.AllAdminsGroupName, groups[0].Name)
+		require.True(t, groups[0].Builtin)
+		require.Equal(t, []string{f.tech.ID}, groups[0].Members)
+		require.Equal(t, []string{f.admin.ID}, groups[1].Members)
+
+		other, err := st.CreateTenant(ctx, "Northwind")
+		require.NoError(t, err)
+		_, err = st.Group(ctx, other.ID, g.ID)
+		require.ErrorIs(t, err, store.ErrNotFound, "groups are per tenant")
+
+		require.NoError(t, st.RemoveMember(ctx, f.tenant.ID, f.tech.ID))
+		all, err := st.Group(ctx, f.tenant.ID, store.AllAdminsGroupID)
+		require.NoError(t, err)
+		require.Empty(t, all.Members)
+		require.NoError(t, st.RemoveGroupMember(ctx, f.tenant.ID, g.ID, f.admin.ID))
+		require.NoError(t, st.DeleteGroup(ctx, f.tenant.ID, g.ID))
+		require.ErrorIs(t, st.DeleteGroup(ctx, f.tenant.ID, g.ID), store.ErrNotFound)
+		require.ErrorIs(t, st.DeleteGroup(ctx, f.tenant.ID, store.AllAdminsGroupID), store.ErrBuiltinGroup)
+	})
+}
+
+func TestApplicationsAndAuthorization(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		tn, err := st.CreateTenant(ctx, "Contoso")
+		require.NoError(t, err)
+		admin, _, err := st.CreateTechnician(ctx, "admin@msp.example", "Admin", store.RoleAdmin)
+		require.NoError(t, err)
+		app, err := st.CreateApplication(ctx, tn.ID, store.NewApplication{Name: "Entra", Type: "web", Credentials: "entra_oidc"})
+		require.NoError(t, err)
+		require.Equal(t, store.AppUnauthorized, app.Status)
+		require.Equal(t, 4*time.Hour, app.AccessDuration)
+		require.Nil(t, app.Authorization)
+		require.Equal(t, []string{}, app.Roles)
+		_, err = st.CreateApplication(ctx, tn.ID, store.NewApplication{Name: "Entra", Type: "web", Credentials: "entra_oidc"})
+		require.ErrorIs(t, err, store.ErrConflict)
+
+		_, _, err = st.RefreshToken(ctx, app.ID)
+		require.ErrorIs(t, err, directory.ErrNotAuthorized)
+		require.ErrorIs(t, st.SaveRefreshToken(ctx, app.ID, "x"), directory.ErrNotAuthorized)
+
+		// Domain and roles before authorization keep it unauthorized.
+		domain, roles := "contoso.com", []string{"r1", "r2", "r1"}
+		app, err = st.UpdateApplication(ctx, tn.ID, app.ID, store.ApplicationPatch{Domain: &domain, Roles: &roles})
+		require.NoError(t, err)
+		require.Equal(t, store.AppUnauthorized, app.Status)
+		require.Equal(t, []string{"r1", "r2"}, app.Roles)
+
+		app, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-1", Account: "admin@contoso.onmicrosoft.com", EntraTenantID: "tid-1"}, admin.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.AppReady, app.Status)
+		read, err := st.Application(ctx, tn.ID, app.ID)
+		require.NoError(t, err)
+		require.Equal(t, "admin@contoso.onmicrosoft.com", read.Authorization.Account)
+		require.Equal(t, "tid-1", read.Authorization.EntraTenantID)
+		require.Equal(t, admin.ID, read.Authorization.AuthorizedBy)
+		require.False(t, read.Authorization.AuthorizedAt.IsZero())
+
+		tid, rt, err := st.RefreshToken(ctx, app.ID)
+		require.NoError(t, err)
+		require.Equal(t, "tid-1", tid)
+		require.Equal(t, "rt-1", rt)
+		require.NoError(t, st.SaveRefreshToken(ctx, app.ID, "rt-2"))
+		_, rt, err = st.RefreshToken(ctx, app.ID)
+		require.NoError(t, err)
+		require.Equal(t, "rt-2", rt)
+
+		// Re-authorizing the same tenant keeps the configuration; another tenant clears it.
+		app, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-3", Account: "other@contoso.onmicrosoft.com", EntraTenantID: "tid-1"}, admin.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.AppReady, app.Status)
+		app, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-4", Account: "admin@northwind.onmicrosoft.com", EntraTenantID: "tid-2"}, admin.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.AppAuthorized, app.Status)
+		require.Empty(t, app.Domain)
+		require.Empty(t, app.Roles)
+
+		other, err := st.CreateTenant(ctx, "Northwind")
+		require.NoError(t, err)
+		_, err = st.Application(ctx, other.ID, app.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = st.UpdateApplication(ctx, other.ID, app.ID, store.ApplicationPatch{})
+		require.ErrorIs(t, err, store.ErrNotFound)
+
+		list, next, err := st.Applications(ctx, tn.ID, store.Page{})
+		require.NoError(t, err)
+		require.Empty(t, next)
+		require.Len(t, list, 1)
+		require.NotNil(t, list[0].Authorization)
+
+		require.NoError(t, st.DeleteApplication(ctx, tn.ID, app.ID))
+		_, err = st.ApplicationByID(ctx, app.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+}
+
+func TestOAuthStatesAreSingleUseAndExpire(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		state, err := st.CreateOAuthState(ctx, f.app.ID, f.admin.ID, "verifier-123", 10*time.Minute)
+		require.NoError(t, err)
+		got, err := st.ConsumeOAuthState(ctx, state)
+		require.NoError(t, err)
+		require.Equal(t, store.OAuthState{ApplicationID: f.app.ID, AdminID: f.admin.ID, CodeVerifier: "verifier-123"}, got)
+		_, err = st.ConsumeOAuthState(ctx, state)
+		require.ErrorIs(t, err, store.ErrStateUsed)
+		require.ErrorIs(t, err, store.ErrInvalidState)
+
+		_, err = st.ConsumeOAuthState(ctx, "forged")
+		require.ErrorIs(t, err, store.ErrStateUnknown)
+		_, err = st.ConsumeOAuthState(ctx, "")
+		require.ErrorIs(t, err, store.ErrStateUnknown)
+
+		old, err := st.CreateOAuthState(ctx, f.app.ID, f.admin.ID, "v", time.Minute)
+		require.NoError(t, err)
+		later := st.WithClock(func() time.Time { return time.Now().Add(2 * time.Minute) })
+		_, err = later.ConsumeOAuthState(ctx, old)
+		require.ErrorIs(t, err, store.ErrStateExpired)
+
+		// Concurrent callbacks with one state: exactly one wins.
+		race, err := st.CreateOAuthState(ctx, f.app.ID, f.admin.ID, "v", time.Minute)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.ConsumeOAuthState(ctx, race); err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		require.Equal(t, 1, wins)
+	})
+}
+
+func TestCheckEntitlement(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+
+		e, err := st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+		require.Contains(t, e.Reason, "No entitlement rule")
+
+		rule, err := st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "Entra ID access for all admins", ConditionType: store.ConditionGroup,
+			GroupID: store.AllAdminsGroupID, ApplicationID: f.app.ID})
+		require.NoError(t, err)
+		require.Equal(t, store.AllAdminsGroupID, rule.GroupID)
+		_, err = st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "Entra ID access for all admins", ConditionType: store.ConditionGroup,
+			GroupID: store.AllAdminsGroupID, ApplicationID: f.app.ID})
+		require.ErrorIs(t, err, store.ErrConflict)
+
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.True(t, e.Allowed, e.Reason)
+		require.Equal(t, rule.ID, e.RuleID)
+		require.Equal(t, rule.Name, e.RuleName)
+		require.Equal(t, f.app.ID, e.Application.ID)
+		require.Equal(t, "contoso.com", e.Application.Domain)
+		require.Equal(t, []string{"role-1"}, e.Application.Roles)
+		require.Equal(t, 4*time.Hour, e.Application.AccessDuration)
+		require.Equal(t, "alice@msp.example", e.Technician.Email)
+
+		// The admin is not a member: all-admins does not cover them.
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.admin.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+		require.Contains(t, e.Reason, "no access to this customer tenant")
+
+		// Wrong tenant, unknown technician, unknown app: refusals, not errors.
+		other, err := st.CreateTenant(ctx, "Northwind")
+		require.NoError(t, err)
+		e, err = st.CheckEntitlement(ctx, other.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, "tec_missing")
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+
+		// Replace the all-admins rule by a custom group rule, then by a technician rule.
+		require.NoError(t, st.DeleteRule(ctx, f.tenant.ID, rule.ID))
+		g, err := st.CreateGroup(ctx, f.tenant.ID, "Tier 2")
+		require.NoError(t, err)
+		grule, err := st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "tier2", ConditionType: store.ConditionGroup, GroupID: g.ID, ApplicationID: f.app.ID})
+		require.NoError(t, err)
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed, "not in the group yet")
+		require.NoError(t, st.AddGroupMember(ctx, f.tenant.ID, g.ID, f.tech.ID))
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.True(t, e.Allowed)
+		require.Equal(t, grule.ID, e.RuleID)
+
+		// Group membership without tenant membership is not enough.
+		require.NoError(t, st.RemoveMember(ctx, f.tenant.ID, f.tech.ID))
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+		require.NoError(t, st.AddMember(ctx, f.tenant.ID, f.tech.ID))
+
+		require.NoError(t, st.DeleteRule(ctx, f.tenant.ID, grule.ID))
+		trule, err := st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "alice", ConditionType: store.ConditionTechnician, TechnicianID: f.tech.ID, ApplicationID: f.app.ID})
+		require.NoError(t, err)
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.True(t, e.Allowed)
+		require.Equal(t, trule.ID, e.RuleID)
+
+		// Entitled but not ready.
+		empty := []string{}
+		_, err = st.UpdateApplication(ctx, f.tenant.ID, f.app.ID, store.ApplicationPatch{Roles: &empty})
+		require.NoError(t, err)
+		e, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, e.Allowed)
+		require.Equal(t, trule.ID, e.RuleID)
+		require.Equal(t, store.AppAuthorized, e.Application.Status)
+		require.Contains(t, e.Reason, "not ready")
+
+		// References must be in the tenant.
+		var ref *store.ErrInvalidReference
+		_, err = st.CreateRule(ctx, store.Rule{TenantID: other.ID, Name: "x", ConditionType: store.ConditionGroup, GroupID: store.AllAdminsGroupID, ApplicationID: f.app.ID})
+		require.True(t, errors.As(err, &ref))
+		require.Equal(t, "application_id", ref.Field)
+		_, err = st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "x", ConditionType: store.ConditionGroup, GroupID: "grp_missing", ApplicationID: f.app.ID})
+		require.True(t, errors.As(err, &ref))
+		require.Equal(t, "condition.group_id", ref.Field)
+
+		rules, _, err := st.Rules(ctx, f.tenant.ID, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, rules, 1)
+	})
+}
+
+func TestGrantsProjection(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		wf := "access/" + f.tenant.ID + "/" + f.app.ID + "/" + f.tech.ID
+		start := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-1", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusPending, Justification: "ticket 42", RequestedAt: time.Now()}
+		g, created, err := st.StartGrant(ctx, start)
+		require.NoError(t, err)
+		require.True(t, created)
+		require.Equal(t, start.GrantID, g.ID)
+
+		// A second request that found the same live run gets the first grant back.
+		dup := start
+		dup.GrantID = store.NewID("grt")
+		g2, created, err := st.StartGrant(ctx, dup)
+		require.NoError(t, err)
+		require.False(t, created)
+		require.Equal(t, start.GrantID, g2.ID)
+
+		// The workflow writes its transitions; zero fields leave columns alone.
+		now := time.Now().UTC()
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusProvisioning}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive, ActivatedAt: now,
+			ExpiresAt: now.Add(time.Hour), AccountUPN: "alice@contoso.com", AccountID: "oid-1", Roles: []string{"role-1"}}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}), "repeatable")
+		got, err := st.Grant(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusActive, got.Status)
+		require.Equal(t, "ticket 42", got.Justification)
+		require.Equal(t, "alice@contoso.com", got.AccountUPN)
+		require.Equal(t, []string{"role-1"}, got.Roles)
+		require.WithinDuration(t, now.Add(time.Hour), got.ExpiresAt, time.Millisecond)
+
+		live, err := st.LiveGrant(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.Equal(t, g.ID, live.ID)
+
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusRevoked, EndedAt: now, RevokedBy: f.admin.ID}))
+		// Terminal statuses are final.
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusExpired}))
+		got, err = st.Grant(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusRevoked, got.Status)
+		require.Equal(t, f.admin.ID, got.RevokedBy)
+		_, err = st.LiveGrant(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+
+		require.Error(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "bogus"}))
+
+		// RecordGrant also inserts when the workflow writes first.
+		first := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-2", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusDenied, RequestedAt: time.Now().Add(time.Second)}
+		require.NoError(t, st.RecordGrant(ctx, first))
+		g3, created, err := st.StartGrant(ctx, first)
+		require.NoError(t, err)
+		require.True(t, created, "same grant id")
+		require.Equal(t, store.StatusDenied, g3.Status)
+
+		list, next, err := st.Grants(ctx, store.GrantFilter{TechnicianID: f.tech.ID}, store.Page{Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, first.GrantID, list[0].ID, "newest first")
+		list, next, err = st.Grants(ctx, store.GrantFilter{TechnicianID: f.tech.ID}, store.Page{Limit: 1, Cursor: next})
+		require.NoError(t, err)
+		require.Equal(t, g.ID, list[0].ID)
+		require.Empty(t, next)
+		list, _, err = st.Grants(ctx, store.GrantFilter{Status: store.StatusRevoked}, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		list, _, err = st.Grants(ctx, store.GrantFilter{TenantID: "tnt_other"}, store.Page{})
+		require.NoError(t, err)
+		require.Empty(t, list)
+
+		// A live grant blocks deleting its application.
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-3", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusActive}))
+		require.ErrorIs(t, st.DeleteApplication(ctx, f.tenant.ID, f.app.ID), store.ErrInUse)
+	})
+}
+
+func TestCredentials(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		g, _, err := st.StartGrant(ctx, store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: "wf", RunID: "r", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID})
+		require.NoError(t, err)
+		_, _, err = st.Credential(ctx, g.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.NoError(t, st.SaveCredential(ctx, g.ID, "alice@contoso.com", "Pw-1!aaaaaaaaaaaa"))
+		require.NoError(t, st.SaveCredential(ctx, g.ID, "alice@contoso.com", "Pw-2!bbbbbbbbbbbb"))
+		upn, pw, err := st.Credential(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, "alice@contoso.com", upn)
+		require.Equal(t, "Pw-2!bbbbbbbbbbbb", pw)
+		require.NoError(t, st.DeleteCredential(ctx, g.ID))
+		require.NoError(t, st.DeleteCredential(ctx, g.ID))
+		_, _, err = st.Credential(ctx, g.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.ErrorIs(t, st.SaveCredential(ctx, "grt_missing", "u", "p"), store.ErrNotFound)
+	})
+}
+
+func TestAuditEvents(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		for i := range 5 {
+			tenant := "tnt_a"
+			if i%2 == 1 {
+				tenant = "tnt_b"
+			}
+			require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{CreatedAt: base.Add(time.Duration(i) * time.Minute), TenantID: tenant,
+				ActorID: "tec_x", ActorKind: store.ActorAdmin, Action: "tenant.created", Target: fmt.Sprint(i), Details: map[string]any{"n": i}}))
+		}
+		require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{Action: "system.started", CreatedAt: base.Add(-time.Hour)}))
+
+		all, next, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{})
+		require.NoError(t, err)
+		require.Empty(t, next)
+		require.Len(t, all, 6)
+		require.Equal(t, "4", all[0].Target)
+		require.Equal(t, store.ActorSystem, all[5].ActorKind)
+		require.EqualValues(t, 4, all[0].Details["n"])
+
+		a, _, err := st.AuditEvents(ctx, store.AuditFilter{TenantID: "tnt_a"}, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, a, 3)
+		since, _, err := st.AuditEvents(ctx, store.AuditFilter{Since: base.Add(2 * time.Minute)}, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, since, 3)
+		page1, next, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: 4})
+		require.NoError(t, err)
+		require.Len(t, page1, 4)
+		page2, next2, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: 4, Cursor: next})
+		require.NoError(t, err)
+		require.Len(t, page2, 2)
+		require.Empty(t, next2)
+	})
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/jitaccess/jitaccess/schema"
+	"github.com/jitaccess/jitaccess/seal"
+)
+
+// Roles of MSP staff.
+const (
+	RoleAdmin      = "admin"
+	RoleTechnician = "technician"
+)
+
+// ErrUnauthenticated means a bearer token is unknown.
+var ErrUnauthenticated = errors.New("unknown API token")
+
+// tokenTouchInterval limits how often a token's last_used_at is written, so that
+// authenticating stays a single read on the hot path.
+const tokenTouchInterval = time.Minute
+
+func technicianOf(m schema.Technician) Technician {
+	return Technician{ID: m.ID, Email: m.Email, DisplayName: m.DisplayName, Role: m.Role, CreatedAt: utc(m.CreatedAt)}
+}
+
+// NormalizeEmail is the stored form of an e-mail address (trimmed, lowercase).
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CreateTechnician adds a member of the MSP's staff and a first API token, returned in plain
+// text once. A duplicate e-mail is ErrConflict.
+func (s *Store) CreateTechnician(ctx context.Context, email, displayName, role string) (Technician, string, error) {
+	if role == "" {
+		role = RoleTechnician
+	}
+	m := schema.Technician{ID: NewID("tec"), Email: NormalizeEmail(email), DisplayName: strings.TrimSpace(displayName), Role: role, CreatedAt: s.clock()}
+	plain, hash := seal.NewToken()
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&m).Exec(ctx); err != nil {
+			return err
+		}
+		return insertToken(ctx, tx, m.ID, hash, s.clock())
+	})
+	if err != nil {
+		if isUniqueViolation(err) {
+			return Technician{}, "", fmt.Errorf("technician %q: %w", m.Email, ErrConflict)
+		}
+		return Technician{}, "", fmt.Errorf("create technician: %w", err)
+	}
+	return technicianOf(m), plain, nil
+}
+
+func insertToken(ctx context.Context, db bun.IDB, technicianID, hash string, now time.Time) error {
+	tok := schema.APIToken{ID: NewID("tok"), TechnicianID: technicianID, Hash: hash, CreatedAt: now}
+	_, err := db.NewInsert().Model(&tok).Exec(ctx)
+	return err
+}
+
+// AddToken registers an API token given in plain text (e.g. JIT_BOOTSTRAP_ADMIN_TOKEN) for a
+// technician. Registering a token that already exists for the same technician is a no-op.
+func (s *Store) AddToken(ctx context.Context, technicianID, plain string) error {
+	hash := seal.HashToken(plain)
+	var existing schema.APIToken
+	err := s.db.NewSelect().Model(&existing).Where("hash = ?", hash).Scan(ctx)
+	if err == nil {
+		if existing.TechnicianID != technicianID {
+			return fmt.Errorf("token belongs to another technician: %w", ErrConflict)
+		}
+		return nil
+	}
+	if err := insertToken(ctx, s.db, technicianID, hash, s.clock()); err != nil {
+		if isForeignKeyViolation(err) {
+			return notFound("technician", technicianID)
+		}
+		return fmt.Errorf("add token: %w", err)
+	}
+	return nil
+}
+
+// NewToken issues another API token for a technician, returned in plain text once.
+func (s *Store) NewToken(ctx context.Context, technicianID string) (string, error) {
+	plain, hash := seal.NewToken()
+	if err := insertToken(ctx, s.db, technicianID, hash, s.clock()); err != nil {
+		if isForeignKeyViolation(err) {
+			return "", notFound("technician", technicianID)
+		}
+		return "", fmt.Errorf("new token: %w", err)
+	}
+	return plain, nil
+}
+
+// EnsureAdmin returns the technician with this e-mail, creating it as an admin when missing
+// and promoting it to admin when it is a technician (bootstrap).
+func (s *Store) EnsureAdmin(ctx context.Context, email, displayName string) (Technician, error) {
+	t, err := s.TechnicianByEmail(ctx, email)
+	switch {
+	case err == nil && t.Role == RoleAdmin:
+		return t, nil
+	case err == nil:
+		if _, err := s.db.NewUpdate().Model((*schema.Technician)(nil)).Set("role = ?", RoleAdmin).Where("id = ?", t.ID).Exec(ctx); err != nil {
+			return Technician{}, fmt.Errorf("promote admin: %w", err)
+		}
+		t.Role = RoleAdmin
+		return t, nil
+	case errors.Is(err, ErrNotFound):
+		t, _, err := s.CreateTechnician(ctx, email, displayName, RoleAdmin)
+		if errors.Is(err, ErrConflict) { // created concurrently
+			return s.TechnicianByEmail(ctx, email)
+		}
+		return t, err
+	default:
+		return Technician{}, err
+	}
+}
+
+// Technician reads one member of staff.
+func (s *Store) Technician(ctx context.Context, id string) (Technician, error) {
+	var m schema.Technician
+	if err := s.db.NewSelect().Model(&m).Where("id = ?", id).Scan(ctx); err != nil {
+		return Technician{}, noRows(err, "technician", id)
+	}
+	return technicianOf(m), nil
+}
+
+// TechnicianByEmail reads one member of staff by e-mail (case-insensitive).
+func (s *Store) TechnicianByEmail(ctx context.Context, email string) (Technician, error) {
+	var m schema.Technician
+	if err := s.db.NewSelect().Model(&m).Where("email = ?", NormalizeEmail(email)).Scan(ctx); err != nil {
+		return Technician{}, noRows(err, "technician", email)
+	}
+	return technicianOf(m), nil
+}
+
+// Technicians lists the MSP's staff, newest first.
+func (s *Store) Technicians(ctx context.Context, p Page) ([]Technician, string, error) {
+	var rows []schema.Technician
+	q, err := paginate(s.db.NewSelect().Model(&rows), p, "created_at", "id")
+	if err != nil {
+		return nil, "", errCursor(err)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, "", fmt.Errorf("list technicians: %w", err)
+	}
+	rows, next := trim(rows, p, func(m schema.Technician) (time.Time, string) { return m.CreatedAt, m.ID })
+	out := make([]Technician, len(rows))
+	for i, m := range rows {
+		out[i] = technicianOf(m)
+	}
+	return out, next, nil
+}
+
+// Authenticate finds the technician holding a bearer token. The token is looked up by its
+// hash; the stored hash is compared again in constant time so the answer never depends on
+// how much of it matched.
+func (s *Store) Authenticate(ctx context.Context, plain string) (Technician, error) {
+	if plain == "" {
+		return Technician{}, ErrUnauthenticated
+	}
+	hash := seal.HashToken(plain)
+	var tok schema.APIToken
+	if err := s.db.NewSelect().Model(&tok).Where("hash = ?", hash).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Technician{}, ErrUnauthenticated
+		}
+		return Technician{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
+		return Technician{}, ErrUnauthenticated
+	}
+	t, err := s.Technician(ctx, tok.TechnicianID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Technician{}, ErrUnauthenticated
+		}
+		return Technician{}, err
+	}
+	now := s.clock()
+	if tok.LastUsedAt.IsZero() || now.Sub(tok.LastUsedAt) > tokenTouchInterval {
+		if _, err := s.db.NewUpdate().Model((*schema.APIToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", tok.ID).Exec(ctx); err != nil {
+			return Technician{}, fmt.Errorf("authenticate: touch token: %w", err)
+		}
+	}
+	return t, nil
+}
