@@ -37,6 +37,9 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		MinAccessDuration: a.Cfg.MinAccessDuration,
 		MaxAccessDuration: a.Cfg.MaxAccessDuration,
 		PublicURL:         a.Cfg.PublicURL,
+		Workflows:         server.NewTemporalWorkflows(a.Temporal, a.Cfg.TaskQueue),
+		TemporalUIURL:     a.Cfg.TemporalUIURL,
+		TemporalNamespace: a.Cfg.TemporalNamespace,
 		ReadyChecks: []server.Check{{Name: "temporal", Check: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

@@ -29,7 +29,7 @@ func (s *Server) routes() {
 	v1 := r.Group("/v1", s.limitBody, s.requireJSON, s.authenticate)
 
 	// Routes any authenticated member of staff may call; handlers check ownership themselves.
-	staff := []func(*gin.RouterGroup){}
+	staff := s.staffRoutes()
 	for _, register := range staff {
 		register(v1)
 	}

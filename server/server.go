@@ -42,6 +42,14 @@ type Deps struct {
 	MinAccessDuration time.Duration
 	MaxAccessDuration time.Duration
 
+	// Workflows starts and steers grant workflows (NewTemporalWorkflows). Without it the
+	// technicians' routes (/v1/me, /v1/access-requests) are not served.
+	Workflows Workflows
+	// TemporalUIURL and TemporalNamespace make the temporal_url link of grants shown to
+	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
+	TemporalUIURL     string
+	TemporalNamespace string
+
 	// PublicURL is where browsers reach the API (links on the OAuth result page).
 	PublicURL string
 

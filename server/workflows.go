@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// Workflows is what the API needs of the grant workflows. NewTemporalWorkflows implements it
+// on a Temporal client; errors the caller can act on are *RefusalError.
+type Workflows interface {
+	// Start starts the grant workflow of in, or finds the live run of the same
+	// (tenant, application, technician), and returns its ids.
+	Start(ctx context.Context, in workflows.AccessRequestInput) (workflowID, runID string, err error)
+	// Revoke asks the run to end the grant now.
+	Revoke(ctx context.Context, workflowID, runID string, sig workflows.RevokeSignal) error
+	// Extend moves the expiry of an active grant; the workflow's validator decides.
+	Extend(ctx context.Context, workflowID, runID string, req workflows.ExtendRequest) (workflows.ExtendResult, error)
+}
+
+// RefusalError is a request the grant workflow refused, with the HTTP answer it deserves.
+type RefusalError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *RefusalError) Error() string { return e.Code + ": " + e.Message }
+
+// ErrWorkflowsUnavailable wraps failures to reach the workflow engine (the API answers 503).
+var ErrWorkflowsUnavailable = errors.New("the workflow engine is unavailable")
+
+// NewTemporalWorkflows implements Workflows with a Temporal client; taskQueue empty means
+// workflows.TaskQueue.
+func NewTemporalWorkflows(c client.Client, taskQueue string) Workflows {
+	return &temporalWorkflows{c: c, taskQueue: taskQueue}
+}
+
+type temporalWorkflows struct {
+	c         client.Client
+	taskQueue string
+}
+
+func (w *temporalWorkflows) Start(ctx context.Context, in workflows.AccessRequestInput) (string, string, error) {
+	// The options carry USE_EXISTING: a running grant of the same id is returned, not an error.
+	run, err := w.c.ExecuteWorkflow(ctx, workflows.StartOptions(in, w.taskQueue), workflows.WorkflowType, in)
+	if err != nil {
+		return "", "", engineError("start workflow "+workflows.WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID), err)
+	}
+	return run.GetID(), run.GetRunID(), nil
+}
+
+func (w *temporalWorkflows) Revoke(ctx context.Context, workflowID, runID string, sig workflows.RevokeSignal) error {
+	err := w.c.SignalWorkflow(ctx, workflowID, runID, workflows.RevokeSignalName, sig)
+	if isNotRunning(err) {
+		return &RefusalError{Status: http.StatusConflict, Code: "grant_ended", Message: "The grant has already ended."}
+	}
+	if err != nil {
+		return engineError("signal revoke to "+workflowID+"/"+runID, err)
+	}
+	return nil
+}
+
+func (w *temporalWorkflows) Extend(ctx context.Context, workflowID, runID string, req workflows.ExtendRequest) (workflows.ExtendResult, error) {
+	var res workflows.ExtendResult
+	h, err := w.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		RunID:        runID,
+		UpdateName:   workflows.ExtendUpdateName,
+		Args:         []any{req},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
+		return res, extendError(workflowID, runID, err)
+	}
+	return res, nil
+}
+
+// extendError maps the validator's application errors to API answers.
+func extendError(workflowID, runID string, err error) error {
+	if isNotRunning(err) {
+		return &RefusalError{Status: http.StatusConflict, Code: "grant_not_active", Message: "The grant is not active."}
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		switch appErr.Type() {
+		case workflows.ErrTypeNotActive:
+			return &RefusalError{Status: http.StatusConflict, Code: "grant_not_active", Message: "The grant is not active, so it cannot be extended."}
+		case workflows.ErrTypeInvalidDuration:
+			return &RefusalError{Status: http.StatusBadRequest, Code: "invalid_duration", Message: "duration: the extension must be a positive duration."}
+		case workflows.ErrTypeDurationExceedsMaximum:
+			return &RefusalError{Status: http.StatusBadRequest, Code: "duration_exceeds_maximum",
+				Message: "duration: " + appErr.Message()}
+		}
+	}
+	return engineError("extend "+workflowID+"/"+runID, err)
+}
+
+// engineError wraps err, marking an unreachable or overloaded engine as ErrWorkflowsUnavailable.
+func engineError(op string, err error) error {
+	var (
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		exhausted   *serviceerror.ResourceExhausted
+	)
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &exhausted) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w: %w", op, ErrWorkflowsUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isNotRunning reports whether Temporal answered that the run is closed or unknown.
+func isNotRunning(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
