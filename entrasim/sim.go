@@ -1,0 +1,172 @@
+package entrasim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// UserView is a user as the inspection helpers show it (not a Graph shape).
+type UserView struct {
+	ID                      string    `json:"id"`
+	UPN                     string    `json:"upn"`
+	DisplayName             string    `json:"display_name"`
+	MailNickname            string    `json:"mail_nickname"`
+	AccountEnabled          bool      `json:"account_enabled"`
+	PasswordChangedAt       time.Time `json:"password_changed_at"`
+	SignInSessionsValidFrom time.Time `json:"sign_in_sessions_valid_from"`
+	CreatedAt               time.Time `json:"created_at"`
+	RoleDefinitionIDs       []string  `json:"role_definition_ids"`
+}
+
+// ErrUnknownTenant is returned for a tenant name, id or domain the emulator does not know.
+var ErrUnknownTenant = errors.New("entrasim: unknown tenant")
+
+// Users lists a tenant's users (tenant by name, id or domain), sorted by UPN; nil for an unknown tenant.
+func (s *Server) Users(tenantRef string) []UserView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		return nil
+	}
+	out := []UserView{}
+	for _, id := range sortedUserIDs(t) {
+		u := t.Users[id]
+		v := UserView{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, MailNickname: u.MailNickname,
+			AccountEnabled: u.AccountEnabled, PasswordChangedAt: u.PasswordChangedAt,
+			SignInSessionsValidFrom: u.SignInSessionsValidFrom, CreatedAt: u.CreatedAt, RoleDefinitionIDs: []string{}}
+		for _, a := range t.Assignments {
+			if a.PrincipalID == u.ID {
+				v.RoleDefinitionIDs = append(v.RoleDefinitionIDs, a.RoleDefinitionID)
+			}
+		}
+		sort.Strings(v.RoleDefinitionIDs)
+		out = append(out, v)
+	}
+	return out
+}
+
+// User returns one user by UPN or object id.
+func (s *Server) User(tenantRef, ref string) (UserView, bool) {
+	for _, u := range s.Users(tenantRef) {
+		if strings.EqualFold(u.UPN, ref) || strings.EqualFold(u.ID, ref) {
+			return u, true
+		}
+	}
+	return UserView{}, false
+}
+
+// TenantID resolves a tenant name, id or domain to its id.
+func (s *Server) TenantID(tenantRef string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.resolveTenantLocked(tenantRef); t != nil {
+		return t.ID, true
+	}
+	return "", false
+}
+
+// RevokeConsent withdraws the tenant's consent to the client: every refresh token of that tenant
+// for the client is revoked (token endpoint: invalid_grant AADSTS70008) and admin consent is needed again.
+func (s *Server) RevokeConsent(tenantRef string) error {
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	for _, rt := range s.st.RefreshTokens {
+		if rt.TenantID == t.ID && rt.ClientID == ClientID {
+			rt.Revoked = true
+		}
+	}
+	t.Consented = false
+	s.mu.Unlock()
+	s.mutated()
+	s.log.Info("entrasim: consent revoked", "tenant", t.Name)
+	return nil
+}
+
+func writeSimJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func simError(w http.ResponseWriter, status int, msg string) {
+	writeSimJSON(w, status, map[string]any{"error": map[string]string{"message": msg}})
+}
+
+// serveSim serves the emulator's own inspection endpoints under /_sim/.
+func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
+	segs := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sim/"), "/"), "/")
+	switch {
+	case len(segs) == 1 && segs[0] == "faults":
+		switch r.Method {
+		case http.MethodGet:
+			writeSimJSON(w, http.StatusOK, s.Faults())
+		case http.MethodPut:
+			var f Faults
+			dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&f); err != nil {
+				simError(w, http.StatusBadRequest, "invalid faults: "+err.Error())
+				return
+			}
+			if dec.More() {
+				simError(w, http.StatusBadRequest, "invalid faults: trailing data")
+				return
+			}
+			if err := s.SetFaults(f); err != nil {
+				simError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+			writeSimJSON(w, http.StatusOK, s.Faults())
+		default:
+			w.Header().Set("Allow", "GET, PUT")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+		}
+	case len(segs) == 1 && segs[0] == "stats":
+		switch r.Method {
+		case http.MethodGet:
+			writeSimJSON(w, http.StatusOK, s.Stats())
+		case http.MethodDelete:
+			s.ResetStats()
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Allow", "GET, DELETE")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+		}
+	case len(segs) == 3 && segs[0] == "tenants" && segs[2] == "users":
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		users := s.Users(segs[1])
+		if users == nil {
+			simError(w, http.StatusNotFound, "unknown tenant "+segs[1])
+			return
+		}
+		writeSimJSON(w, http.StatusOK, users)
+	case len(segs) == 3 && segs[0] == "tenants" && segs[2] == "revoke-consent":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		if err := s.RevokeConsent(segs[1]); err != nil {
+			simError(w, http.StatusNotFound, err.Error())
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		simError(w, http.StatusNotFound, "no such inspection endpoint")
+	}
+}
