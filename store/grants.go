@@ -120,6 +120,11 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate) error {
 		now := s.clock()
 		var cur schema.Grant
 		q := tx.NewSelect().Model(&cur).Where("id = ?", u.GrantID)
+		if u.WorkflowID != "" && u.RunID != "" {
+			// Two first requests racing can make the API insert the run's row under the other
+			// request's grant id before the workflow writes; the run's row is the grant then.
+			q = q.WhereOr("workflow_id = ? AND run_id = ?", u.WorkflowID, u.RunID)
+		}
 		if schema.IsPostgres(tx) {
 			q = q.For("UPDATE")
 		}
@@ -140,7 +145,7 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate) error {
 		upd := tx.NewUpdate().Model((*schema.Grant)(nil)).
 			Set("status = ?", u.Status).
 			Set("updated_at = ?", now).
-			Where("id = ?", u.GrantID)
+			Where("id = ?", cur.ID)
 		setString := func(col, v string) {
 			if v != "" {
 				upd = upd.Set("? = ?", bun.Ident(col), v)

@@ -567,3 +567,30 @@ func TestAuditEvents(t *testing.T) {
 		require.Empty(t, next2)
 	})
 }
+
+// Two first requests can race: the API may store the run's row under the other request's
+// grant id before the workflow (which knows its own id) writes. The workflow's writes must
+// land on that row rather than fail on the unique (workflow_id, run_id).
+func TestRecordGrantFollowsTheRunsRow(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		wf := "access/" + f.tenant.ID + "/" + f.app.ID + "/" + f.tech.ID
+		apiRow := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-x", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusPending, RequestedAt: time.Now()}
+		_, created, err := st.StartGrant(ctx, apiRow)
+		require.NoError(t, err)
+		require.True(t, created)
+
+		workflowsOwn := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-x", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusActive, AccountUPN: "jit-a@contoso.com"}
+		require.NoError(t, st.RecordGrant(ctx, workflowsOwn))
+
+		got, err := st.Grant(ctx, apiRow.GrantID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusActive, got.Status)
+		require.Equal(t, "jit-a@contoso.com", got.AccountUPN)
+		_, err = st.Grant(ctx, workflowsOwn.GrantID)
+		require.ErrorIs(t, err, store.ErrNotFound, "no second row for the same run")
+	})
+}
