@@ -185,6 +185,15 @@ func TestGrantRevokedEarly(t *testing.T) {
 	}
 	assertDisabled(t, s, cred, u.SignInSessionsValidFrom)
 	assertNoSecretsInHistory(t, s, g, cred.Password, d.TechnicianToken, d.AdminToken)
+
+	// Asking again at once gets a new grant, never the ended one (whose run may still be
+	// closing).
+	var next grantView
+	if code := s.call(d.TechnicianToken, http.MethodPost, "/v1/access-requests",
+		map[string]any{"application_id": d.ApplicationID}, &next); code != http.StatusAccepted || next.ID == g.ID {
+		t.Fatalf("request after revoke: %d, grant %s (status %s), previous %s", code, next.ID, next.Status, g.ID)
+	}
+	s.waitStatus(d.TechnicianToken, next.ID, "active", 60*time.Second)
 }
 
 // assertDisabled checks the directory itself: disabled, signed out, password changed, no roles.

@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"migrate":   {"apply database migrations (up, or down with --down)", runMigrate},
 		"entra-sim": {"run the Entra ID / Microsoft Graph emulator alone", runEntraSimCommand},
 		"token":     {"create an API token for an MSP admin or technician", runToken},
+		"replay":    {"replay a grant's workflow history against this build (auditors)", runReplay},
+		"audit":     {"print a grant's timeline from its workflow history (auditors)", runAudit},
 	}
 }
 

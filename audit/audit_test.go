@@ -1,0 +1,255 @@
+package audit_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/jitaccess/jitaccess/audit"
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/replay"
+)
+
+// The histories were recorded from a real dev-server run by the workflows package's
+// TestRealServer (real worker, fake Store and Directory).
+var golden = filepath.Join("..", "workflows", "testdata")
+
+func load(t *testing.T, name string) *historypb.History {
+	t.Helper()
+	h, err := replay.ReadFile(filepath.Join(golden, name))
+	require.NoError(t, err)
+	return h
+}
+
+func timeline(t *testing.T, h *historypb.History) []audit.Entry {
+	t.Helper()
+	entries, err := audit.Timeline(h)
+	require.NoError(t, err)
+	for _, e := range entries {
+		t.Log(e.Text())
+	}
+	return entries
+}
+
+func kinds(entries []audit.Entry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Kind)
+	}
+	return out
+}
+
+func find(t *testing.T, entries []audit.Entry, kind string) audit.Entry {
+	t.Helper()
+	for _, e := range entries {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	t.Fatalf("no %s entry", kind)
+	return audit.Entry{}
+}
+
+func TestRevokedGrantTimeline(t *testing.T) {
+	h := load(t, "extended_revoked.json")
+	entries := timeline(t, h)
+	assert.Equal(t, []string{
+		audit.KindRequested, audit.KindEntitled, audit.KindStatus, audit.KindAccount, audit.KindRolesAssigned,
+		audit.KindActive, audit.KindExtended, audit.KindRevokeRequested, audit.KindStatus, audit.KindDisabled, audit.KindEnded,
+	}, kinds(entries))
+
+	req := find(t, entries, audit.KindRequested)
+	assert.Equal(t, "technician:tec_revoke", req.Actor, "the technician who asked")
+	assert.Contains(t, req.Detail, "alice@msp.example")
+	assert.Contains(t, req.Detail, `justification "ticket 42"`)
+	assert.Equal(t, int64(1), req.EventID)
+
+	ent := find(t, entries, audit.KindEntitled)
+	assert.Contains(t, ent.Detail, `rule "All admins" (ent_1)`, "the rule that entitled them")
+	assert.Equal(t, "ent_1", ent.Data["rule_id"])
+
+	upn := "jit-alice_msp.example@contoso.com"
+	assert.Contains(t, find(t, entries, audit.KindAccount).Detail, upn)
+	roles := find(t, entries, audit.KindRolesAssigned)
+	assert.Contains(t, roles.Detail, "role-a, role-b, role-c")
+	assert.Equal(t, []any{"role-a", "role-b", "role-c"}, jsonData(t, roles)["roles"])
+
+	active := find(t, entries, audit.KindActive)
+	assert.Contains(t, active.Detail, "until 2026-11-26T06:17:56.938Z")
+	// activated_at is the workflow's own clock: the start of the workflow task that activated it.
+	assert.Equal(t, "2026-11-26T05:17:56.938Z", active.Data["activated_at"])
+
+	ext := find(t, entries, audit.KindExtended)
+	assert.Equal(t, "technician:tec_revoke", ext.Actor)
+	assert.Contains(t, ext.Detail, "extended by 30m0s: access now ends at 2026-11-26T06:47:56.938Z")
+
+	rev := find(t, entries, audit.KindRevokeRequested)
+	assert.Equal(t, "admin:tec_admin", rev.Actor, "who revoked")
+	assert.Contains(t, rev.Detail, `reason "done"`)
+
+	dis := find(t, entries, audit.KindDisabled)
+	assert.Contains(t, dis.Detail, upn+" disabled")
+	assert.Contains(t, dis.Detail, "3 role assignments removed")
+	assert.Equal(t, time.Date(2026, 11, 26, 5, 17, 57, 51_000_000, time.UTC), dis.Time.Truncate(time.Millisecond), "when the account was disabled")
+	assert.True(t, dis.Time.After(rev.Time))
+
+	end := find(t, entries, audit.KindEnded)
+	assert.Equal(t, "admin:tec_admin", end.Actor)
+	assert.Contains(t, end.Detail, "revoked by tec_admin")
+
+	g, err := audit.Describe(h)
+	require.NoError(t, err)
+	assert.Equal(t, audit.Grant{WorkflowID: "access/tnt_1/app_1/tec_revoke", RunID: g.RunID, GrantID: "grt_tec_revoke", TenantID: "tnt_1",
+		ApplicationID: "app_1", TechnicianID: "tec_revoke", TechnicianEmail: "alice@msp.example", Status: "revoked"}, g)
+}
+
+func TestDeniedTimeline(t *testing.T) {
+	entries := timeline(t, load(t, "denied.json"))
+	assert.Equal(t, []string{audit.KindRequested, audit.KindDenied, audit.KindEnded}, kinds(entries))
+	assert.Equal(t, "denied: no rule", find(t, entries, audit.KindDenied).Detail)
+}
+
+func TestExpiredTimeline(t *testing.T) {
+	entries := timeline(t, load(t, "expired.json"))
+	assert.Contains(t, find(t, entries, audit.KindTimerFired).Detail, "Access expires at")
+	assert.Contains(t, find(t, entries, audit.KindEnded).Detail, "expired")
+}
+
+// Retries that mattered: the failure that ended provisioning, the throttled disable.
+func TestRetriesAndFailures(t *testing.T) {
+	entries := timeline(t, load(t, "failed_compensated.json"))
+	failed := find(t, entries, audit.KindStepFailed)
+	assert.Contains(t, failed.Detail, "AssignRoles failed for good: GraphRejected")
+	assert.Equal(t, "GraphRejected", failed.Data["failure_type"])
+
+	retry := find(t, entries, audit.KindRetry)
+	assert.Contains(t, retry.Detail, "DisableAccount attempt 2")
+	assert.Equal(t, "Throttled", retry.Data["failure_type"])
+	assert.Contains(t, find(t, entries, audit.KindEnded).Detail, "failed: assign roles")
+}
+
+// A disable that kept failing because consent was withdrawn shows why it took so long.
+func TestAuthorizationLostDuringDisable(t *testing.T) {
+	h := load(t, "failed_compensated.json")
+	for _, e := range h.Events {
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && a.Attempt > 1 {
+			a.Attempt = 7
+			a.LastFailure.Message = "disable account 00000000-0000-0000-0000-000000000001: authorization lost"
+			a.LastFailure.GetApplicationFailureInfo().Type = "AuthorizationLost"
+		}
+	}
+	retry := find(t, timeline(t, h), audit.KindRetry)
+	assert.Contains(t, retry.Detail, "DisableAccount attempt 7 started; the attempt before failed: AuthorizationLost: disable account")
+	assert.Equal(t, "AuthorizationLost", retry.Data["failure_type"])
+}
+
+// --json: one object per line with time, kind, actor and detail.
+func TestJSONLines(t *testing.T) {
+	for _, e := range timeline(t, load(t, "extended_revoked.json")) {
+		line := e.JSON()
+		assert.NotContains(t, line, "\n")
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m))
+		for _, k := range []string{"time", "kind", "actor", "detail", "event_id"} {
+			assert.Contains(t, m, k)
+		}
+		_, err := time.Parse(time.RFC3339Nano, m["time"].(string))
+		assert.NoError(t, err)
+	}
+}
+
+// Histories carry no secret by design; the timeline must not invent one either: no field
+// named like a secret, no value that looks like a generated password.
+func TestNoSecrets(t *testing.T) {
+	for range 200 {
+		require.True(t, looksLikePassword(directory.NewPassword()), "the detector must recognise generated passwords")
+	}
+	files, err := filepath.Glob(filepath.Join(golden, "*.json"))
+	require.NoError(t, err)
+	secretKey := regexp.MustCompile(`(?i)password|secret|token|credential`)
+	for _, file := range files {
+		h, err := replay.ReadFile(file)
+		require.NoError(t, err)
+		entries, err := audit.Timeline(h)
+		require.NoError(t, err)
+		for _, e := range entries {
+			for k := range jsonData(t, e) {
+				assert.False(t, secretKey.MatchString(k), "%s: data key %s", filepath.Base(file), k)
+			}
+			for _, word := range strings.Fields(e.Detail) {
+				assert.False(t, looksLikePassword(word), "%s: %q looks like a password", filepath.Base(file), word)
+			}
+		}
+	}
+}
+
+var emailLike = regexp.MustCompile(`^[\w.+-]+@[\w-]+(\.[\w-]+)+[,.;)]*$`)
+
+// looksLikePassword: long, and mixing lower, upper, digits and symbols like directory.NewPassword.
+func looksLikePassword(s string) bool {
+	if len(s) < 16 || strings.Contains(s, "/") || emailLike.MatchString(s) {
+		return false
+	}
+	var lower, upper, digit, other bool
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		default:
+			other = true
+		}
+	}
+	return lower && upper && digit && other
+}
+
+func jsonData(t *testing.T, e audit.Entry) map[string]any {
+	t.Helper()
+	var m struct {
+		Data map[string]any `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(e.JSON()), &m))
+	return m.Data
+}
+
+func TestNotAGrant(t *testing.T) {
+	h := load(t, "expired.json")
+	h.Events[0].GetWorkflowExecutionStartedEventAttributes().WorkflowType.Name = "Other"
+	_, err := audit.Timeline(h)
+	require.ErrorContains(t, err, `workflow type "Other"`)
+	_, err = audit.Timeline(&historypb.History{})
+	require.Error(t, err)
+}
+
+// A workflow.GetVersion marker shows which code path a run took.
+func TestVersionMarker(t *testing.T) {
+	h := load(t, "expired.json")
+	dc := converter.GetDefaultDataConverter()
+	changeID, err := dc.ToPayloads("pause-before-request")
+	require.NoError(t, err)
+	version, err := dc.ToPayloads(1)
+	require.NoError(t, err)
+	marker := &historypb.HistoryEvent{
+		EventId: 5, EventTime: h.Events[4].EventTime, EventType: enumspb.EVENT_TYPE_MARKER_RECORDED,
+		Attributes: &historypb.HistoryEvent_MarkerRecordedEventAttributes{MarkerRecordedEventAttributes: &historypb.MarkerRecordedEventAttributes{
+			MarkerName: "Version", WorkflowTaskCompletedEventId: 4,
+			Details: map[string]*commonpb.Payloads{"change-id": changeID, "version": version},
+		}},
+	}
+	h.Events = append(h.Events[:4:4], append([]*historypb.HistoryEvent{marker}, h.Events[4:]...)...)
+	v := find(t, timeline(t, h), audit.KindVersion)
+	assert.Equal(t, `workflow code version 1 for change "pause-before-request"`, v.Detail)
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/jitaccess/jitaccess/audit"
+	"github.com/jitaccess/jitaccess/replay"
+)
+
+// runAudit prints a grant's timeline derived from its Temporal history (not from the
+// database): human-readable lines, or one JSON object per line with --json.
+func runAudit(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	workflowID := fs.String("workflow-id", "", "workflow id of the grant (access/<tenant>/<application>/<technician>)")
+	runID := fs.String("run-id", "", "run of the workflow id (default: the latest run)")
+	file := fs.String("history-file", "", "read the history from a file written by `temporal workflow show --output json` instead")
+	asJSON := fs.Bool("json", false, "one JSON object per line: time, kind, actor, detail, event_id, data")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "usage: jitaccess audit --workflow-id ID [--run-id RID] [--json] | --history-file FILE [--json]\n\n"+
+			"Prints the grant's timeline from its Temporal history: who requested and why, the rule that entitled\n"+
+			"them, the account and roles, when access began, extensions, who revoked, when the account was\n"+
+			"disabled, and the retries on the way. Prove the history with `jitaccess replay` as well.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return &usageError{fmt.Sprintf("audit: unexpected argument %q", fs.Arg(0))}
+	case (*workflowID == "") == (*file == ""):
+		return &usageError{"audit: give either --workflow-id or --history-file"}
+	case *runID != "" && *workflowID == "":
+		return &usageError{"audit: --run-id needs --workflow-id"}
+	}
+
+	var h *historypb.History
+	running := false
+	if *file != "" {
+		var err error
+		if h, err = replay.ReadFile(*file); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	} else {
+		c, err := dialForAudit(ctx, env)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if h, running, err = replay.FetchHistory(ctx, c, *workflowID, *runID); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+	}
+	grant, err := audit.Describe(h)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	entries, err := audit.Timeline(h)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if *asJSON {
+		for _, e := range entries {
+			fmt.Fprintln(env.stdout, e.JSON())
+		}
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "Grant %s: %s for application %s in tenant %s (workflow %s, run %s)\n",
+		grant.GrantID, auditFirstOf(grant.TechnicianEmail, grant.TechnicianID), grant.ApplicationID, grant.TenantID, grant.WorkflowID, grant.RunID)
+	for _, e := range entries {
+		fmt.Fprintln(env.stdout, e.Text())
+	}
+	if running {
+		fmt.Fprintf(env.stdout, "(the workflow is still running; status %s)\n", grant.Status)
+	}
+	return nil
+}
+
+func auditFirstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return "(unknown)"
+}

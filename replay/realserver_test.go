@@ -1,0 +1,184 @@
+package replay_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+
+	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/activities/activitiestest"
+	"github.com/jitaccess/jitaccess/audit"
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/replay"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/worker"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+const (
+	roleGlobalAdmin = "62e90394-69f5-4237-9190-012177145e10"
+	roleHelpdesk    = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+)
+
+// TestRealServer runs a grant on the pinned Temporal dev server with a real worker (fake
+// Store and Directory), then replays and audits its history as an auditor would: fetched
+// from Temporal while running and after the end, and exported by the pinned CLI's
+// `temporal workflow show --output json`.
+func TestRealServer(t *testing.T) {
+	cli, err := temporaldev.CLI()
+	if err != nil {
+		if testing.Short() {
+			t.Skipf("short mode: %v", err)
+		}
+		t.Fatalf("temporal: %v", err)
+	}
+	sa := map[string]string{}
+	for _, d := range workflows.SearchAttributeDefinitions() {
+		sa[d.Name] = d.Type
+	}
+	srv, err := temporaldev.Start(context.Background(), temporaldev.Options{SearchAttributes: sa})
+	require.NoError(t, err)
+	t.Cleanup(srv.Stop)
+	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := client.Dial(client.Options{HostPort: srv.Address, Namespace: srv.Namespace, Logger: quiet})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+
+	st := &activitiestest.Store{Entitlement: store.Entitlement{
+		Allowed: true, RuleID: "ent_rule1", RuleName: "All admins → Contoso",
+		Application: store.ApplicationConfig{ID: "app_1", TenantID: "tnt_1", Name: "Contoso", Status: "ready",
+			Domain: "contoso.com", Roles: []string{roleGlobalAdmin, roleHelpdesk}},
+		Technician: store.Technician{ID: "tec_alice", Email: "alice@msp.example", DisplayName: "Alice Smith"},
+	}}
+	// The first disable attempt is throttled by Graph: the timeline must show the retry.
+	dir := &activitiestest.Directory{DisableErrs: []error{&directory.ThrottledError{Op: "disable", RetryAfter: time.Second}}}
+	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		worker.Options{TaskQueue: "jit-replay-test", StopTimeout: 5 * time.Second})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	in := workflows.AccessRequestInput{
+		GrantID: "grt_audit1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_alice",
+		TechnicianEmail: "alice@msp.example", Justification: "INC-4711 mailbox restore",
+		Duration: time.Hour, MaxDuration: 4 * time.Hour, RequestedAt: time.Now().UTC(),
+	}
+	run, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in, "jit-replay-test"), workflows.WorkflowType, in)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQueryName)
+		var s workflows.Status
+		return err == nil && v.Get(&s) == nil && s.Status == store.StatusActive
+	}, 30*time.Second, 20*time.Millisecond)
+
+	// While the grant is active: Temporal says it is running, so the partial history is fine…
+	rep, err := replay.Fetch(ctx, c, run.GetID(), "")
+	require.NoError(t, err)
+	assert.True(t, rep.Running)
+	assert.Equal(t, store.StatusActive, rep.Status)
+	assert.Equal(t, run.GetRunID(), rep.RunID)
+	// …but the same history exported to a file cannot tell it was not cut short.
+	running := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
+	_, err = replay.File(running)
+	divergence(t, err, replay.KindTruncated)
+
+	upd, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: workflows.ExtendUpdateName,
+		Args:         []any{workflows.ExtendRequest{Duration: 30 * time.Minute, By: "tec_alice", ByKind: "technician"}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	require.NoError(t, upd.Get(ctx, nil))
+	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.RevokeSignalName,
+		workflows.RevokeSignal{By: "tec_bob", ByKind: "admin", Reason: "incident closed"}))
+	var res workflows.Result
+	require.NoError(t, run.Get(ctx, &res))
+	require.Equal(t, store.StatusRevoked, res.Status)
+
+	// The whole history, from Temporal and from the CLI's export, replays cleanly.
+	rep, err = replay.Fetch(ctx, c, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	assert.False(t, rep.Running)
+	assert.True(t, rep.ResultChecked)
+	assert.Equal(t, store.StatusRevoked, rep.Status)
+	assert.Equal(t, 3, rep.ActivitiesChecked, "EnsureAccount, AssignRoles, DisableAccount")
+	file := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
+	rep, err = replay.File(file)
+	require.NoError(t, err, "the pinned CLI's `workflow show --output json` is what replay.File reads")
+	assert.Equal(t, run.GetID(), rep.WorkflowID)
+
+	_, err = replay.Fetch(ctx, c, "access/tnt_1/app_1/nobody", "")
+	require.ErrorContains(t, err, `no workflow "access/tnt_1/app_1/nobody"`)
+
+	// The timeline of the revoked grant, from the same history.
+	h, _, err := replay.FetchHistory(ctx, c, run.GetID(), run.GetRunID())
+	require.NoError(t, err)
+	entries, err := audit.Timeline(h)
+	require.NoError(t, err)
+	var text, jsonLines strings.Builder
+	for _, e := range entries {
+		text.WriteString(e.Text() + "\n")
+		jsonLines.WriteString(e.JSON() + "\n")
+	}
+	t.Logf("timeline:\n%s", text.String())
+	byKind := map[string]audit.Entry{}
+	for _, e := range entries {
+		if _, seen := byKind[e.Kind]; !seen {
+			byKind[e.Kind] = e
+		}
+	}
+	assert.Equal(t, "technician:tec_alice", byKind[audit.KindRequested].Actor)
+	assert.Contains(t, byKind[audit.KindRequested].Detail, "alice@msp.example")
+	assert.Contains(t, byKind[audit.KindRequested].Detail, "INC-4711 mailbox restore")
+	assert.Contains(t, byKind[audit.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
+	upn := "jit-alice_msp.example@contoso.com"
+	assert.Contains(t, byKind[audit.KindAccount].Detail, upn)
+	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")
+	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Helpdesk Administrator")
+	assert.Contains(t, byKind[audit.KindActive].Detail, upn)
+	assert.Equal(t, "technician:tec_alice", byKind[audit.KindExtended].Actor)
+	assert.Contains(t, byKind[audit.KindExtended].Detail, "extended by 30m0s")
+	assert.Equal(t, "admin:tec_bob", byKind[audit.KindRevokeRequested].Actor)
+	assert.Contains(t, byKind[audit.KindRevokeRequested].Detail, "incident closed")
+	assert.Equal(t, "Throttled", byKind[audit.KindRetry].Data["failure_type"])
+	assert.Contains(t, byKind[audit.KindRetry].Detail, "DisableAccount attempt 2")
+	assert.Contains(t, byKind[audit.KindDisabled].Detail, upn+" disabled")
+	assert.Contains(t, byKind[audit.KindDisabled].Detail, "2 role assignments removed")
+	assert.Equal(t, "admin:tec_bob", byKind[audit.KindEnded].Actor)
+	assert.Contains(t, byKind[audit.KindEnded].Detail, "revoked by tec_bob")
+	assert.False(t, byKind[audit.KindDisabled].Time.Before(byKind[audit.KindRevokeRequested].Time), "disabled after the revoke")
+
+	// No secret anywhere: neither the password the technician got nor the scrambles.
+	exported, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NotEmpty(t, dir.Passwords())
+	for _, pw := range dir.Passwords() {
+		assert.NotContains(t, text.String(), pw)
+		assert.NotContains(t, jsonLines.String(), pw)
+		assert.NotContains(t, string(exported), pw)
+	}
+}
+
+// export writes the run's history with the pinned CLI, as an auditor would.
+func export(t *testing.T, cli, address, workflowID, runID string) string {
+	t.Helper()
+	out, err := exec.Command(cli, "workflow", "show", "--address", address, "--namespace", "default",
+		"--workflow-id", workflowID, "--run-id", runID, "--output", "json").Output()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "history.json")
+	require.NoError(t, os.WriteFile(path, out, 0o644))
+	return path
+}
