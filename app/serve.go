@@ -40,6 +40,12 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		Workflows:         server.NewTemporalWorkflows(a.Temporal, a.Cfg.TaskQueue),
 		TemporalUIURL:     a.Cfg.TemporalUIURL,
 		TemporalNamespace: a.Cfg.TemporalNamespace,
+		// Portal sign-in with Microsoft against the MSP's own tenant.
+		OIDCIssuer:          a.Cfg.OIDCIssuer,
+		OIDCClientID:        a.Cfg.OIDCClientID,
+		OIDCClientSecret:    a.Cfg.OIDCClientSecret,
+		BootstrapAdminEmail: a.Cfg.BootstrapEmail,
+		EntraAuthority:      a.Cfg.EntraAuthority,
 		ReadyChecks: []server.Check{{Name: "temporal", Check: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

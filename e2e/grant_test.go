@@ -261,4 +261,3 @@ func assertNoSecretsInHistory(t *testing.T, s *stack, g grantView, secrets ...st
 		t.Error("token material in history")
 	}
 }
-

@@ -63,12 +63,15 @@ type stack struct {
 type stackOptions struct {
 	MinAccessDuration string
 	MaxAccessDuration string
+	// Portal signs the portal in against the emulator's msp tenant (JIT_OIDC_*, bootstrap
+	// admin admin@msp.example) and turns auto-consent off, so a browser picks the account.
+	Portal bool
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sim, err := entrasim.New(entrasim.Options{AutoConsent: true})
+	sim, err := entrasim.New(entrasim.Options{AutoConsent: !o.Portal})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +102,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		"JIT_MIN_ACCESS_DURATION":   o.MinAccessDuration,
 		"JIT_MAX_ACCESS_DURATION":   o.MaxAccessDuration,
 		"JIT_LOG_LEVEL":             "debug",
+	}
+	if o.Portal {
+		env["JIT_OIDC_ISSUER"] = simSrv.URL + "/" + entrasim.MSPTenantID + "/v2.0"
+		env["JIT_OIDC_CLIENT_ID"] = entrasim.ClientID
+		env["JIT_OIDC_CLIENT_SECRET"] = entrasim.ClientSecret
+		env["JIT_BOOTSTRAP_ADMIN_EMAIL"] = "admin@msp.example"
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -187,7 +196,9 @@ func randomBytes(t testing.TB, n int) []byte {
 	return b
 }
 
-func randomString(t testing.TB) string { return base64.RawURLEncoding.EncodeToString(randomBytes(t, 24)) }
+func randomString(t testing.TB) string {
+	return base64.RawURLEncoding.EncodeToString(randomBytes(t, 24))
+}
 
 // syncBuffer collects the product's logs for the secret scan and for failure output.
 type syncBuffer struct {

@@ -91,6 +91,11 @@ func optTime(t time.Time) *time.Time {
 }
 
 func (s *Server) viewGrant(c *gin.Context, g store.Grant) grantView {
+	return s.grantViewFor(currentUser(c), g)
+}
+
+// grantViewFor is the grant as the given member of staff sees it.
+func (s *Server) grantViewFor(u store.Technician, g store.Grant) grantView {
 	v := grantView{ID: g.ID, TenantID: g.TenantID, ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, Status: g.Status,
 		Justification: optString(g.Justification), RequestedAt: g.RequestedAt.UTC(), ActivatedAt: optTime(g.ActivatedAt),
 		ExpiresAt: optTime(g.ExpiresAt), EndedAt: optTime(g.EndedAt),
@@ -99,7 +104,7 @@ func (s *Server) viewGrant(c *gin.Context, g store.Grant) grantView {
 	if v.Roles == nil {
 		v.Roles = []string{}
 	}
-	if currentUser(c).Role == store.RoleAdmin {
+	if u.Role == store.RoleAdmin {
 		v.TemporalURL = s.temporalURL(g.WorkflowID, g.RunID)
 	}
 	return v
@@ -122,96 +127,103 @@ func (s *Server) temporalURL(workflowID, runID string) string {
 	return u
 }
 
-// validText checks an optional free-text field: trimmed, bounded, no control characters
+// checkText checks an optional free-text field: trimmed, bounded, no control characters
 // other than line breaks and tabs.
-func validText(c *gin.Context, field, v string, maxLen int) (string, bool) {
+func checkText(field, v string, maxLen int) (string, error) {
 	v = strings.TrimSpace(v)
 	switch {
 	case utf8.RuneCountInString(v) > maxLen:
-		badField(c, field, fmt.Sprintf("is longer than %d characters.", maxLen))
-		return "", false
+		return "", fieldProblem(field, fmt.Sprintf("is longer than %d characters.", maxLen))
 	case strings.ContainsFunc(v, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f }):
-		badField(c, field, "must not contain control characters.")
-		return "", false
+		return "", fieldProblem(field, "must not contain control characters.")
 	}
-	return v, true
+	return v, nil
 }
 
-// parseDuration reads a requested duration (Go syntax such as "2h" or "90m"), positive.
-func parseDuration(c *gin.Context, field, v string) (time.Duration, bool) {
+// checkDuration reads a requested duration (Go syntax such as "2h" or "90m"), positive.
+func checkDuration(field, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d <= 0 {
-		abort(c, http.StatusBadRequest, "invalid_duration", fmt.Sprintf("%s: %q is not a positive duration such as \"2h\" or \"90m\".", field, v))
-		return 0, false
+		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: field,
+			Message: fmt.Sprintf("%s: %q is not a positive duration such as \"2h\" or \"90m\".", field, v)}
 	}
-	return d, true
+	return d, nil
+}
+
+// accessRequestInput is a technician's request: the application, why, and for how long
+// (nil: the application's access duration).
+type accessRequestInput struct {
+	ApplicationID string  `json:"application_id"`
+	Justification string  `json:"justification"`
+	Duration      *string `json:"duration"`
 }
 
 func (s *Server) createAccessRequest(c *gin.Context) {
-	var in struct {
-		ApplicationID string  `json:"application_id"`
-		Justification string  `json:"justification"`
-		Duration      *string `json:"duration"`
-	}
+	var in accessRequestInput
 	if !decodeJSON(c, &in) {
 		return
 	}
-	appID := strings.TrimSpace(in.ApplicationID)
-	if appID == "" {
-		badField(c, "application_id", "is required.")
+	g, created, err := s.RequestAccess(c.Request.Context(), s.actor(c), in)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	justification, ok := validText(c, "justification", in.Justification, maxJustificationLength)
-	if !ok {
-		return
+	status := http.StatusOK
+	if created {
+		status = http.StatusAccepted
+	}
+	c.JSON(status, s.viewGrant(c, g))
+}
+
+// RequestAccess starts the AccessRequest workflow for the actor, or returns their live grant
+// of the application (created false).
+func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInput) (store.Grant, bool, error) {
+	appID := strings.TrimSpace(in.ApplicationID)
+	if appID == "" {
+		return store.Grant{}, false, fieldProblem("application_id", "is required.")
+	}
+	justification, err := checkText("justification", in.Justification, maxJustificationLength)
+	if err != nil {
+		return store.Grant{}, false, err
 	}
 	var duration time.Duration
 	if in.Duration != nil {
-		if duration, ok = parseDuration(c, "duration", *in.Duration); !ok {
-			return
+		if duration, err = checkDuration("duration", *in.Duration); err != nil {
+			return store.Grant{}, false, err
 		}
 	}
 
-	ctx := c.Request.Context()
-	u := currentUser(c)
 	app, err := s.deps.Store.ApplicationByID(ctx, appID)
 	if errors.Is(err, store.ErrNotFound) {
-		notFoundAnswer(c, "application")
-		return
+		return store.Grant{}, false, notFoundProblem("application")
 	}
 	if err != nil {
-		s.internal(c, err)
-		return
+		return store.Grant{}, false, err
 	}
 	// A technician outside the application's tenant must not learn that it exists; admins
 	// see every application anyway and get the ordinary refusal below.
-	if u.Role != store.RoleAdmin {
+	if !u.IsAdmin() {
 		member, err := s.deps.Store.IsMember(ctx, app.TenantID, u.ID)
 		if err != nil {
-			s.internal(c, err)
-			return
+			return store.Grant{}, false, err
 		}
 		if !member {
-			s.auditDenial(c, app, "not a member of the application's tenant")
-			notFoundAnswer(c, "application")
-			return
+			s.auditDenial(ctx, u, app, "not a member of the application's tenant")
+			return store.Grant{}, false, notFoundProblem("application")
 		}
 	}
 	// The workflow checks again, authoritatively; this answers refusals at once.
 	ent, err := s.deps.Store.CheckEntitlement(ctx, app.TenantID, app.ID, u.ID)
 	if err != nil {
-		s.internal(c, err)
-		return
+		return store.Grant{}, false, err
 	}
 	if !ent.Allowed {
 		if ent.RuleID != "" && app.Status != store.AppReady {
-			abort(c, http.StatusConflict, "application_not_ready",
+			return store.Grant{}, false, problem(http.StatusConflict, "application_not_ready",
 				fmt.Sprintf("The application %s is not ready yet (status %s); ask an MSP admin to finish its configuration.", app.Name, app.Status))
-			return
 		}
-		s.auditDenial(c, app, ent.Reason)
-		abort(c, http.StatusForbidden, "not_entitled", ent.Reason)
-		return
+		s.auditDenial(ctx, u, app, ent.Reason)
+		return store.Grant{}, false, problem(http.StatusForbidden, "not_entitled", ent.Reason)
 	}
 
 	// The application's access duration is the default and the ceiling, within JIT_MAX.
@@ -220,14 +232,12 @@ func (s *Server) createAccessRequest(c *gin.Context) {
 		duration = ceiling
 	}
 	if duration > ceiling {
-		abort(c, http.StatusBadRequest, "duration_exceeds_maximum",
-			fmt.Sprintf("duration: %s is more than the %s this application allows.", duration, ceiling))
-		return
+		return store.Grant{}, false, &Problem{Status: http.StatusBadRequest, Code: "duration_exceeds_maximum", Field: "duration",
+			Message: fmt.Sprintf("duration: %s is more than the %s this application allows.", duration, ceiling)}
 	}
 	if duration < s.deps.MinAccessDuration {
-		abort(c, http.StatusBadRequest, "invalid_duration",
-			fmt.Sprintf("duration: %s is less than the minimum %s.", duration, s.deps.MinAccessDuration))
-		return
+		return store.Grant{}, false, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "duration",
+			Message: fmt.Sprintf("duration: %s is less than the minimum %s.", duration, s.deps.MinAccessDuration)}
 	}
 
 	// Once started, a workflow must get its row even if the client went away.
@@ -238,32 +248,33 @@ func (s *Server) createAccessRequest(c *gin.Context) {
 		TechnicianEmail: u.Email, Justification: justification, Duration: duration,
 		MaxDuration: s.deps.MaxAccessDuration, RequestedAt: time.Now().UTC(),
 	}
-	workflowID, runID, err := s.deps.Workflows.Start(sctx, wf)
-	if err != nil {
-		s.workflowError(c, err)
-		return
+	for attempt := 1; ; attempt++ {
+		workflowID, runID, err := s.deps.Workflows.Start(sctx, wf)
+		if err != nil {
+			return store.Grant{}, false, s.workflowProblem(ctx, u, "start", err)
+		}
+		// A live run of the same (tenant, application, technician) carries an earlier grant id:
+		// its row is returned instead of a new one.
+		g, created, err := s.deps.Store.StartGrant(sctx, store.GrantUpdate{
+			GrantID: wf.GrantID, WorkflowID: workflowID, RunID: runID, TenantID: wf.TenantID, ApplicationID: wf.ApplicationID,
+			TechnicianID: wf.TechnicianID, Status: store.StatusPending, Justification: wf.Justification, RequestedAt: wf.RequestedAt,
+		})
+		// A run that has recorded its end (revoked, expired…) but not yet closed is still
+		// "live" to Temporal; wait for it to close and start a new grant instead of
+		// answering with the ended one.
+		if err != nil || created || !store.IsTerminal(g.Status) || attempt == 3 {
+			return g, created, err
+		}
+		if err := s.deps.Workflows.WaitClosed(sctx, workflowID, runID); err != nil {
+			return store.Grant{}, false, s.workflowProblem(ctx, u, "start", err)
+		}
 	}
-	// A live run of the same (tenant, application, technician) carries an earlier grant id:
-	// its row is returned instead of a new one.
-	g, created, err := s.deps.Store.StartGrant(sctx, store.GrantUpdate{
-		GrantID: wf.GrantID, WorkflowID: workflowID, RunID: runID, TenantID: wf.TenantID, ApplicationID: wf.ApplicationID,
-		TechnicianID: wf.TechnicianID, Status: store.StatusPending, Justification: wf.Justification, RequestedAt: wf.RequestedAt,
-	})
-	if err != nil {
-		s.internal(c, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusAccepted
-	}
-	c.JSON(status, s.viewGrant(c, g))
 }
 
 // auditDenial records a request refused before any workflow started (the workflow records
 // its own denials as grant.denied).
-func (s *Server) auditDenial(c *gin.Context, app store.Application, reason string) {
-	s.audit(c, store.AuditEvent{TenantID: app.TenantID, Action: actionDenied, Target: app.ID,
+func (s *Server) auditDenial(ctx context.Context, u Actor, app store.Application, reason string) {
+	s.auditAs(ctx, u, store.AuditEvent{TenantID: app.TenantID, Action: actionDenied, Target: app.ID,
 		Details: map[string]any{"application_id": app.ID, "reason": reason}})
 }
 
@@ -274,22 +285,13 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 	}
 	f := store.GrantFilter{Status: c.Query("status"), TenantID: c.Query("tenant_id"),
 		TechnicianID: c.Query("technician_id"), ApplicationID: c.Query("application_id")}
-	if f.Status != "" && !store.IsValidStatus(f.Status) {
-		badField(c, "status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
-		return
-	}
-	u := currentUser(c)
-	if u.Role != store.RoleAdmin {
-		// A technician's list is their own; asking for someone else's finds nothing.
-		if f.TechnicianID != "" && f.TechnicianID != u.ID {
-			c.JSON(http.StatusOK, list([]grantView{}, ""))
-			return
-		}
-		f.TechnicianID = u.ID
-	}
-	gs, next, err := s.deps.Store.Grants(c.Request.Context(), f, p)
+	gs, next, err := s.ListGrants(c.Request.Context(), s.actor(c), f, p)
 	if err != nil {
-		s.listError(c, err)
+		if asProblem(err) != nil {
+			s.fail(c, err)
+		} else {
+			s.listError(c, err)
+		}
 		return
 	}
 	out := make([]grantView, len(gs))
@@ -299,43 +301,54 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 	c.JSON(http.StatusOK, list(out, next))
 }
 
-// grant loads the path's grant if the caller may see it (its holder or an admin); anyone
-// else is told it does not exist.
-func (s *Server) grant(c *gin.Context) (store.Grant, bool) {
-	g, err := s.deps.Store.Grant(c.Request.Context(), c.Param("grant_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		notFoundAnswer(c, "access request")
-		return g, false
+// ListGrants lists grants newest first: an admin's all, a technician's their own.
+func (s *Server) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, p store.Page) ([]store.Grant, string, error) {
+	if f.Status != "" && !store.IsValidStatus(f.Status) {
+		return nil, "", fieldProblem("status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
 	}
-	if err != nil {
-		s.internal(c, err)
-		return g, false
+	if !u.IsAdmin() {
+		// A technician's list is their own; asking for someone else's finds nothing.
+		if f.TechnicianID != "" && f.TechnicianID != u.ID {
+			return nil, "", nil
+		}
+		f.TechnicianID = u.ID
 	}
-	u := currentUser(c)
-	if g.TechnicianID != u.ID && u.Role != store.RoleAdmin {
-		notFoundAnswer(c, "access request")
-		return g, false
-	}
-	return g, true
+	return s.deps.Store.Grants(ctx, f, p)
 }
 
-// ownGrant is grant for actions only the holder may take: an admin who is not the holder
-// is refused with 403 (they may see the grant, so its existence is no secret).
-func (s *Server) ownGrant(c *gin.Context, action string) (store.Grant, bool) {
-	g, ok := s.grant(c)
-	if !ok {
-		return g, false
+// VisibleGrant loads a grant the actor may see (its holder or an admin); anyone else is
+// told it does not exist.
+func (s *Server) VisibleGrant(ctx context.Context, u Actor, grantID string) (store.Grant, error) {
+	g, err := s.deps.Store.Grant(ctx, grantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return g, notFoundProblem("access request")
 	}
-	if g.TechnicianID != currentUser(c).ID {
-		abort(c, http.StatusForbidden, "forbidden", "Only the technician who holds the grant may "+action+".")
-		return g, false
+	if err != nil {
+		return g, err
 	}
-	return g, true
+	if g.TechnicianID != u.ID && !u.IsAdmin() {
+		return store.Grant{}, notFoundProblem("access request")
+	}
+	return g, nil
+}
+
+// ownGrant is VisibleGrant for actions only the holder may take: an admin who is not the
+// holder is refused with 403 (they may see the grant, so its existence is no secret).
+func (s *Server) ownGrant(ctx context.Context, u Actor, grantID, action string) (store.Grant, error) {
+	g, err := s.VisibleGrant(ctx, u, grantID)
+	if err != nil {
+		return g, err
+	}
+	if g.TechnicianID != u.ID {
+		return g, problem(http.StatusForbidden, "forbidden", "Only the technician who holds the grant may "+action+".")
+	}
+	return g, nil
 }
 
 func (s *Server) getAccessRequest(c *gin.Context) {
-	g, ok := s.grant(c)
-	if !ok {
+	g, err := s.VisibleGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, s.viewGrant(c, g))
@@ -351,40 +364,43 @@ func (s *Server) getCredentials(c *gin.Context) {
 	// Nothing of this route's answers may be cached, refusals included.
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
-	g, ok := s.ownGrant(c, "read its credentials")
-	if !ok {
+	creds, err := s.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	notActive := func() {
-		abort(c, http.StatusConflict, "grant_not_active",
-			fmt.Sprintf("The grant is %s; its credentials are available only while it is active.", g.Status))
+	c.JSON(http.StatusOK, creds)
+}
+
+// ReadCredentials returns the account and managed password of the actor's active grant.
+// Every read is an audit event, and no password leaves without one.
+func (s *Server) ReadCredentials(ctx context.Context, u Actor, grantID string) (credentialsView, error) {
+	g, err := s.ownGrant(ctx, u, grantID, "read its credentials")
+	if err != nil {
+		return credentialsView{}, err
 	}
+	notActive := problem(http.StatusConflict, "grant_not_active",
+		fmt.Sprintf("The grant is %s; its credentials are available only while it is active.", g.Status))
 	if g.Status != store.StatusActive {
-		notActive()
-		return
+		return credentialsView{}, notActive
 	}
-	ctx := c.Request.Context()
 	upn, password, err := s.deps.Store.Credential(ctx, g.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		// The account is being disabled; the projection has not caught up yet.
-		notActive()
-		return
+		return credentialsView{}, notActive
 	}
 	if err != nil {
-		s.internal(c, err)
-		return
+		return credentialsView{}, err
 	}
-	// No password leaves without its audit event: a failed write refuses the read.
-	u := currentUser(c)
+	// A failed audit write refuses the read.
 	if err := s.deps.Store.RecordAudit(context.WithoutCancel(ctx), store.AuditEvent{
 		TenantID: g.TenantID, ActorID: u.ID, ActorKind: u.Role, Action: actionCredRead, Target: g.ID,
 		Details: map[string]any{"application_id": g.ApplicationID, "account_upn": upn, "workflow_id": g.WorkflowID,
-			"run_id": g.RunID, "client_ip": c.ClientIP(), "request_id": c.GetString(requestIDKey)},
+			"run_id": g.RunID, "client_ip": u.ClientIP, "request_id": u.RequestID},
 	}); err != nil {
-		s.internal(c, err)
-		return
+		return credentialsView{}, err
 	}
-	c.JSON(http.StatusOK, credentialsView{UserPrincipalName: upn, Password: password, ExpiresAt: g.ExpiresAt.UTC()})
+	return credentialsView{UserPrincipalName: upn, Password: password, ExpiresAt: g.ExpiresAt.UTC()}, nil
 }
 
 func (s *Server) revokeAccessRequest(c *gin.Context) {
@@ -394,30 +410,37 @@ func (s *Server) revokeAccessRequest(c *gin.Context) {
 	if !decodeOptionalJSON(c, &in) {
 		return
 	}
-	reason, ok := validText(c, "reason", in.Reason, maxReasonLength)
-	if !ok {
+	g, err := s.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), in.Reason)
+	if err != nil {
+		s.fail(c, err)
 		return
-	}
-	g, ok := s.grant(c)
-	if !ok {
-		return
-	}
-	if store.IsTerminal(g.Status) {
-		abort(c, http.StatusConflict, "grant_ended", fmt.Sprintf("The grant has already ended (%s).", g.Status))
-		return
-	}
-	u := currentUser(c)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), steerTimeout)
-	defer cancel()
-	// The workflow records grant.revoke_requested with the actor; no event of our own.
-	if err := s.deps.Workflows.Revoke(ctx, g.WorkflowID, g.RunID, workflows.RevokeSignal{By: u.ID, ByKind: u.Role, Reason: reason}); err != nil {
-		s.workflowError(c, err)
-		return
-	}
-	if fresh, err := s.deps.Store.Grant(ctx, g.ID); err == nil {
-		g = fresh
 	}
 	c.JSON(http.StatusAccepted, s.viewGrant(c, g))
+}
+
+// RevokeGrant asks the grant's workflow to end it now (its holder or an admin).
+func (s *Server) RevokeGrant(ctx context.Context, u Actor, grantID, reason string) (store.Grant, error) {
+	reason, err := checkText("reason", reason, maxReasonLength)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	g, err := s.VisibleGrant(ctx, u, grantID)
+	if err != nil {
+		return g, err
+	}
+	if store.IsTerminal(g.Status) {
+		return g, problem(http.StatusConflict, "grant_ended", fmt.Sprintf("The grant has already ended (%s).", g.Status))
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
+	defer cancel()
+	// The workflow records grant.revoke_requested with the actor; no event of our own.
+	if err := s.deps.Workflows.Revoke(sctx, g.WorkflowID, g.RunID, workflows.RevokeSignal{By: u.ID, ByKind: u.Role, Reason: reason}); err != nil {
+		return g, s.workflowProblem(ctx, u, "revoke", err)
+	}
+	if fresh, err := s.deps.Store.Grant(sctx, g.ID); err == nil {
+		g = fresh
+	}
+	return g, nil
 }
 
 func (s *Server) extendAccessRequest(c *gin.Context) {
@@ -427,33 +450,39 @@ func (s *Server) extendAccessRequest(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	if strings.TrimSpace(in.Duration) == "" {
-		abort(c, http.StatusBadRequest, "invalid_duration", `duration: is required, a duration such as "1h".`)
+	g, err := s.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), in.Duration)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	d, ok := parseDuration(c, "duration", in.Duration)
-	if !ok {
-		return
+	c.JSON(http.StatusOK, s.viewGrant(c, g))
+}
+
+// ExtendGrant moves the expiry of the actor's active grant; the workflow's validator has
+// the last word (active, total within JIT_MAX_ACCESS_DURATION) and records grant.extended.
+func (s *Server) ExtendGrant(ctx context.Context, u Actor, grantID, duration string) (store.Grant, error) {
+	if strings.TrimSpace(duration) == "" {
+		return store.Grant{}, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "duration",
+			Message: `duration: is required, a duration such as "1h".`}
 	}
-	g, ok := s.ownGrant(c, "extend it")
-	if !ok {
-		return
+	d, err := checkDuration("duration", duration)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	g, err := s.ownGrant(ctx, u, grantID, "extend it")
+	if err != nil {
+		return g, err
 	}
 	if g.Status != store.StatusActive {
-		abort(c, http.StatusConflict, "grant_not_active", fmt.Sprintf("The grant is %s; only an active grant can be extended.", g.Status))
-		return
+		return g, problem(http.StatusConflict, "grant_not_active", fmt.Sprintf("The grant is %s; only an active grant can be extended.", g.Status))
 	}
-	u := currentUser(c)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), steerTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 	defer cancel()
-	// The workflow's validator has the last word (active, total within JIT_MAX_ACCESS_DURATION)
-	// and records grant.extended.
-	res, err := s.deps.Workflows.Extend(ctx, g.WorkflowID, g.RunID, workflows.ExtendRequest{Duration: d, By: u.ID, ByKind: u.Role})
+	res, err := s.deps.Workflows.Extend(sctx, g.WorkflowID, g.RunID, workflows.ExtendRequest{Duration: d, By: u.ID, ByKind: u.Role})
 	if err != nil {
-		s.workflowError(c, err)
-		return
+		return g, s.workflowProblem(ctx, u, "extend", err)
 	}
-	if fresh, err := s.deps.Store.Grant(ctx, g.ID); err == nil {
+	if fresh, err := s.deps.Store.Grant(sctx, g.ID); err == nil {
 		g = fresh
 	}
 	// The update completes after its projection write; should that write have been lost,
@@ -461,22 +490,5 @@ func (s *Server) extendAccessRequest(c *gin.Context) {
 	if exp := res.ExpiresAt.UTC().Truncate(time.Microsecond); exp.After(g.ExpiresAt) {
 		g.ExpiresAt = exp
 	}
-	c.JSON(http.StatusOK, s.viewGrant(c, g))
-}
-
-// workflowError answers a failure of the workflow engine: a refusal as such, an outage as
-// 503, anything else as 500.
-func (s *Server) workflowError(c *gin.Context, err error) {
-	var refusal *RefusalError
-	switch {
-	case errors.As(err, &refusal):
-		abort(c, refusal.Status, refusal.Code, refusal.Message)
-	case errors.Is(err, ErrWorkflowsUnavailable), errors.Is(err, context.DeadlineExceeded):
-		s.log.WarnContext(c.Request.Context(), "workflow engine unavailable",
-			"request_id", c.GetString(requestIDKey), "route", c.FullPath(), "error", err)
-		c.Header("Retry-After", "5")
-		abort(c, http.StatusServiceUnavailable, "workflow_engine_unavailable", "The workflow engine is not reachable right now; try again shortly.")
-	default:
-		s.internal(c, err)
-	}
+	return g, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,31 @@ func (s *Server) applicationRoutes(g *gin.RouterGroup) {
 	g.POST("/tenants/:tenant_id/applications/:application_id/authorize", s.authorizeApplication)
 }
 
+// CreateApplication adds an Entra ID application to a customer tenant (the vendor's form:
+// type Web, credentials Entra ID OIDC), unauthorized, with the default access duration.
+func (s *Server) CreateApplication(ctx context.Context, a Actor, tenantID, name, typ, creds string) (store.Application, error) {
+	name, err := checkName("name", name)
+	if err != nil {
+		return store.Application{}, err
+	}
+	if typ != appTypeWeb {
+		return store.Application{}, fieldProblem("type", `must be "web".`)
+	}
+	if creds != credsEntraOIDC {
+		return store.Application{}, fieldProblem("credentials", `must be "entra_oidc".`)
+	}
+	app, err := s.deps.Store.CreateApplication(ctx, tenantID, store.NewApplication{
+		Name: name, Type: typ, Credentials: creds, AccessDuration: s.defaultAccessDuration()})
+	if errors.Is(err, store.ErrConflict) {
+		return app, problem(http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
+	}
+	if err != nil {
+		return app, refProblem(err)
+	}
+	s.auditAs(ctx, a, store.AuditEvent{TenantID: app.TenantID, Action: "application.created", Target: app.ID, Details: map[string]any{"name": app.Name}})
+	return app, nil
+}
+
 func (s *Server) createApplication(c *gin.Context) {
 	var in struct {
 		Name        string `json:"name"`
@@ -40,28 +66,11 @@ func (s *Server) createApplication(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	name, ok := validName(c, "name", in.Name)
-	if !ok {
+	a, err := s.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in.Name, in.Type, in.Credentials)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	if in.Type != appTypeWeb {
-		badField(c, "type", `must be "web".`)
-		return
-	}
-	if in.Credentials != credsEntraOIDC {
-		badField(c, "credentials", `must be "entra_oidc".`)
-		return
-	}
-	a, err := s.deps.Store.CreateApplication(c.Request.Context(), c.Param("tenant_id"), store.NewApplication{
-		Name: name, Type: in.Type, Credentials: in.Credentials, AccessDuration: s.defaultAccessDuration()})
-	if errors.Is(err, store.ErrConflict) {
-		abort(c, http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
-		return
-	}
-	if s.storeRefError(c, err) {
-		return
-	}
-	s.audit(c, store.AuditEvent{TenantID: a.TenantID, Action: "application.created", Target: a.ID, Details: map[string]any{"name": a.Name}})
 	c.JSON(http.StatusCreated, viewApplication(a))
 }
 
@@ -89,19 +98,24 @@ func (s *Server) listApplications(c *gin.Context) {
 	c.JSON(http.StatusOK, list(out, next))
 }
 
-// application loads the path's application of the path's tenant or answers 404 (an
-// application of another tenant does not exist here).
-func (s *Server) application(c *gin.Context) (store.Application, bool) {
-	if _, ok := s.tenant(c); !ok {
-		return store.Application{}, false
+// Application loads an application of a tenant; an application of another tenant does not
+// exist here (404 Problem).
+func (s *Server) Application(ctx context.Context, tenantID, applicationID string) (store.Application, error) {
+	if _, err := s.Tenant(ctx, tenantID); err != nil {
+		return store.Application{}, err
 	}
-	a, err := s.deps.Store.Application(c.Request.Context(), c.Param("tenant_id"), c.Param("application_id"))
+	a, err := s.deps.Store.Application(ctx, tenantID, applicationID)
 	if errors.Is(err, store.ErrNotFound) {
-		notFoundAnswer(c, "application")
-		return a, false
+		return a, notFoundProblem("application")
 	}
+	return a, err
+}
+
+// application loads the path's application of the path's tenant or answers 404.
+func (s *Server) application(c *gin.Context) (store.Application, bool) {
+	a, err := s.Application(c.Request.Context(), c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
-		s.internal(c, err)
+		s.fail(c, err)
 		return a, false
 	}
 	return a, true
@@ -128,91 +142,99 @@ func (s *Server) patchApplication(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	a, ok := s.application(c)
-	if !ok {
+	updated, err := s.UpdateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in)
+	if err != nil {
+		s.fail(c, err)
 		return
+	}
+	c.JSON(http.StatusOK, viewApplication(updated))
+}
+
+// UpdateApplication changes an application's name, access duration, domain and roles. The
+// domain and roles need an authorized application and are checked live against the
+// customer's tenant.
+func (s *Server) UpdateApplication(ctx context.Context, actor Actor, tenantID, applicationID string, in applicationPatch) (store.Application, error) {
+	a, err := s.Application(ctx, tenantID, applicationID)
+	if err != nil {
+		return a, err
 	}
 	var patch store.ApplicationPatch
 	changed := map[string]any{}
 	if in.Name != nil {
-		name, ok := validName(c, "name", *in.Name)
-		if !ok {
-			return
+		name, err := checkName("name", *in.Name)
+		if err != nil {
+			return a, err
 		}
 		patch.Name = &name
 		changed["name"] = name
 	}
 	if in.AccessDuration != nil {
-		d, ok := s.validAccessDuration(c, *in.AccessDuration)
-		if !ok {
-			return
+		d, err := s.checkAccessDuration(*in.AccessDuration)
+		if err != nil {
+			return a, err
 		}
 		patch.AccessDuration = &d
 		changed["access_duration"] = d.String()
 	}
 	if in.Domain != nil || in.Roles != nil {
 		if a.Authorization == nil {
-			abort(c, http.StatusConflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
-			return
+			return a, problem(http.StatusConflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
 		}
 	}
 	if in.Domain != nil {
-		domain, ok := s.checkDomain(c, a.ID, *in.Domain)
-		if !ok {
-			return
+		domain, err := s.checkDomain(ctx, actor, a.ID, *in.Domain)
+		if err != nil {
+			return a, err
 		}
 		patch.Domain = &domain
 		changed["domain"] = domain
 	}
 	if in.Roles != nil {
-		roles, ok := s.checkRoles(c, a.ID, *in.Roles)
-		if !ok {
-			return
+		roles, err := s.checkRoles(ctx, actor, a.ID, *in.Roles)
+		if err != nil {
+			return a, err
 		}
 		patch.Roles = &roles
 		changed["roles"] = roles
 	}
-	updated, err := s.deps.Store.UpdateApplication(c.Request.Context(), a.TenantID, a.ID, patch)
+	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
-		abort(c, http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
-		return
+		return a, problem(http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
 	}
-	if s.storeRefError(c, err) {
-		return
+	if err != nil {
+		return a, refProblem(err)
 	}
 	if updated.Status != a.Status {
 		changed["status"] = updated.Status
 	}
-	s.audit(c, store.AuditEvent{TenantID: a.TenantID, Action: "application.updated", Target: a.ID, Details: changed})
-	c.JSON(http.StatusOK, viewApplication(updated))
+	s.auditAs(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.updated", Target: a.ID, Details: changed})
+	return updated, nil
 }
 
-// validAccessDuration parses a Go duration and checks it against the configured bounds.
-func (s *Server) validAccessDuration(c *gin.Context, v string) (time.Duration, bool) {
+// checkAccessDuration parses a Go duration and checks it against the configured bounds.
+func (s *Server) checkAccessDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
-		abort(c, http.StatusBadRequest, "invalid_duration", fmt.Sprintf("access_duration: %q is not a duration such as \"4h\" or \"90m\".", v))
-		return 0, false
+		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "access_duration",
+			Message: fmt.Sprintf("access_duration: %q is not a duration such as \"4h\" or \"90m\".", v)}
 	}
 	if d < s.deps.MinAccessDuration || d > s.deps.MaxAccessDuration {
-		abort(c, http.StatusBadRequest, "invalid_duration", fmt.Sprintf("access_duration must be between %s and %s.", s.deps.MinAccessDuration, s.deps.MaxAccessDuration))
-		return 0, false
+		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "access_duration",
+			Message: fmt.Sprintf("access_duration must be between %s and %s.", s.deps.MinAccessDuration, s.deps.MaxAccessDuration)}
 	}
-	return d, true
+	return d, nil
 }
 
 // checkDomain verifies, live against the tenant, that technician accounts can be provisioned
 // in the domain, and returns its canonical name.
-func (s *Server) checkDomain(c *gin.Context, applicationID, domain string) (string, bool) {
+func (s *Server) checkDomain(ctx context.Context, actor Actor, applicationID, domain string) (string, error) {
 	domain = strings.TrimSpace(domain)
 	if domain == "" || len(domain) > maxDomainLength {
-		badField(c, "domain", "must be a domain name of the customer's tenant.")
-		return "", false
+		return "", fieldProblem("domain", "must be a domain name of the customer's tenant.")
 	}
-	domains, err := s.deps.Directory.Domains(c.Request.Context(), applicationID)
+	domains, err := s.deps.Directory.Domains(ctx, applicationID)
 	if err != nil {
-		s.directoryError(c, err)
-		return "", false
+		return "", s.directoryProblem(ctx, actor, "domains", err)
 	}
 	for _, d := range domains {
 		if !strings.EqualFold(d.ID, domain) {
@@ -220,38 +242,35 @@ func (s *Server) checkDomain(c *gin.Context, applicationID, domain string) (stri
 		}
 		switch {
 		case !d.Managed():
-			abort(c, http.StatusBadRequest, "federated_domain_unsupported",
-				fmt.Sprintf("%s is a federated domain: sign-in happens at another identity provider, so a managed password cannot work. Pick a managed domain (a custom domain or the .onmicrosoft.com one).", d.ID))
+			return "", &Problem{Status: http.StatusBadRequest, Code: "federated_domain_unsupported", Field: "domain",
+				Message: fmt.Sprintf("%s is a federated domain: sign-in happens at another identity provider, so a managed password cannot work. Pick a managed domain (a custom domain or the .onmicrosoft.com one).", d.ID)}
 		case !d.IsVerified:
-			abort(c, http.StatusBadRequest, "domain_not_verified", fmt.Sprintf("%s is not verified in the customer's tenant; Entra ID refuses accounts in unverified domains.", d.ID))
+			return "", &Problem{Status: http.StatusBadRequest, Code: "domain_not_verified", Field: "domain",
+				Message: fmt.Sprintf("%s is not verified in the customer's tenant; Entra ID refuses accounts in unverified domains.", d.ID)}
 		default:
-			return d.ID, true
+			return d.ID, nil
 		}
-		return "", false
 	}
-	abort(c, http.StatusBadRequest, "domain_not_found", fmt.Sprintf("%s is not a domain of the customer's tenant.", domain))
-	return "", false
+	return "", &Problem{Status: http.StatusBadRequest, Code: "domain_not_found", Field: "domain",
+		Message: fmt.Sprintf("%s is not a domain of the customer's tenant.", domain)}
 }
 
 // checkRoles verifies, live against the tenant, that every id is a built-in directory role.
-func (s *Server) checkRoles(c *gin.Context, applicationID string, roles []string) ([]string, bool) {
+func (s *Server) checkRoles(ctx context.Context, actor Actor, applicationID string, roles []string) ([]string, error) {
 	if len(roles) > maxRolesPerApp {
-		badField(c, "roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
-		return nil, false
+		return nil, fieldProblem("roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
 	}
 	for _, r := range roles {
 		if strings.TrimSpace(r) == "" || len(r) > maxRoleIDLength {
-			badField(c, "roles", "each role must be a role template id.")
-			return nil, false
+			return nil, fieldProblem("roles", "each role must be a role template id.")
 		}
 	}
 	if len(roles) == 0 {
-		return []string{}, true
+		return []string{}, nil
 	}
-	known, err := s.deps.Directory.Roles(c.Request.Context(), applicationID)
+	known, err := s.deps.Directory.Roles(ctx, applicationID)
 	if err != nil {
-		s.directoryError(c, err)
-		return nil, false
+		return nil, s.directoryProblem(ctx, actor, "roles", err)
 	}
 	byID := map[string]string{}
 	for _, k := range known {
@@ -261,12 +280,12 @@ func (s *Server) checkRoles(c *gin.Context, applicationID string, roles []string
 	for _, r := range roles {
 		id, ok := byID[strings.ToLower(strings.TrimSpace(r))]
 		if !ok {
-			abort(c, http.StatusBadRequest, "unknown_role", fmt.Sprintf("%s is not a built-in directory role of the customer's tenant.", quoteForMessage(r)))
-			return nil, false
+			return nil, &Problem{Status: http.StatusBadRequest, Code: "unknown_role", Field: "roles",
+				Message: fmt.Sprintf("%s is not a built-in directory role of the customer's tenant.", quoteForMessage(r))}
 		}
 		out = append(out, id)
 	}
-	return out, true
+	return out, nil
 }
 
 // quoteForMessage quotes caller input for an error message.
@@ -276,18 +295,26 @@ func quoteForMessage(v string) string {
 }
 
 func (s *Server) deleteApplication(c *gin.Context) {
-	a, ok := s.application(c)
-	if !ok {
+	if err := s.DeleteApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id")); err != nil {
+		s.fail(c, err)
 		return
 	}
-	err := s.deps.Store.DeleteApplication(c.Request.Context(), a.TenantID, a.ID)
-	if errors.Is(err, store.ErrInUse) {
-		abort(c, http.StatusConflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
-		return
-	}
-	if s.storeRefError(c, err) {
-		return
-	}
-	s.audit(c, store.AuditEvent{TenantID: a.TenantID, Action: "application.deleted", Target: a.ID, Details: map[string]any{"name": a.Name}})
 	c.Status(http.StatusNoContent)
+}
+
+// DeleteApplication removes an application without live grants.
+func (s *Server) DeleteApplication(ctx context.Context, actor Actor, tenantID, applicationID string) error {
+	a, err := s.Application(ctx, tenantID, applicationID)
+	if err != nil {
+		return err
+	}
+	err = s.deps.Store.DeleteApplication(ctx, a.TenantID, a.ID)
+	if errors.Is(err, store.ErrInUse) {
+		return problem(http.StatusConflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
+	}
+	if err != nil {
+		return refProblem(err)
+	}
+	s.auditAs(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.deleted", Target: a.ID, Details: map[string]any{"name": a.Name}})
+	return nil
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -11,22 +9,9 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// audit records an event; when the actor is empty it is the current user. A failure to
-// write the log is logged, not shown to the caller whose change already happened.
+// audit records an event of the request's caller (see auditAs).
 func (s *Server) audit(c *gin.Context, e store.AuditEvent) {
-	if e.ActorID == "" {
-		u := currentUser(c)
-		e.ActorID, e.ActorKind = u.ID, u.Role
-	}
-	if e.Details == nil {
-		e.Details = map[string]any{}
-	}
-	e.Details["request_id"] = c.GetString(requestIDKey)
-	// The change is done; record it even if the client went away.
-	ctx := context.WithoutCancel(c.Request.Context())
-	if err := s.deps.Store.RecordAudit(ctx, e); err != nil {
-		s.log.ErrorContext(ctx, "audit event lost", slog.String("action", e.Action), slog.String("target", e.Target), slog.Any("error", err))
-	}
+	s.auditAs(c.Request.Context(), s.actor(c), e)
 }
 
 func (s *Server) auditRoutes(g *gin.RouterGroup) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -13,8 +14,7 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// authorizeApplication starts the admin consent: a single-use state bound to the
-// application, the admin and a PKCE code verifier, and the Entra sign-in URL carrying it.
+// authorizeApplication starts the admin consent and answers the Entra sign-in URL.
 func (s *Server) authorizeApplication(c *gin.Context) {
 	var in struct {
 		LoginHint string `json:"login_hint"`
@@ -22,24 +22,32 @@ func (s *Server) authorizeApplication(c *gin.Context) {
 	if !decodeOptionalJSON(c, &in) {
 		return
 	}
-	if len(in.LoginHint) > 254 || strings.ContainsAny(in.LoginHint, " \t\r\n") {
-		badField(c, "login_hint", "must be the user principal name of the admin who will consent.")
-		return
-	}
-	a, ok := s.application(c)
-	if !ok {
-		return
-	}
-	admin := currentUser(c)
-	verifier := newCodeVerifier()
-	state, err := s.deps.Store.CreateOAuthState(c.Request.Context(), a.ID, admin.ID, verifier, s.deps.OAuthStateTTL)
+	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in.LoginHint)
 	if err != nil {
-		s.internal(c, err)
+		s.fail(c, err)
 		return
 	}
-	s.audit(c, store.AuditEvent{TenantID: a.TenantID, Action: "application.authorization_started", Target: a.ID})
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"authorize_url": s.deps.Directory.AuthCodeURL(state, verifier, in.LoginHint)})
+	c.JSON(http.StatusOK, gin.H{"authorize_url": u})
+}
+
+// StartAuthorization makes a single-use state bound to the application, the admin and a
+// PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
+func (s *Server) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
+	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
+		return "", fieldProblem("login_hint", "must be the user principal name of the admin who will consent.")
+	}
+	a, err := s.Application(ctx, tenantID, applicationID)
+	if err != nil {
+		return "", err
+	}
+	verifier := newCodeVerifier()
+	state, err := s.deps.Store.CreateOAuthState(ctx, a.ID, actor.ID, verifier, s.deps.OAuthStateTTL)
+	if err != nil {
+		return "", err
+	}
+	s.auditAs(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.authorization_started", Target: a.ID})
+	return s.deps.Directory.AuthCodeURL(state, verifier, loginHint), nil
 }
 
 // newCodeVerifier is an RFC 7636 code verifier: 32 random bytes, base64url (43 characters).
@@ -112,7 +120,9 @@ func (s *Server) oauthCallback(c *gin.Context) {
 	actor.Action = "application.authorized"
 	actor.Details = map[string]any{"account": consent.Account, "entra_tenant_id": consent.EntraTenantID, "status": updated.Status}
 	s.audit(c, actor)
+	// The link leads back to the application's page in the portal, where the configuration goes on.
 	s.resultPage(c, http.StatusOK, resultPage{Success: true, Title: "Authorized", App: app.Name, Account: consent.Account,
+		Home:    s.deps.PublicURL + portalApplicationPath(app.TenantID, app.ID),
 		Message: "jitaccess may now manage just-in-time accounts in this tenant. You can close this window and finish the configuration (duration, domain, roles)."})
 }
 

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"errors"
-	"log/slog"
+	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,27 +14,48 @@ func (s *Server) directoryRoutes(g *gin.RouterGroup) {
 	g.GET("/tenants/:tenant_id/applications/:application_id/directory/roles", s.listRoles)
 }
 
-// authorizedApplication loads the path's application and requires an authorization.
-func (s *Server) authorizedApplicationID(c *gin.Context) (string, bool) {
-	a, ok := s.application(c)
-	if !ok {
-		return "", false
+// authorizedApplicationID loads the application and requires an authorization.
+func (s *Server) authorizedApplicationID(ctx context.Context, tenantID, applicationID string) (string, error) {
+	a, err := s.Application(ctx, tenantID, applicationID)
+	if err != nil {
+		return "", err
 	}
 	if a.Authorization == nil {
-		abort(c, http.StatusConflict, "application_not_authorized", "Authorize the application first.")
-		return "", false
+		return "", problem(http.StatusConflict, "application_not_authorized", "Authorize the application first.")
 	}
-	return a.ID, true
+	return a.ID, nil
+}
+
+// ApplicationDomains lists the customer tenant's domains, live from the directory.
+func (s *Server) ApplicationDomains(ctx context.Context, actor Actor, tenantID, applicationID string) ([]directory.Domain, error) {
+	id, err := s.authorizedApplicationID(ctx, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.deps.Directory.Domains(ctx, id)
+	if err != nil {
+		return nil, s.directoryProblem(ctx, actor, "domains", err)
+	}
+	return ds, nil
+}
+
+// ApplicationRoles lists the customer tenant's built-in directory roles, live.
+func (s *Server) ApplicationRoles(ctx context.Context, actor Actor, tenantID, applicationID string) ([]directory.Role, error) {
+	id, err := s.authorizedApplicationID(ctx, tenantID, applicationID)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.deps.Directory.Roles(ctx, id)
+	if err != nil {
+		return nil, s.directoryProblem(ctx, actor, "roles", err)
+	}
+	return rs, nil
 }
 
 func (s *Server) listDomains(c *gin.Context) {
-	id, ok := s.authorizedApplicationID(c)
-	if !ok {
-		return
-	}
-	ds, err := s.deps.Directory.Domains(c.Request.Context(), id)
+	ds, err := s.ApplicationDomains(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
-		s.directoryError(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := make([]domainView, len(ds))
@@ -47,13 +66,9 @@ func (s *Server) listDomains(c *gin.Context) {
 }
 
 func (s *Server) listRoles(c *gin.Context) {
-	id, ok := s.authorizedApplicationID(c)
-	if !ok {
-		return
-	}
-	rs, err := s.deps.Directory.Roles(c.Request.Context(), id)
+	rs, err := s.ApplicationRoles(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
-		s.directoryError(c, err)
+		s.fail(c, err)
 		return
 	}
 	out := make([]roleView, len(rs))
@@ -61,20 +76,4 @@ func (s *Server) listRoles(c *gin.Context) {
 		out[i] = viewRole(r)
 	}
 	c.JSON(http.StatusOK, list(out, ""))
-}
-
-// directoryError answers a failure of the customer's directory without leaking details.
-func (s *Server) directoryError(c *gin.Context, err error) {
-	var throttled *directory.ThrottledError
-	switch {
-	case errors.Is(err, directory.ErrAuthorizationLost), errors.Is(err, directory.ErrNotAuthorized):
-		abort(c, http.StatusConflict, "authorization_lost", "The consent for this tenant no longer works; authorize the application again.")
-	case errors.As(err, &throttled):
-		c.Header("Retry-After", strconv.Itoa(max(1, int(throttled.RetryAfter.Seconds()))))
-		abort(c, http.StatusServiceUnavailable, "directory_throttled", "Microsoft Entra ID is throttling requests for this tenant; try again shortly.")
-	default:
-		s.log.ErrorContext(c.Request.Context(), "directory call failed",
-			slog.String("request_id", c.GetString(requestIDKey)), slog.String("route", c.FullPath()), slog.Any("error", err))
-		abort(c, http.StatusBadGateway, "directory_error", "Microsoft Entra ID could not answer; try again (request id "+c.GetString(requestIDKey)+").")
-	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -30,6 +31,23 @@ func (s *Server) listGroups(c *gin.Context) {
 	c.JSON(http.StatusOK, list(out, ""))
 }
 
+// CreateGroup adds a custom group to a customer tenant.
+func (s *Server) CreateGroup(ctx context.Context, a Actor, tenantID, name string) (store.Group, error) {
+	name, err := checkName("name", name)
+	if err != nil {
+		return store.Group{}, err
+	}
+	g, err := s.deps.Store.CreateGroup(ctx, tenantID, name)
+	if errors.Is(err, store.ErrConflict) {
+		return g, problem(http.StatusConflict, "already_exists", "The tenant already has a group with this name.")
+	}
+	if err != nil {
+		return g, refProblem(err)
+	}
+	s.auditAs(ctx, a, store.AuditEvent{TenantID: g.TenantID, Action: "group.created", Target: g.ID, Details: map[string]any{"name": g.Name}})
+	return g, nil
+}
+
 func (s *Server) createGroup(c *gin.Context) {
 	var in struct {
 		Name string `json:"name"`
@@ -37,19 +55,11 @@ func (s *Server) createGroup(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	name, ok := validName(c, "name", in.Name)
-	if !ok {
+	g, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in.Name)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	g, err := s.deps.Store.CreateGroup(c.Request.Context(), c.Param("tenant_id"), name)
-	if errors.Is(err, store.ErrConflict) {
-		abort(c, http.StatusConflict, "already_exists", "The tenant already has a group with this name.")
-		return
-	}
-	if s.storeRefError(c, err) {
-		return
-	}
-	s.audit(c, store.AuditEvent{TenantID: g.TenantID, Action: "group.created", Target: g.ID, Details: map[string]any{"name": g.Name}})
 	c.JSON(http.StatusCreated, viewGroup(g))
 }
 
@@ -78,18 +88,27 @@ func (s *Server) putGroupMember(c *gin.Context) { s.changeGroupMember(c, true) }
 func (s *Server) deleteGroupMember(c *gin.Context) { s.changeGroupMember(c, false) }
 
 func (s *Server) changeGroupMember(c *gin.Context, add bool) {
-	tenantID, groupID, techID := c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id")
+	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), add)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// SetGroupMember adds (add) or removes a technician to or from a custom group.
+func (s *Server) SetGroupMember(ctx context.Context, a Actor, tenantID, groupID, techID string, add bool) error {
 	var err error
 	action := "group.member_added"
 	if add {
-		err = s.deps.Store.AddGroupMember(c.Request.Context(), tenantID, groupID, techID)
+		err = s.deps.Store.AddGroupMember(ctx, tenantID, groupID, techID)
 	} else {
 		action = "group.member_removed"
-		err = s.deps.Store.RemoveGroupMember(c.Request.Context(), tenantID, groupID, techID)
+		err = s.deps.Store.RemoveGroupMember(ctx, tenantID, groupID, techID)
 	}
-	if s.storeRefError(c, err) {
-		return
+	if err != nil {
+		return refProblem(err)
 	}
-	s.audit(c, store.AuditEvent{TenantID: tenantID, Action: action, Target: groupID, Details: map[string]any{"technician_id": techID}})
-	c.Status(http.StatusNoContent)
+	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: groupID, Details: map[string]any{"technician_id": techID}})
+	return nil
 }

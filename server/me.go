@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -73,17 +74,23 @@ type entitledApplicationView struct {
 // entitles them. Applications that are not ready yet are listed with their status, so the
 // portal can say why a request would be refused.
 func (s *Server) myApplications(c *gin.Context) {
-	ctx := c.Request.Context()
-	u := currentUser(c)
-	apps, err := s.deps.Store.EntitledApplications(ctx, u.ID)
+	out, err := s.MyApplications(c.Request.Context(), s.actor(c))
 	if err != nil {
 		s.internal(c, err)
 		return
 	}
+	c.JSON(http.StatusOK, list(out, ""))
+}
+
+// MyApplications lists the applications the actor may request, with the entitling rule.
+func (s *Server) MyApplications(ctx context.Context, u Actor) ([]entitledApplicationView, error) {
+	apps, err := s.deps.Store.EntitledApplications(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	ts, err := s.deps.Store.TenantsOf(ctx, u.ID)
 	if err != nil {
-		s.internal(c, err)
-		return
+		return nil, err
 	}
 	names := make(map[string]string, len(ts))
 	for _, t := range ts {
@@ -103,5 +110,5 @@ func (s *Server) myApplications(c *gin.Context) {
 		}
 		out[i] = v
 	}
-	c.JSON(http.StatusOK, list(out, ""))
+	return out, nil
 }

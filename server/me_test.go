@@ -25,6 +25,8 @@ func (stubWorkflows) Revoke(context.Context, string, string, workflows.RevokeSig
 	return errNoEngine
 }
 
+func (stubWorkflows) WaitClosed(context.Context, string, string) error { return nil }
+
 func (stubWorkflows) Extend(context.Context, string, string, workflows.ExtendRequest) (workflows.ExtendResult, error) {
 	return workflows.ExtendResult{}, errNoEngine
 }

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"errors"
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -41,35 +41,37 @@ func (s *Server) deleteMember(c *gin.Context) {
 }
 
 func (s *Server) changeMember(c *gin.Context, add bool) {
-	tenantID, techID := c.Param("tenant_id"), c.Param("technician_id")
+	if err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), add); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// SetMember gives (add) or takes a technician's access to a customer tenant.
+func (s *Server) SetMember(ctx context.Context, a Actor, tenantID, techID string, add bool) error {
 	var err error
 	action := "tenant.member_added"
 	if add {
-		err = s.deps.Store.AddMember(c.Request.Context(), tenantID, techID)
+		err = s.deps.Store.AddMember(ctx, tenantID, techID)
 	} else {
 		action = "tenant.member_removed"
-		err = s.deps.Store.RemoveMember(c.Request.Context(), tenantID, techID)
+		err = s.deps.Store.RemoveMember(ctx, tenantID, techID)
 	}
-	if s.storeRefError(c, err) {
-		return
+	if err != nil {
+		return refProblem(err)
 	}
-	s.audit(c, store.AuditEvent{TenantID: tenantID, Action: action, Target: techID})
-	c.Status(http.StatusNoContent)
+	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: techID})
+	return nil
 }
 
 // storeRefError answers a store error about missing tenants, technicians or groups (404)
 // and reports whether it answered.
 func (s *Server) storeRefError(c *gin.Context, err error) bool {
-	switch {
-	case err == nil:
+	if err == nil {
 		return false
-	case errors.Is(err, store.ErrNotFound):
-		abort(c, http.StatusNotFound, "not_found", notFoundMessage(err))
-	case errors.Is(err, store.ErrBuiltinGroup):
-		abort(c, http.StatusConflict, "builtin_group", "The members of All admins are exactly the tenant's members; change the tenant's members instead.")
-	default:
-		s.internal(c, err)
 	}
+	s.fail(c, refProblem(err))
 	return true
 }
 

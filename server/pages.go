@@ -34,7 +34,9 @@ body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0
 </main></body></html>`
 
 func (s *Server) resultPage(c *gin.Context, status int, p resultPage) {
-	p.Home = s.deps.PublicURL
+	if p.Home == "" {
+		p.Home = s.deps.PublicURL
+	}
 	tmpl := template.Must(template.New("result").Parse(resultTemplate))
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, p); err != nil {

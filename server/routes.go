@@ -25,6 +25,9 @@ func (s *Server) routes() {
 	}
 	r.GET("/oauth/callback", s.oauthCallback)
 
+	// The web portal (HTML, session cookies) at /; its pages call the same methods as the API.
+	s.portalRoutes(r)
+
 	// Everything under /v1 is JSON, authenticated, and size-limited.
 	v1 := r.Group("/v1", s.limitBody, s.requireJSON, s.authenticate)
 

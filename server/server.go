@@ -72,6 +72,25 @@ type Deps struct {
 
 	// TrustedProxies whose X-Forwarded-For is believed for the client IP (none by default).
 	TrustedProxies []string
+
+	// Portal sign-in with Microsoft: OpenID Connect against the MSP's own Entra tenant
+	// (JIT_OIDC_ISSUER, JIT_OIDC_CLIENT_ID, JIT_OIDC_CLIENT_SECRET). Without an issuer the
+	// portal is served but says that sign-in is not configured.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	// OIDCHTTPClient, when set, carries discovery, key and token requests (tests).
+	OIDCHTTPClient *http.Client
+	// BootstrapAdminEmail (JIT_BOOTSTRAP_ADMIN_EMAIL) becomes an admin on first sign-in.
+	BootstrapAdminEmail string
+	// EntraAuthority (JIT_ENTRA_AUTHORITY) is where the portal's Authorize button leads; the
+	// portal's Content-Security-Policy lets forms go there. Empty: taken from the
+	// Directory's sign-in URL.
+	EntraAuthority string
+	// SessionTTL bounds a portal session (default 8h); SessionIdleTimeout ends an unused one
+	// earlier (default 1h).
+	SessionTTL         time.Duration
+	SessionIdleTimeout time.Duration
 }
 
 // Server is the API as an http.Handler.
@@ -81,6 +100,7 @@ type Server struct {
 	engine  *gin.Engine
 	metrics *httpMetrics
 	limiter *failureLimiter
+	portal  *portal
 }
 
 // New builds the API.
@@ -122,7 +142,16 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.SessionTTL <= 0 {
+		d.SessionTTL = 8 * time.Hour
+	}
+	if d.SessionIdleTimeout <= 0 {
+		d.SessionIdleTimeout = time.Hour
+	}
 	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newFailureLimiter(d.AuthFailureLimit, d.AuthFailureWindow)}
+	if s.portal, err = newPortal(d); err != nil {
+		return nil, err
+	}
 	s.engine = gin.New()
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.ContextWithFallback = true

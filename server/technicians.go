@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -16,6 +17,35 @@ func (s *Server) technicianRoutes(g *gin.RouterGroup) {
 	g.GET("/technicians", s.listTechnicians)
 }
 
+// CreateTechnician adds a member of the MSP's staff and returns their first API token
+// (shown once; only its hash is stored).
+func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayName, role string) (store.Technician, string, error) {
+	email = strings.TrimSpace(email)
+	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
+		return store.Technician{}, "", fieldProblem("email", "must be an e-mail address such as alice@msp.example.")
+	}
+	name, err := checkName("display_name", displayName)
+	if err != nil {
+		return store.Technician{}, "", err
+	}
+	switch role {
+	case "":
+		role = store.RoleTechnician
+	case store.RoleTechnician, store.RoleAdmin:
+	default:
+		return store.Technician{}, "", fieldProblem("role", `must be "technician" or "admin".`)
+	}
+	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
+	if errors.Is(err, store.ErrConflict) {
+		return t, "", problem(http.StatusConflict, "already_exists", "A technician with this e-mail already exists.")
+	}
+	if err != nil {
+		return t, "", err
+	}
+	s.auditAs(ctx, a, store.AuditEvent{Action: "technician.created", Target: t.ID, Details: map[string]any{"email": t.Email, "role": t.Role}})
+	return t, token, nil
+}
+
 func (s *Server) createTechnician(c *gin.Context) {
 	var in struct {
 		Email       string `json:"email"`
@@ -25,33 +55,11 @@ func (s *Server) createTechnician(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	email := strings.TrimSpace(in.Email)
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-		badField(c, "email", "must be an e-mail address such as alice@msp.example.")
-		return
-	}
-	name, ok := validName(c, "display_name", in.DisplayName)
-	if !ok {
-		return
-	}
-	switch in.Role {
-	case "":
-		in.Role = store.RoleTechnician
-	case store.RoleTechnician, store.RoleAdmin:
-	default:
-		badField(c, "role", `must be "technician" or "admin".`)
-		return
-	}
-	t, token, err := s.deps.Store.CreateTechnician(c.Request.Context(), email, name, in.Role)
-	if errors.Is(err, store.ErrConflict) {
-		abort(c, http.StatusConflict, "already_exists", "A technician with this e-mail already exists.")
-		return
-	}
+	t, token, err := s.CreateTechnician(c.Request.Context(), s.actor(c), in.Email, in.DisplayName, in.Role)
 	if err != nil {
-		s.internal(c, err)
+		s.fail(c, err)
 		return
 	}
-	s.audit(c, store.AuditEvent{Action: "technician.created", Target: t.ID, Details: map[string]any{"email": t.Email, "role": t.Role}})
 	v := viewTechnician(t)
 	v.Token = token // shown once; only its hash is stored
 	c.Header("Cache-Control", "no-store")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -20,21 +21,44 @@ func (s *Server) tenantRoutes(g *gin.RouterGroup) {
 	g.GET("/tenants/:tenant_id", s.getTenant)
 }
 
-// validName checks a required display name and answers 400 naming the field.
-func validName(c *gin.Context, field, v string) (string, bool) {
+// checkName checks a required display name; the Problem names the field.
+func checkName(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	switch {
 	case v == "":
-		badField(c, field, "is required.")
-		return "", false
+		return "", fieldProblem(field, "is required.")
 	case utf8.RuneCountInString(v) > maxNameLength:
-		badField(c, field, "is longer than 200 characters.")
-		return "", false
+		return "", fieldProblem(field, "is longer than 200 characters.")
 	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		badField(c, field, "must not contain control characters.")
-		return "", false
+		return "", fieldProblem(field, "must not contain control characters.")
 	}
-	return v, true
+	return v, nil
+}
+
+// CreateTenant connects a new customer tenant.
+func (s *Server) CreateTenant(ctx context.Context, a Actor, name string) (store.Tenant, error) {
+	name, err := checkName("name", name)
+	if err != nil {
+		return store.Tenant{}, err
+	}
+	t, err := s.deps.Store.CreateTenant(ctx, name)
+	if errors.Is(err, store.ErrConflict) {
+		return t, problem(http.StatusConflict, "already_exists", "A tenant with this name already exists.")
+	}
+	if err != nil {
+		return t, err
+	}
+	s.auditAs(ctx, a, store.AuditEvent{TenantID: t.ID, Action: "tenant.created", Target: t.ID, Details: map[string]any{"name": t.Name}})
+	return t, nil
+}
+
+// Tenant reads one customer tenant (404 Problem when missing).
+func (s *Server) Tenant(ctx context.Context, tenantID string) (store.Tenant, error) {
+	t, err := s.deps.Store.Tenant(ctx, tenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return t, notFoundProblem("tenant")
+	}
+	return t, err
 }
 
 func (s *Server) createTenant(c *gin.Context) {
@@ -44,20 +68,11 @@ func (s *Server) createTenant(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	name, ok := validName(c, "name", in.Name)
-	if !ok {
-		return
-	}
-	t, err := s.deps.Store.CreateTenant(c.Request.Context(), name)
-	if errors.Is(err, store.ErrConflict) {
-		abort(c, http.StatusConflict, "already_exists", "A tenant with this name already exists.")
-		return
-	}
+	t, err := s.CreateTenant(c.Request.Context(), s.actor(c), in.Name)
 	if err != nil {
-		s.internal(c, err)
+		s.fail(c, err)
 		return
 	}
-	s.audit(c, store.AuditEvent{TenantID: t.ID, Action: "tenant.created", Target: t.ID, Details: map[string]any{"name": t.Name}})
 	c.JSON(http.StatusCreated, viewTenant(t))
 }
 
@@ -88,13 +103,9 @@ func (s *Server) getTenant(c *gin.Context) {
 
 // tenant loads the path's tenant or answers 404.
 func (s *Server) tenant(c *gin.Context) (store.Tenant, bool) {
-	t, err := s.deps.Store.Tenant(c.Request.Context(), c.Param("tenant_id"))
-	if errors.Is(err, store.ErrNotFound) {
-		notFoundAnswer(c, "tenant")
-		return t, false
-	}
+	t, err := s.Tenant(c.Request.Context(), c.Param("tenant_id"))
 	if err != nil {
-		s.internal(c, err)
+		s.fail(c, err)
 		return t, false
 	}
 	return t, true

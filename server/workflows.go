@@ -23,6 +23,8 @@ type Workflows interface {
 	Revoke(ctx context.Context, workflowID, runID string, sig workflows.RevokeSignal) error
 	// Extend moves the expiry of an active grant; the workflow's validator decides.
 	Extend(ctx context.Context, workflowID, runID string, req workflows.ExtendRequest) (workflows.ExtendResult, error)
+	// WaitClosed returns once the run has closed (however it ended).
+	WaitClosed(ctx context.Context, workflowID, runID string) error
 }
 
 // RefusalError is a request the grant workflow refused, with the HTTP answer it deserves.
@@ -84,6 +86,14 @@ func (w *temporalWorkflows) Extend(ctx context.Context, workflowID, runID string
 		return res, extendError(workflowID, runID, err)
 	}
 	return res, nil
+}
+
+func (w *temporalWorkflows) WaitClosed(ctx context.Context, workflowID, runID string) error {
+	err := w.c.GetWorkflow(ctx, workflowID, runID).Get(ctx, nil)
+	if err != nil && ctx.Err() != nil {
+		return engineError("wait for "+workflowID+"/"+runID+" to close", err)
+	}
+	return nil // closed: how the run ended is the projection's business
 }
 
 // extendError maps the validator's application errors to API answers.

@@ -1,0 +1,339 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// The web portal of SPEC §9: server-rendered pages for admins (/admin/...) and technicians
+// (/my/...), sign-in with Microsoft (portal_auth.go), server-side sessions with a CSRF token
+// each. Every page handler is a thin front end over the same *Server methods the JSON API
+// calls; no rule is written twice.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets/*
+var assetFS embed.FS
+
+// portal holds what the pages need that is fixed at start-up, plus the lazily discovered
+// OpenID provider.
+type portal struct {
+	pages  map[string]*template.Template
+	assets map[string]asset
+	csp    string
+	secure bool // the public URL is https: Secure cookies with the __Host- prefix
+	origin string
+
+	mu   sync.Mutex
+	oidc *oidcClient
+}
+
+type asset struct {
+	body        []byte
+	contentType string
+	version     string
+}
+
+// portalPages are the templates, each rendered inside layout.html.
+func portalPages() []string {
+	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html"}
+}
+
+func newPortal(d Deps) (*portal, error) {
+	p := &portal{pages: map[string]*template.Template{}, assets: map[string]asset{}}
+	files, err := fs.ReadDir(assetFS, "assets")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		b, err := assetFS.ReadFile("assets/" + f.Name())
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(b)
+		ct := "text/css; charset=utf-8"
+		if strings.HasSuffix(f.Name(), ".js") {
+			ct = "text/javascript; charset=utf-8"
+		}
+		p.assets[f.Name()] = asset{body: b, contentType: ct, version: hex.EncodeToString(sum[:6])}
+	}
+	funcs := template.FuncMap{
+		"asset": func(name string) string {
+			return "/assets/" + name + "?v=" + p.assets[name].version
+		},
+		"when":     formatTime,
+		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"duration": formatDuration,
+		"has": func(list []string, v string) bool {
+			for _, x := range list {
+				if strings.EqualFold(x, v) {
+					return true
+				}
+			}
+			return false
+		},
+		"appPath": portalApplicationPath,
+	}
+	for _, name := range portalPages() {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name)
+		if err != nil {
+			return nil, fmt.Errorf("portal template %s: %w", name, err)
+		}
+		p.pages[name] = t
+	}
+
+	if d.PublicURL != "" {
+		u, err := url.Parse(d.PublicURL)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("server: public URL %q is not an absolute URL", d.PublicURL)
+		}
+		p.origin = u.Scheme + "://" + u.Host
+		p.secure = u.Scheme == "https"
+	}
+	// Forms may lead only here and, for the Authorize button's redirect, to Entra ID.
+	formAction := "'self'"
+	authority := d.EntraAuthority
+	if authority == "" {
+		authority = d.Directory.AuthCodeURL("csp", strings.Repeat("v", 43), "")
+	}
+	if o := originOf(authority); o != "" {
+		formAction += " " + o
+	}
+	p.csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"object-src 'none'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
+	return p, nil
+}
+
+// originOf is scheme://host of an absolute URL, or "".
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// IsPortalRoute reports whether a route path belongs to the web portal (HTML pages, not the
+// API described by openapi.json).
+func IsPortalRoute(p string) bool {
+	if p == "/" {
+		return true
+	}
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// portalApplicationPath is the portal page of an application (its vendor form).
+func portalApplicationPath(tenantID, applicationID string) string {
+	return "/admin/tenants/" + url.PathEscape(tenantID) + "/applications/" + url.PathEscape(applicationID)
+}
+
+func (s *Server) portalRoutes(r *gin.Engine) {
+	for name := range s.portal.assets {
+		r.GET("/assets/"+name, s.portalAsset)
+	}
+	pg := r.Group("", s.portalHeaders, s.limitBody, s.portalSession)
+	pg.GET("/", s.portalHome)
+	pg.GET("/signin", s.portalSignIn)
+	pg.GET("/oidc/callback", s.portalCallback)
+
+	// Everything else needs a session; POSTs also the same origin and the CSRF token.
+	in := pg.Group("", s.portalRequireSession, s.portalCSRF)
+	in.POST("/signout", s.portalSignOut)
+	in.GET("/my", s.portalMy)
+	if s.deps.Workflows != nil {
+		in.POST("/my/applications/:application_id/request", s.portalRequest)
+		in.GET("/my/grants/:grant_id", s.portalGrant)
+		in.POST("/my/grants/:grant_id/credentials", s.portalCredentials)
+		in.POST("/my/grants/:grant_id/extend", s.portalExtend)
+		in.POST("/my/grants/:grant_id/revoke", s.portalRevoke)
+	}
+
+	admin := in.Group("/admin", s.portalRequireAdmin)
+	admin.GET("", s.portalAdminHome)
+	admin.GET("/tenants", s.portalTenants)
+	admin.POST("/tenants", s.portalCreateTenant)
+	admin.GET("/tenants/:tenant_id", s.portalTenant)
+	admin.POST("/tenants/:tenant_id/members", s.portalAddMember)
+	admin.POST("/tenants/:tenant_id/members/:technician_id/remove", s.portalRemoveMember)
+	admin.POST("/tenants/:tenant_id/groups", s.portalCreateGroup)
+	admin.POST("/tenants/:tenant_id/groups/:group_id/members", s.portalAddGroupMember)
+	admin.POST("/tenants/:tenant_id/groups/:group_id/members/:technician_id/remove", s.portalRemoveGroupMember)
+	admin.GET("/tenants/:tenant_id/applications", s.portalApplications)
+	admin.POST("/tenants/:tenant_id/applications", s.portalCreateApplication)
+	admin.GET("/tenants/:tenant_id/applications/:application_id", s.portalApplication)
+	admin.POST("/tenants/:tenant_id/applications/:application_id", s.portalSaveApplication)
+	admin.POST("/tenants/:tenant_id/applications/:application_id/authorize", s.portalAuthorize)
+	admin.GET("/tenants/:tenant_id/entitlements", s.portalEntitlements)
+	admin.POST("/tenants/:tenant_id/entitlements", s.portalCreateEntitlement)
+	admin.POST("/tenants/:tenant_id/entitlements/:entitlement_id/delete", s.portalDeleteEntitlement)
+	admin.GET("/staff", s.portalStaff)
+	admin.POST("/staff", s.portalCreateStaff)
+	admin.GET("/grants", s.portalGrants)
+	admin.GET("/audit", s.portalAudit)
+}
+
+// portalAsset serves an embedded asset; the URL carries its version, so it may be cached.
+func (s *Server) portalAsset(c *gin.Context) {
+	a := s.portal.assets[path.Base(c.Request.URL.Path)]
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, a.contentType, a.body)
+}
+
+// portalHeaders sets the security headers of every portal answer, redirects and errors
+// included.
+func (s *Server) portalHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", s.portal.csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	// same-origin keeps the Origin header on the portal's own POSTs (Origin check).
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	c.Next()
+}
+
+// pageData is what every template receives.
+type pageData struct {
+	Title   string
+	Nav     string
+	User    *store.Technician
+	CSRF    string
+	Notice  string
+	Problem *Problem
+	Data    any
+}
+
+// FieldError is the message to show beside the named input, if the problem is about it.
+func (p pageData) FieldError(field string) string {
+	if p.Problem != nil && p.Problem.Field == field {
+		return p.Problem.Message
+	}
+	return ""
+}
+
+// GeneralError is the problem's message when it is about no particular input.
+func (p pageData) GeneralError() string {
+	if p.Problem != nil && p.Problem.Field == "" {
+		return p.Problem.Message
+	}
+	return ""
+}
+
+// render writes a page with the session's user and CSRF token filled in.
+func (s *Server) render(c *gin.Context, status int, page string, d pageData) {
+	if sess, ok := portalSessionOf(c); ok {
+		u := sess.user
+		d.User = &u
+		d.CSRF = sess.csrf
+	}
+	if d.Notice == "" {
+		d.Notice = noticeText(c.Query("done"))
+	}
+	var buf bytes.Buffer
+	if err := s.portal.pages[page].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "portal: render", "page", page, "request_id", c.GetString(requestIDKey), "error", err)
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Something went wrong on our side; it has been logged."))
+		c.Abort()
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// message renders a page that only says something (errors, refusals, signed out).
+func (s *Server) message(c *gin.Context, status int, title, text string) {
+	s.render(c, status, "message.html", pageData{Title: title, Data: text})
+	c.Abort()
+}
+
+// portalFail shows a service error as a page: a Problem with its status and message,
+// anything else as a logged 500.
+func (s *Server) portalFail(c *gin.Context, err error) {
+	if p := asProblem(err); p != nil {
+		title := http.StatusText(p.Status)
+		if p.Status == http.StatusNotFound {
+			title = "Not found"
+		}
+		s.message(c, p.Status, title, p.Message)
+		return
+	}
+	s.log.ErrorContext(c.Request.Context(), "portal request failed", "request_id", c.GetString(requestIDKey),
+		"route", c.FullPath(), "error", err)
+	s.message(c, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong on our side; it has been logged (request id "+c.GetString(requestIDKey)+").")
+}
+
+// redirect answers a form post with 303 See Other (the browser then GETs the page).
+func redirect(c *gin.Context, to string) {
+	c.Redirect(http.StatusSeeOther, to)
+	c.Abort()
+}
+
+// noticeText turns the ?done= code of a redirect after a form post into its sentence;
+// unknown codes show nothing, so no caller text is ever reflected.
+func noticeText(code string) string {
+	return map[string]string{
+		"signed_out":     "You are signed out.",
+		"tenant_created": "Tenant created.",
+		"member_added":   "Technician added to the tenant.",
+		"member_removed": "Technician removed from the tenant.",
+		"group_created":  "Group created.",
+		"group_member":   "Group membership changed.",
+		"app_created":    "Application created. Authorize it, then choose the duration, domain and roles.",
+		"app_saved":      "Configuration saved.",
+		"rule_created":   "Entitlement rule created.",
+		"rule_deleted":   "Entitlement rule deleted.",
+		"staff_created":  "Member of staff added. They sign in with Microsoft.",
+		"requested":      "Access requested.",
+		"extended":       "Access extended.",
+		"revoked":        "Access revoked; the account is being disabled.",
+		"already_live":   "You already hold access to this application; here it is.",
+	}[code]
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// formatDuration writes 4h0m0s as "4 hours", 90m as "1 h 30 min".
+func formatDuration(d time.Duration) string {
+	h, m := int(d.Hours()), int(d.Minutes())%60
+	switch {
+	case d < time.Minute:
+		return d.String()
+	case h == 0:
+		return fmt.Sprintf("%d min", m)
+	case m == 0 && h == 1:
+		return "1 hour"
+	case m == 0:
+		return fmt.Sprintf("%d hours", h)
+	default:
+		return fmt.Sprintf("%d h %d min", h, m)
+	}
+}

@@ -1,0 +1,611 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// The admin pages. Each POST calls the same *Server method as the JSON API and, when that
+// refuses, shows the page again with the refusal beside the field it is about.
+
+// formFailed shows a refusal with rerender, and anything else as an error page.
+func (s *Server) formFailed(c *gin.Context, err error, rerender func(*Problem)) {
+	if p := asProblem(err); p != nil {
+		rerender(p)
+		return
+	}
+	s.portalFail(c, err)
+}
+
+func (s *Server) portalAdminHome(c *gin.Context) { redirect(c, "/admin/tenants") }
+
+func (s *Server) portalTenants(c *gin.Context) { s.renderTenants(c, http.StatusOK, "", nil) }
+
+func (s *Server) renderTenants(c *gin.Context, status int, name string, p *Problem) {
+	ts, _, err := s.deps.Store.Tenants(c.Request.Context(), store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.render(c, status, "tenants.html", pageData{Title: "Customer tenants", Nav: "tenants", Problem: p,
+		Data: map[string]any{"Tenants": ts, "Name": name}})
+}
+
+func (s *Server) portalCreateTenant(c *gin.Context) {
+	t, err := s.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenants(c, p.Status, c.PostForm("name"), p) })
+		return
+	}
+	redirect(c, "/admin/tenants/"+url.PathEscape(t.ID)+"?done=tenant_created")
+}
+
+// allStaff lists the MSP's staff by e-mail.
+func (s *Server) allStaff(ctx context.Context) ([]store.Technician, error) {
+	var out []store.Technician
+	p := store.Page{Limit: store.MaxLimit}
+	for {
+		ts, next, err := s.deps.Store.Technicians(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out, nil
+}
+
+// tenantGroupView is a group with its members resolved.
+type tenantGroupView struct {
+	store.Group
+	People    []store.Technician
+	Addable   []store.Technician
+	IsBuiltin bool
+}
+
+func (s *Server) portalTenant(c *gin.Context) { s.renderTenant(c, http.StatusOK, nil) }
+
+func (s *Server) renderTenant(c *gin.Context, status int, p *Problem) {
+	ctx := c.Request.Context()
+	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	members, err := s.deps.Store.Members(ctx, t.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	staff, err := s.allStaff(ctx)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	byID := map[string]store.Technician{}
+	for _, m := range staff {
+		byID[m.ID] = m
+	}
+	isMember := map[string]bool{}
+	for _, m := range members {
+		isMember[m.ID] = true
+	}
+	var addable []store.Technician
+	for _, m := range staff {
+		if !isMember[m.ID] {
+			addable = append(addable, m)
+		}
+	}
+	gs, err := s.deps.Store.Groups(ctx, t.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	groups := make([]tenantGroupView, 0, len(gs))
+	for _, g := range gs {
+		v := tenantGroupView{Group: g, IsBuiltin: g.Builtin}
+		for _, id := range g.Members {
+			v.People = append(v.People, byID[id])
+		}
+		for _, m := range members {
+			if !slices.Contains(g.Members, m.ID) {
+				v.Addable = append(v.Addable, m)
+			}
+		}
+		groups = append(groups, v)
+	}
+	s.render(c, status, "tenant.html", pageData{Title: t.Name, Nav: "tenants", Problem: p,
+		Data: map[string]any{"Tenant": t, "Members": members, "Addable": addable, "Groups": groups, "Tab": "overview"}})
+}
+
+func (s *Server) tenantPath(c *gin.Context) string {
+	return "/admin/tenants/" + url.PathEscape(c.Param("tenant_id"))
+}
+
+func (s *Server) portalAddMember(c *gin.Context) {
+	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"?done=member_added")
+}
+
+func (s *Server) portalRemoveMember(c *gin.Context) {
+	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"?done=member_removed")
+}
+
+func (s *Server) portalCreateGroup(c *gin.Context) {
+	_, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"?done=group_created")
+}
+
+func (s *Server) portalAddGroupMember(c *gin.Context) {
+	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"?done=group_member")
+}
+
+func (s *Server) portalRemoveGroupMember(c *gin.Context) {
+	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"?done=group_member")
+}
+
+// --- Staff ---
+
+func (s *Server) portalStaff(c *gin.Context) { s.renderStaff(c, http.StatusOK, nil) }
+
+func (s *Server) renderStaff(c *gin.Context, status int, p *Problem) {
+	staff, err := s.allStaff(c.Request.Context())
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.render(c, status, "staff.html", pageData{Title: "MSP staff", Nav: "staff", Problem: p,
+		Data: map[string]any{"Staff": staff, "Email": c.PostForm("email"), "DisplayName": c.PostForm("display_name"), "Role": c.PostForm("role")}})
+}
+
+func (s *Server) portalCreateStaff(c *gin.Context) {
+	// The API token CreateTechnician makes is not shown: portal users sign in with Microsoft.
+	_, _, err := s.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderStaff(c, p.Status, p) })
+		return
+	}
+	redirect(c, "/admin/staff?done=staff_created")
+}
+
+// --- Applications ---
+
+func (s *Server) portalApplications(c *gin.Context) { s.renderApplications(c, http.StatusOK, nil) }
+
+func (s *Server) renderApplications(c *gin.Context, status int, p *Problem) {
+	ctx := c.Request.Context()
+	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	apps, _, err := s.deps.Store.Applications(ctx, t.ID, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.render(c, status, "applications.html", pageData{Title: "Applications – " + t.Name, Nav: "tenants", Problem: p,
+		Data: map[string]any{"Tenant": t, "Applications": apps, "Name": c.PostForm("name"), "Tab": "applications"}})
+}
+
+func (s *Server) portalCreateApplication(c *gin.Context) {
+	a, err := s.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
+		c.PostForm("name"), c.PostForm("type"), c.PostForm("credentials"))
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderApplications(c, p.Status, p) })
+		return
+	}
+	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_created")
+}
+
+// durationChoice is one option of an access-duration picker.
+type durationChoice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// durationChoices offers the usual durations within [lo, hi], plus current.
+func durationChoices(lo, hi, current time.Duration) []durationChoice {
+	ds := []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour, 24 * time.Hour}
+	if current > 0 && !slices.Contains(ds, current) {
+		ds = append(ds, current)
+		slices.Sort(ds)
+	}
+	var out []durationChoice
+	for _, d := range ds {
+		if d < lo || d > hi {
+			continue
+		}
+		out = append(out, durationChoice{Value: d.String(), Label: formatDuration(d), Selected: d == current})
+	}
+	return out
+}
+
+// applicationForm is what the vendor form shows: the saved application, or the values just
+// submitted when the save was refused.
+type applicationForm struct {
+	Name           string
+	AccessDuration string
+	Domain         string
+	Roles          []string
+}
+
+func (s *Server) portalApplication(c *gin.Context) { s.renderApplication(c, http.StatusOK, nil, nil) }
+
+func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *Problem) {
+	ctx := c.Request.Context()
+	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	t, err := s.Tenant(ctx, a.TenantID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if form == nil {
+		form = &applicationForm{Name: a.Name, AccessDuration: a.AccessDuration.String(), Domain: a.Domain, Roles: a.Roles}
+	}
+	current, _ := time.ParseDuration(form.AccessDuration)
+	data := map[string]any{"Tenant": t, "App": a, "Form": form, "Tab": "applications",
+		"Durations": durationChoices(s.deps.MinAccessDuration, s.deps.MaxAccessDuration, current)}
+	// Domains and roles come live from the customer's directory once it is authorized;
+	// only managed, verified domains are offered.
+	if a.Authorization != nil {
+		actor := s.actor(c)
+		if ds, err := s.ApplicationDomains(ctx, actor, a.TenantID, a.ID); err != nil {
+			data["DirectoryError"] = s.directoryMessage(c, err)
+		} else {
+			var ok []directory.Domain
+			for _, d := range ds {
+				if d.Supported() {
+					ok = append(ok, d)
+				}
+			}
+			data["Domains"] = ok
+		}
+		if rs, err := s.ApplicationRoles(ctx, actor, a.TenantID, a.ID); err != nil {
+			data["DirectoryError"] = s.directoryMessage(c, err)
+		} else {
+			sort.Slice(rs, func(i, j int) bool { return rs[i].DisplayName < rs[j].DisplayName })
+			data["Roles"] = rs
+		}
+	}
+	s.render(c, status, "application.html", pageData{Title: a.Name, Nav: "tenants", Problem: p, Data: data})
+}
+
+// directoryMessage is what the page says when the directory could not be read.
+func (s *Server) directoryMessage(c *gin.Context, err error) string {
+	if p := asProblem(err); p != nil {
+		return p.Message
+	}
+	s.log.ErrorContext(c.Request.Context(), "portal: directory", "request_id", c.GetString(requestIDKey), "error", err)
+	return "The customer's directory could not be read."
+}
+
+func (s *Server) portalSaveApplication(c *gin.Context) {
+	ctx := c.Request.Context()
+	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	form := &applicationForm{Name: c.PostForm("name"), AccessDuration: c.PostForm("access_duration"),
+		Domain: c.PostForm("domain"), Roles: c.PostFormArray("roles")}
+	patch := applicationPatch{Name: &form.Name, AccessDuration: &form.AccessDuration}
+	// The domain and roles exist on the form only once the application is authorized.
+	if a.Authorization != nil {
+		if form.Domain != "" {
+			patch.Domain = &form.Domain
+		}
+		roles := form.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		patch.Roles = &roles
+	}
+	if _, err := s.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, form, p) })
+		return
+	}
+	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_saved")
+}
+
+// portalAuthorize starts the admin consent and sends the browser to Entra ID; the callback
+// (/oauth/callback) links back to this application's page.
+func (s *Server) portalAuthorize(c *gin.Context) {
+	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, nil, p) })
+		return
+	}
+	redirect(c, u)
+}
+
+// --- Entitlements ---
+
+type ruleView struct {
+	store.Rule
+	Condition   string
+	Application string
+}
+
+func (s *Server) portalEntitlements(c *gin.Context) { s.renderEntitlements(c, http.StatusOK, nil) }
+
+func (s *Server) renderEntitlements(c *gin.Context, status int, p *Problem) {
+	ctx := c.Request.Context()
+	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	rules, _, err := s.deps.Store.Rules(ctx, t.ID, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	apps, _, err := s.deps.Store.Applications(ctx, t.ID, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	groups, err := s.deps.Store.Groups(ctx, t.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	members, err := s.deps.Store.Members(ctx, t.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	appNames, groupNames, techNames := map[string]string{}, map[string]string{}, map[string]string{}
+	for _, a := range apps {
+		appNames[a.ID] = a.Name
+	}
+	for _, g := range groups {
+		groupNames[g.ID] = g.Name
+	}
+	for _, m := range members {
+		techNames[m.ID] = m.Email
+	}
+	views := make([]ruleView, len(rules))
+	for i, r := range rules {
+		v := ruleView{Rule: r, Application: appNames[r.ApplicationID]}
+		if r.ConditionType == store.ConditionGroup {
+			v.Condition = "Group " + nameOr(groupNames[r.GroupID], r.GroupID)
+		} else {
+			v.Condition = "Technician " + nameOr(techNames[r.TechnicianID], r.TechnicianID)
+		}
+		views[i] = v
+	}
+	form := map[string]string{"name": c.PostForm("name"), "condition_type": c.DefaultPostForm("condition_type", store.ConditionGroup),
+		"group_id": c.DefaultPostForm("group_id", store.AllAdminsGroupID), "technician_id": c.PostForm("technician_id"),
+		"application_id": c.PostForm("application_id")}
+	s.render(c, status, "entitlements.html", pageData{Title: "Entitlements – " + t.Name, Nav: "tenants", Problem: p,
+		Data: map[string]any{"Tenant": t, "Rules": views, "Applications": apps, "Groups": groups, "Members": members,
+			"Form": form, "Tab": "entitlements"}})
+}
+
+func nameOr(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name
+}
+
+func (s *Server) portalCreateEntitlement(c *gin.Context) {
+	in := entitlementInput{Name: c.PostForm("name"), ApplicationID: c.PostForm("application_id"),
+		Condition: &conditionInput{Type: c.PostForm("condition_type")}}
+	// The form shows both pickers; the IF choice says which one counts.
+	switch in.Condition.Type {
+	case store.ConditionGroup:
+		in.Condition.GroupID = c.PostForm("group_id")
+	case store.ConditionTechnician:
+		in.Condition.TechnicianID = c.PostForm("technician_id")
+	}
+	if _, err := s.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_created")
+}
+
+func (s *Server) portalDeleteEntitlement(c *gin.Context) {
+	if err := s.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+		return
+	}
+	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_deleted")
+}
+
+// --- Grants and audit ---
+
+// grantRow is a grant with the names an admin reads.
+type grantRow struct {
+	store.Grant
+	Tenant      string
+	Application string
+	Technician  string
+	TemporalURL string
+}
+
+// names resolves ids to names for grant lists, each looked up once per page.
+type names struct {
+	s       *Server
+	ctx     context.Context
+	tenants map[string]string
+	apps    map[string]string
+	techs   map[string]string
+}
+
+func (s *Server) newNames(ctx context.Context) *names {
+	return &names{s: s, ctx: ctx, tenants: map[string]string{}, apps: map[string]string{}, techs: map[string]string{}}
+}
+
+func (n *names) tenant(id string) string {
+	if v, ok := n.tenants[id]; ok {
+		return v
+	}
+	t, err := n.s.deps.Store.Tenant(n.ctx, id)
+	n.tenants[id] = nameOr(t.Name, id)
+	if err != nil {
+		n.tenants[id] = id
+	}
+	return n.tenants[id]
+}
+
+func (n *names) app(id string) string {
+	if v, ok := n.apps[id]; ok {
+		return v
+	}
+	a, err := n.s.deps.Store.ApplicationByID(n.ctx, id)
+	n.apps[id] = a.Name
+	if err != nil {
+		n.apps[id] = id
+	}
+	return n.apps[id]
+}
+
+func (n *names) tech(id string) string {
+	if v, ok := n.techs[id]; ok {
+		return v
+	}
+	t, err := n.s.deps.Store.Technician(n.ctx, id)
+	n.techs[id] = t.Email
+	if err != nil || t.Email == "" {
+		n.techs[id] = id
+	}
+	return n.techs[id]
+}
+
+func (s *Server) grantRows(ctx context.Context, gs []store.Grant) []grantRow {
+	n := s.newNames(ctx)
+	out := make([]grantRow, len(gs))
+	for i, g := range gs {
+		out[i] = grantRow{Grant: g, Tenant: n.tenant(g.TenantID), Application: n.app(g.ApplicationID),
+			Technician: n.tech(g.TechnicianID), TemporalURL: s.temporalURL(g.WorkflowID, g.RunID)}
+	}
+	return out
+}
+
+// portalGrants lists the live grants (or those of ?status=), each linked to its workflow in
+// the Temporal UI.
+func (s *Server) portalGrants(c *gin.Context) {
+	ctx := c.Request.Context()
+	status := c.Query("status")
+	statuses := []string{store.StatusPending, store.StatusProvisioning, store.StatusActive, store.StatusRevoking}
+	if status != "" {
+		statuses = []string{status}
+	}
+	var all []store.Grant
+	for _, st := range statuses {
+		gs, _, err := s.ListGrants(ctx, s.actor(c), store.GrantFilter{Status: st}, store.Page{Limit: store.MaxLimit})
+		if err != nil {
+			s.portalFail(c, err)
+			return
+		}
+		all = append(all, gs...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].RequestedAt.After(all[j].RequestedAt) })
+	s.render(c, http.StatusOK, "grants.html", pageData{Title: "Grants", Nav: "grants", Data: map[string]any{
+		"Grants": s.grantRows(ctx, all), "Status": status, "CanRevoke": s.deps.Workflows != nil,
+		"Statuses": []string{"pending", "provisioning", "active", "revoking", "expired", "revoked", "denied", "failed"}}})
+}
+
+type auditRow struct {
+	store.AuditEvent
+	Actor   string
+	Tenant  string
+	Details string
+}
+
+func (s *Server) portalAudit(c *gin.Context) {
+	ctx := c.Request.Context()
+	f := store.AuditFilter{TenantID: c.Query("tenant_id")}
+	events, next, err := s.deps.Store.AuditEvents(ctx, f, store.Page{Limit: 50, Cursor: c.Query("cursor")})
+	if errors.Is(err, store.ErrBadCursor) {
+		err = fieldProblem("cursor", "is not a cursor returned by this list.")
+	}
+	if err != nil {
+		s.portalFail(c, refProblem(err))
+		return
+	}
+	n := s.newNames(ctx)
+	rows := make([]auditRow, len(events))
+	for i, e := range events {
+		r := auditRow{AuditEvent: e, Actor: e.ActorID}
+		if strings.HasPrefix(e.ActorID, "tec_") {
+			r.Actor = n.tech(e.ActorID)
+		}
+		if e.TenantID != "" {
+			r.Tenant = n.tenant(e.TenantID)
+		}
+		d := map[string]any{}
+		for k, v := range e.Details {
+			if k != "request_id" {
+				d[k] = v
+			}
+		}
+		if len(d) > 0 {
+			b, _ := json.Marshal(d)
+			r.Details = string(b)
+		}
+		rows[i] = r
+	}
+	ts, _, err := s.deps.Store.Tenants(ctx, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	nextURL := ""
+	if next != "" {
+		q := url.Values{"cursor": {next}}
+		if f.TenantID != "" {
+			q.Set("tenant_id", f.TenantID)
+		}
+		nextURL = "/admin/audit?" + q.Encode()
+	}
+	s.render(c, http.StatusOK, "audit.html", pageData{Title: "Audit log", Nav: "audit",
+		Data: map[string]any{"Events": rows, "Next": nextURL, "Tenants": ts, "TenantID": f.TenantID}})
+}

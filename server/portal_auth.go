@@ -1,0 +1,455 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gin-gonic/gin"
+	"github.com/uptrace/bun"
+	"golang.org/x/oauth2"
+
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// Sign-in with Microsoft (OpenID Connect, authorization code with PKCE and nonce) and the
+// portal's server-side sessions. The browser holds only random values (session id, sign-in
+// state); the database keeps their SHA-256, so a database reader cannot ride a session.
+
+const (
+	loginTTL       = 10 * time.Minute
+	sessionTouch   = time.Minute // last_seen_at is written at most this often
+	portalSessKey  = "portal_session"
+	csrfField      = "csrf_token"
+	csrfHeader     = "X-CSRF-Token"
+	loginCookie    = "jit_signin"
+	sessionCookie  = "jit_session"
+	hostCookiePref = "__Host-" // Secure, Path=/, no Domain: a sibling host cannot plant the cookie
+)
+
+// sessionRow is a signed-in browser (table portal_sessions, migration 0003).
+type sessionRow struct {
+	bun.BaseModel `bun:"table:portal_sessions"`
+
+	IDHash       string    `bun:"id_hash,pk"`
+	TechnicianID string    `bun:"technician_id,notnull"`
+	CSRFToken    string    `bun:"csrf_token,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	LastSeenAt   time.Time `bun:"last_seen_at,notnull"`
+	ExpiresAt    time.Time `bun:"expires_at,notnull"`
+	ClientIP     string    `bun:"client_ip,notnull"`
+	UserAgent    string    `bun:"user_agent,notnull"`
+}
+
+// loginRow is a sign-in under way: its nonce and PKCE verifier, keyed by the state's hash.
+type loginRow struct {
+	bun.BaseModel `bun:"table:portal_logins"`
+
+	StateHash    string    `bun:"state_hash,pk"`
+	Nonce        string    `bun:"nonce,notnull"`
+	CodeVerifier string    `bun:"code_verifier,notnull"`
+	ReturnTo     string    `bun:"return_to,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	ExpiresAt    time.Time `bun:"expires_at,notnull"`
+}
+
+// portalSess is the session of the current request.
+type portalSess struct {
+	idHash string
+	csrf   string
+	user   store.Technician
+}
+
+func portalSessionOf(c *gin.Context) (portalSess, bool) {
+	v, ok := c.Get(portalSessKey)
+	if !ok {
+		return portalSess{}, false
+	}
+	s, ok := v.(portalSess)
+	return s, ok
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(sum[:])
+}
+
+func dbNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Server) cookieName(base string) string {
+	if s.portal.secure {
+		return hostCookiePref + base
+	}
+	return base
+}
+
+func (s *Server) setCookie(c *gin.Context, name, value, path string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(name), Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.portal.secure, SameSite: http.SameSiteLaxMode})
+}
+
+// portalSession loads the session named by the cookie, if it is live, and makes its
+// technician the request's user (so s.actor works as for the API).
+func (s *Server) portalSession(c *gin.Context) {
+	ck, err := c.Cookie(s.cookieName(sessionCookie))
+	if err != nil || ck == "" {
+		c.Next()
+		return
+	}
+	ctx := c.Request.Context()
+	db := s.deps.Store.DB()
+	var row sessionRow
+	err = db.NewSelect().Model(&row).Where("id_hash = ?", hashToken(ck)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		c.Next()
+		return
+	}
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	now := dbNow()
+	if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > s.deps.SessionIdleTimeout {
+		_, _ = db.NewDelete().Model((*sessionRow)(nil)).Where("id_hash = ?", row.IDHash).Exec(ctx)
+		c.Next()
+		return
+	}
+	u, err := s.deps.Store.Technician(ctx, row.TechnicianID)
+	if errors.Is(err, store.ErrNotFound) {
+		c.Next()
+		return
+	}
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if now.Sub(row.LastSeenAt) > sessionTouch {
+		_, _ = db.NewUpdate().Model((*sessionRow)(nil)).Set("last_seen_at = ?", now).Where("id_hash = ?", row.IDHash).Exec(ctx)
+	}
+	c.Set(portalSessKey, portalSess{idHash: row.IDHash, csrf: row.CSRFToken, user: u})
+	c.Set(userKey, u)
+	c.Next()
+}
+
+// portalRequireSession sends a browser without a session to the sign-in page.
+func (s *Server) portalRequireSession(c *gin.Context) {
+	if _, ok := portalSessionOf(c); ok {
+		c.Next()
+		return
+	}
+	if c.Request.Method == http.MethodGet {
+		redirect(c, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		return
+	}
+	redirect(c, "/")
+}
+
+// portalRequireAdmin keeps the admin pages to admins, like requireRole on the API.
+func (s *Server) portalRequireAdmin(c *gin.Context) {
+	u := currentUser(c)
+	if u.Role != store.RoleAdmin {
+		s.audit(c, store.AuditEvent{Action: "auth.denied", Target: c.FullPath(),
+			Details: map[string]any{"method": c.Request.Method, "required_role": store.RoleAdmin, "portal": true}})
+		s.message(c, http.StatusForbidden, "For MSP admins only", "This page is for the MSP's admins.")
+		return
+	}
+	c.Next()
+}
+
+// portalCSRF refuses a state-changing request that does not come from the portal's own
+// pages: the Origin (or, without it, the Referer) must be the portal's, and the form (or the
+// X-CSRF-Token header of the portal's script) must carry the session's token.
+func (s *Server) portalCSRF(c *gin.Context) {
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		c.Next()
+		return
+	}
+	sess, _ := portalSessionOf(c)
+	want := s.portalOrigin(c)
+	from := c.GetHeader("Origin")
+	if from == "" {
+		from = originOf(c.GetHeader("Referer"))
+	}
+	token := c.GetHeader(csrfHeader)
+	if token == "" {
+		token = c.PostForm(csrfField)
+	}
+	var reason string
+	switch {
+	case from != want:
+		reason = "origin"
+	case subtle.ConstantTimeCompare([]byte(token), []byte(sess.csrf)) != 1:
+		reason = "csrf_token"
+	}
+	if reason != "" {
+		s.audit(c, store.AuditEvent{Action: "portal.request_refused", Target: c.FullPath(),
+			Details: map[string]any{"reason": reason, "origin": truncate(from, 200), "client_ip": c.ClientIP()}})
+		s.message(c, http.StatusForbidden, "Request refused",
+			"This form did not come from this jitaccess page, or it has expired. Go back, reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+// portalOrigin is the portal's own origin: the public URL's, else the request's.
+func (s *Server) portalOrigin(c *gin.Context) string {
+	if s.portal.origin != "" {
+		return s.portal.origin
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// oidcClient is the discovered provider of the MSP's tenant.
+type oidcClient struct {
+	verifier *oidc.IDTokenVerifier
+	endpoint oauth2.Endpoint
+}
+
+// oidcContext carries the configured HTTP client into go-oidc and x/oauth2.
+func (s *Server) oidcContext(ctx context.Context) context.Context {
+	if s.deps.OIDCHTTPClient == nil {
+		return ctx
+	}
+	return oidc.ClientContext(ctx, s.deps.OIDCHTTPClient)
+}
+
+// provider discovers the issuer once; a failure is retried at the next sign-in.
+func (s *Server) provider(ctx context.Context) (*oidcClient, error) {
+	s.portal.mu.Lock()
+	defer s.portal.mu.Unlock()
+	if s.portal.oidc != nil {
+		return s.portal.oidc, nil
+	}
+	dctx, cancel := context.WithTimeout(s.oidcContext(ctx), 10*time.Second)
+	defer cancel()
+	p, err := oidc.NewProvider(dctx, s.deps.OIDCIssuer)
+	if err != nil {
+		return nil, fmt.Errorf("OpenID discovery of %s: %w", s.deps.OIDCIssuer, err)
+	}
+	s.portal.oidc = &oidcClient{verifier: p.Verifier(&oidc.Config{ClientID: s.deps.OIDCClientID}), endpoint: p.Endpoint()}
+	return s.portal.oidc, nil
+}
+
+func (s *Server) oauthConfig(c *gin.Context, endpoint oauth2.Endpoint) *oauth2.Config {
+	return &oauth2.Config{ClientID: s.deps.OIDCClientID, ClientSecret: s.deps.OIDCClientSecret, Endpoint: endpoint,
+		RedirectURL: s.portalOrigin(c) + "/oidc/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
+}
+
+// safeNext keeps a post-sign-in destination on this site (a path, never //host or a scheme).
+func safeNext(v string) string {
+	if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") || len(v) > 500 {
+		return "/"
+	}
+	return v
+}
+
+// portalHome sends a signed-in member of staff to their start page, else offers sign-in.
+func (s *Server) portalHome(c *gin.Context) {
+	if sess, ok := portalSessionOf(c); ok {
+		if sess.user.Role == store.RoleAdmin {
+			redirect(c, "/admin")
+		} else {
+			redirect(c, "/my")
+		}
+		return
+	}
+	s.render(c, http.StatusOK, "home.html", pageData{Title: "Sign in", Data: map[string]any{"Configured": s.deps.OIDCIssuer != ""}})
+}
+
+// portalSignIn starts the authorization code flow: a single-use state bound to this browser
+// by a cookie, a nonce for the ID token and a PKCE verifier, kept server-side.
+func (s *Server) portalSignIn(c *gin.Context) {
+	if s.deps.OIDCIssuer == "" {
+		s.message(c, http.StatusServiceUnavailable, "Sign-in is not configured",
+			"Sign-in with Microsoft is not configured on this server (JIT_OIDC_ISSUER, JIT_OIDC_CLIENT_ID, JIT_OIDC_CLIENT_SECRET).")
+		return
+	}
+	ctx := c.Request.Context()
+	op, err := s.provider(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "portal sign-in: discovery", "request_id", c.GetString(requestIDKey), "error", err)
+		s.message(c, http.StatusServiceUnavailable, "Sign-in is unavailable",
+			"Microsoft Entra ID could not be reached to sign you in. Try again shortly.")
+		return
+	}
+	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
+	now := dbNow()
+	// Sign-ins never finished are removed as new ones start.
+	db := s.deps.Store.DB()
+	_, _ = db.NewDelete().Model((*loginRow)(nil)).Where("expires_at < ?", now).Exec(ctx)
+	row := loginRow{StateHash: hashToken(state), Nonce: nonce, CodeVerifier: verifier, ReturnTo: safeNext(c.Query("next")),
+		CreatedAt: now, ExpiresAt: now.Add(loginTTL)}
+	if _, err := db.NewInsert().Model(&row).Exec(ctx); err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.setCookie(c, loginCookie, state, "/", int(loginTTL.Seconds()))
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if hint := c.Query("login_hint"); hint != "" && len(hint) <= 254 {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
+	}
+	c.Redirect(http.StatusFound, s.oauthConfig(c, op.endpoint).AuthCodeURL(state, opts...))
+	c.Abort()
+}
+
+// idClaims are the ID token claims the portal reads.
+type idClaims struct {
+	PreferredUsername string `json:"preferred_username"`
+	Email             string `json:"email"`
+	Name              string `json:"name"`
+	OID               string `json:"oid"`
+	TID               string `json:"tid"`
+}
+
+// portalCallback finishes the sign-in: the state must be this browser's and unused, the ID
+// token must verify and carry the nonce of this sign-in, and the person must be MSP staff.
+func (s *Server) portalCallback(c *gin.Context) {
+	ctx := c.Request.Context()
+	state := c.Query("state")
+	ck, _ := c.Cookie(s.cookieName(loginCookie))
+	s.setCookie(c, loginCookie, "", "/", -1)
+	again := " Nothing was changed; sign in again from the start page."
+	if state == "" || ck == "" || subtle.ConstantTimeCompare([]byte(state), []byte(ck)) != 1 {
+		s.message(c, http.StatusBadRequest, "This sign-in cannot be used",
+			"The sign-in response does not belong to a sign-in started in this browser."+again)
+		return
+	}
+	login, err := s.consumeLogin(ctx, state)
+	if err != nil {
+		s.message(c, http.StatusBadRequest, "This sign-in cannot be used", "The sign-in expired or was already used."+again)
+		return
+	}
+	if e := c.Query("error"); e != "" {
+		s.message(c, http.StatusBadRequest, "Sign-in did not complete", entraErrorMessage(e)+again)
+		return
+	}
+	op, err := s.provider(ctx)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	tok, err := s.oauthConfig(c, op.endpoint).Exchange(s.oidcContext(ctx), c.Query("code"), oauth2.VerifierOption(login.CodeVerifier))
+	if err != nil {
+		s.log.WarnContext(ctx, "portal sign-in: code exchange", "request_id", c.GetString(requestIDKey), "error", err)
+		s.message(c, http.StatusBadGateway, "Sign-in failed", "Microsoft Entra ID refused to complete the sign-in."+again)
+		return
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := op.verifier.Verify(s.oidcContext(ctx), raw)
+	if err == nil && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(login.Nonce)) != 1 {
+		err = errors.New("the ID token's nonce is not this sign-in's")
+	}
+	var claims idClaims
+	if err == nil {
+		err = idt.Claims(&claims)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "portal sign-in: ID token refused", "request_id", c.GetString(requestIDKey), "error", err)
+		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_failed",
+			Target: "oidc_callback", Details: map[string]any{"reason": "id_token", "client_ip": c.ClientIP()}})
+		s.message(c, http.StatusBadRequest, "Sign-in failed", "The identity token could not be verified."+again)
+		return
+	}
+	user, err := s.staffFor(ctx, claims)
+	if errors.Is(err, store.ErrNotFound) {
+		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_refused",
+			Target: "oidc_callback", Details: map[string]any{"email": truncate(claims.PreferredUsername, 254), "oid": claims.OID, "client_ip": c.ClientIP()}})
+		s.message(c, http.StatusForbidden, "Not a member of this MSP",
+			"You signed in as "+claims.PreferredUsername+", who is not a member of this MSP's staff. Ask an MSP admin to add you.")
+		return
+	}
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	id, csrf, now := randomToken(), randomToken(), dbNow()
+	row := sessionRow{IDHash: hashToken(id), TechnicianID: user.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now,
+		ExpiresAt: now.Add(s.deps.SessionTTL), ClientIP: c.ClientIP(), UserAgent: truncate(c.GetHeader("User-Agent"), 300)}
+	if _, err := s.deps.Store.DB().NewInsert().Model(&row).Exec(ctx); err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	c.Set(userKey, user)
+	s.audit(c, store.AuditEvent{Action: "portal.signed_in", Target: user.ID,
+		Details: map[string]any{"email": user.Email, "oid": claims.OID, "client_ip": c.ClientIP()}})
+	s.setCookie(c, sessionCookie, id, "/", int(s.deps.SessionTTL.Seconds()))
+	redirect(c, login.ReturnTo)
+}
+
+// consumeLogin takes the sign-in of state out of the table: it works once, before it expires.
+func (s *Server) consumeLogin(ctx context.Context, state string) (loginRow, error) {
+	var row loginRow
+	err := s.deps.Store.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(&row).Where("state_hash = ?", hashToken(state)).Scan(ctx); err != nil {
+			return err
+		}
+		res, err := tx.NewDelete().Model((*loginRow)(nil)).Where("state_hash = ?", row.StateHash).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errors.New("sign-in state consumed concurrently")
+		}
+		return nil
+	})
+	if err == nil && !dbNow().Before(row.ExpiresAt) {
+		err = errors.New("sign-in state expired")
+	}
+	return row, err
+}
+
+// staffFor matches the signed-in person to the MSP's staff by e-mail (preferred_username,
+// else email); the bootstrap admin's e-mail is made an admin on the way.
+func (s *Server) staffFor(ctx context.Context, cl idClaims) (store.Technician, error) {
+	for _, email := range []string{cl.PreferredUsername, cl.Email} {
+		if email == "" {
+			continue
+		}
+		if s.deps.BootstrapAdminEmail != "" && strings.EqualFold(strings.TrimSpace(email), strings.TrimSpace(s.deps.BootstrapAdminEmail)) {
+			name := cl.Name
+			if name == "" {
+				name = email
+			}
+			return s.deps.Store.EnsureAdmin(ctx, email, name)
+		}
+		t, err := s.deps.Store.TechnicianByEmail(ctx, email)
+		if !errors.Is(err, store.ErrNotFound) {
+			return t, err
+		}
+	}
+	return store.Technician{}, store.ErrNotFound
+}
+
+// portalSignOut ends the session server-side: the cookie is worthless afterwards, even if
+// someone copied it.
+func (s *Server) portalSignOut(c *gin.Context) {
+	sess, _ := portalSessionOf(c)
+	if _, err := s.deps.Store.DB().NewDelete().Model((*sessionRow)(nil)).Where("id_hash = ?", sess.idHash).Exec(c.Request.Context()); err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.audit(c, store.AuditEvent{Action: "portal.signed_out", Target: sess.user.ID})
+	s.setCookie(c, sessionCookie, "", "/", -1)
+	redirect(c, "/?done=signed_out")
+}

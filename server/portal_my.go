@@ -1,0 +1,148 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// The technicians' pages: the applications I may request, a grant with its credentials,
+// countdown, Extend and Revoke, and my past grants. An admin is MSP staff too and may use
+// them for their own access.
+
+// myApp is an application I may request, with my live grant of it, if any.
+type myApp struct {
+	entitledApplicationView
+	Live      *store.Grant
+	Durations []durationChoice
+}
+
+func (s *Server) portalMy(c *gin.Context) { s.renderMy(c, http.StatusOK, "", nil) }
+
+func (s *Server) renderMy(c *gin.Context, status int, appID string, p *Problem) {
+	ctx := c.Request.Context()
+	actor := s.actor(c)
+	apps, err := s.MyApplications(ctx, actor)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	grants, _, err := s.ListGrants(ctx, actor, store.GrantFilter{TechnicianID: actor.ID}, store.Page{Limit: 100})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	var live, past []store.Grant
+	liveByApp := map[string]*store.Grant{}
+	for i, g := range grants {
+		if store.IsTerminal(g.Status) {
+			past = append(past, g)
+			continue
+		}
+		live = append(live, g)
+		if _, ok := liveByApp[g.ApplicationID]; !ok {
+			liveByApp[g.ApplicationID] = &grants[i]
+		}
+	}
+	views := make([]myApp, len(apps))
+	for i, a := range apps {
+		d, _ := time.ParseDuration(a.AccessDuration)
+		ceiling := min(d, s.deps.MaxAccessDuration)
+		views[i] = myApp{entitledApplicationView: a, Live: liveByApp[a.ID],
+			Durations: durationChoices(s.deps.MinAccessDuration, ceiling, ceiling)}
+	}
+	s.render(c, status, "my.html", pageData{Title: "My access", Nav: "my", Problem: p, Data: map[string]any{
+		"Apps": views, "Live": s.grantRows(ctx, live), "Past": s.grantRows(ctx, past), "ProblemApp": appID,
+		"Justification": c.PostForm("justification"), "Enabled": s.deps.Workflows != nil}})
+}
+
+func (s *Server) portalRequest(c *gin.Context) {
+	in := accessRequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
+	if d := c.PostForm("duration"); d != "" {
+		in.Duration = &d
+	}
+	g, created, err := s.RequestAccess(c.Request.Context(), s.actor(c), in)
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderMy(c, p.Status, in.ApplicationID, p) })
+		return
+	}
+	done := "requested"
+	if !created {
+		done = "already_live"
+	}
+	redirect(c, "/my/grants/"+url.PathEscape(g.ID)+"?done="+done)
+}
+
+func (s *Server) portalGrant(c *gin.Context) { s.renderGrant(c, http.StatusOK, nil, nil) }
+
+// renderGrant shows a grant; creds, when given, are shown in clear (the no-script reveal).
+func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView, p *Problem) {
+	ctx := c.Request.Context()
+	actor := s.actor(c)
+	g, err := s.VisibleGrant(ctx, actor, c.Param("grant_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	rows := s.grantRows(ctx, []store.Grant{g})
+	s.render(c, status, "grant.html", pageData{Title: "Access to " + rows[0].Application, Nav: "my", Problem: p, Data: map[string]any{
+		"Grant": rows[0], "Own": g.TechnicianID == actor.ID, "Creds": creds, "Admin": actor.IsAdmin(),
+		// Refresh while the workflow works, including just after a revoke it has not yet picked up.
+		"Waiting": g.Status == store.StatusPending || g.Status == store.StatusProvisioning || g.Status == store.StatusRevoking ||
+			(c.Query("done") == "revoked" && !store.IsTerminal(g.Status)),
+		"Active":     g.Status == store.StatusActive && c.Query("done") != "revoked",
+		"Ended":      store.IsTerminal(g.Status),
+		"Extensions": durationChoices(s.deps.MinAccessDuration, s.deps.MaxAccessDuration, 0)}})
+}
+
+func (s *Server) grantPath(c *gin.Context) string {
+	return "/my/grants/" + url.PathEscape(c.Param("grant_id"))
+}
+
+// portalCredentials reveals the password of my active grant: JSON for the page's script
+// (reveal and copy without reloading), else the page with the password shown. Either way
+// it goes through ReadCredentials, which audits every read.
+func (s *Server) portalCredentials(c *gin.Context) {
+	creds, err := s.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
+	wantsJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
+	if err != nil {
+		if p := asProblem(err); p != nil && wantsJSON {
+			c.JSON(p.Status, apiError{Error: errorBody{Code: p.Code, Message: p.Message}})
+			return
+		}
+		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		return
+	}
+	if wantsJSON {
+		c.JSON(http.StatusOK, creds)
+		return
+	}
+	s.renderGrant(c, http.StatusOK, &creds, nil)
+}
+
+func (s *Server) portalExtend(c *gin.Context) {
+	if _, err := s.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		return
+	}
+	redirect(c, s.grantPath(c)+"?done=extended")
+}
+
+func (s *Server) portalRevoke(c *gin.Context) {
+	g, err := s.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
+	if err != nil {
+		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		return
+	}
+	// An admin revoking someone else's grant goes back to the grants list.
+	if c.PostForm("back") == "grants" {
+		redirect(c, "/admin/grants?done=revoked")
+		return
+	}
+	redirect(c, "/my/grants/"+url.PathEscape(g.ID)+"?done=revoked")
+}
