@@ -5,9 +5,20 @@ import (
 	"fmt"
 	"time"
 
+	sdkworker "go.temporal.io/sdk/worker"
+
 	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/worker"
 )
+
+// ConfigureProcess applies the SDK's process-wide settings; call it once, before any worker
+// of the process starts. The sticky cache keeps recently run workflows in memory: the SDK's
+// default of 10,000 made worker memory grow ~70 KiB per sleeping grant (docs/performance.md),
+// while a grant that wakes after eviction is simply replayed from its short history.
+func ConfigureProcess(cfg config.Config) {
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+}
 
 // RunWorker blocks until ctx ends, then stops the worker gracefully: in-flight activities
 // finish within the stop timeout; anything cut short is retried by Temporal elsewhere.

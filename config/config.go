@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +38,7 @@ type Config struct {
 	MinAccessDuration time.Duration // JIT_MIN_ACCESS_DURATION
 	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
 	LogLevel          string        // JIT_LOG_LEVEL
+	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -73,6 +75,7 @@ func Vars() []Var {
 		{"JIT_MIN_ACCESS_DURATION", "5m", "shortest access duration an application may be given"},
 		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
 		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"JIT_WORKER_CACHE_SIZE", "1000", "workflows a worker keeps in memory between tasks; sleeping grants beyond it are replayed from history when they wake"},
 	}
 }
 
@@ -160,6 +163,14 @@ func Load(getenv func(string) string) (Config, error) {
 				return nil
 			}
 			return &Error{"JIT_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+		},
+		func() error {
+			n, convErr := strconv.Atoi(get("JIT_WORKER_CACHE_SIZE"))
+			if convErr != nil || n < 1 {
+				return &Error{"JIT_WORKER_CACHE_SIZE", fmt.Sprintf("%q is not a positive whole number", get("JIT_WORKER_CACHE_SIZE"))}
+			}
+			c.WorkerCacheSize = n
+			return nil
 		},
 		func() error {
 			c.MinAccessDuration, err = parseDuration("JIT_MIN_ACCESS_DURATION", get("JIT_MIN_ACCESS_DURATION"))

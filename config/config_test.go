@@ -27,6 +27,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.EntraAuthority != "https://login.microsoftonline.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" {
 		t.Errorf("entra defaults: %s %s", c.EntraAuthority, c.GraphURL)
 	}
+	if c.WorkerCacheSize != 1000 {
+		t.Errorf("worker cache size %d", c.WorkerCacheSize)
+	}
 	if len(c.EncryptionKey) != 32 || c.DatabaseURL != "" {
 		t.Errorf("key %d bytes, db %q", len(c.EncryptionKey), c.DatabaseURL)
 	}
@@ -56,6 +59,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"issuer without client", map[string]string{"JIT_OIDC_ISSUER": "http://127.0.0.1:8090/x/v2.0"}, "JIT_OIDC_CLIENT_ID"},
 		{"weak bootstrap", map[string]string{"JIT_BOOTSTRAP_ADMIN_TOKEN": "short"}, "JIT_BOOTSTRAP_ADMIN_TOKEN"},
 		{"log level", map[string]string{"JIT_LOG_LEVEL": "loud"}, "JIT_LOG_LEVEL"},
+		{"cache size", map[string]string{"JIT_WORKER_CACHE_SIZE": "0"}, "JIT_WORKER_CACHE_SIZE"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
 	}
 	for _, tt := range tests {

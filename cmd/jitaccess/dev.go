@@ -80,6 +80,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	app.ConfigureProcess(cfg)
 	logger := app.NewLogger(cfg, env.stderr)
 
 	// 1. Temporal dev server, state in the data directory, our search attributes registered.

@@ -19,6 +19,7 @@ func runWorker(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	app.ConfigureProcess(cfg)
 	logger := app.NewLogger(cfg, env.stderr)
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {

@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// The Temporal floor: AccessRequest with the product removed. Same command sequence as
+// workflows.AccessRequest on its happy path —
+//
+//	LA RecordGrant(pending) → LA CheckEntitlement → LA RecordGrant(provisioning)
+//	→ A EnsureAccount → A AssignRoles → LA RecordGrant(active) → timer
+//	→ LA RecordGrant(revoking) → A DisableAccount → LA RecordGrant(expired)
+//
+// — i.e. 6 local and 3 regular activities and one timer, with the same status query and
+// extend update so the load generator drives both alike. The activities do nothing.
+const (
+	FloorWorkflowType = "JitFloor"
+	// FloorTaskQueue is separate from the product's so the two never share pollers.
+	FloorTaskQueue = "jit-floor"
+)
+
+// FloorInput is the floor's only input: how long it stays "active".
+type FloorInput struct {
+	Duration time.Duration
+}
+
+// floorActivities are the no-op activities; Local runs as a local activity, Remote as a
+// regular one (the product's split).
+type floorActivities struct{}
+
+// Local does nothing (stands for RecordGrant and CheckEntitlement).
+func (*floorActivities) Local(context.Context) error { return nil }
+
+// Remote does nothing (stands for EnsureAccount, AssignRoles and DisableAccount).
+func (*floorActivities) Remote(context.Context) error { return nil }
+
+// FloorWorkflow is the floor; see the comment on FloorWorkflowType.
+func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.Status, error) {
+	st := workflows.Status{Status: "pending", RequestedAt: workflow.Now(ctx)}
+	extensions := 0
+	if err := workflow.SetQueryHandler(ctx, workflows.StatusQueryName, func() (workflows.Status, error) { return st, nil }); err != nil {
+		return st, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.ExtendUpdateName,
+		func(ctx workflow.Context, req workflows.ExtendRequest) (workflows.ExtendResult, error) {
+			st.ExpiresAt = st.ExpiresAt.Add(req.Duration)
+			extensions++
+			local(ctx) // the product records the extension
+			return workflows.ExtendResult{ExpiresAt: st.ExpiresAt}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req workflows.ExtendRequest) error {
+			if st.Status != "active" || req.Duration <= 0 {
+				return temporal.NewApplicationError("not active", workflows.ErrTypeNotActive)
+			}
+			return nil
+		}}); err != nil {
+		return st, err
+	}
+	acts := &floorActivities{}
+	local(ctx)               // RecordGrant pending
+	local(ctx)               // CheckEntitlement
+	local(ctx)               // RecordGrant provisioning
+	remote(ctx, acts.Remote) // EnsureAccount
+	remote(ctx, acts.Remote) // AssignRoles
+	st.ActivatedAt = workflow.Now(ctx)
+	st.ExpiresAt = st.ActivatedAt.Add(in.Duration)
+	st.Status = "active"
+	local(ctx) // RecordGrant active
+	for {
+		remaining := st.ExpiresAt.Sub(workflow.Now(ctx))
+		if remaining <= 0 {
+			break
+		}
+		seen := extensions
+		if _, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{Timeout: remaining},
+			func() bool { return extensions != seen }); err != nil {
+			return st, err
+		}
+	}
+	st.Status = "revoking"
+	local(ctx)               // RecordGrant revoking
+	remote(ctx, acts.Remote) // DisableAccount
+	st.Status = "expired"
+	st.EndedAt = workflow.Now(ctx)
+	local(ctx) // RecordGrant expired
+	return st, nil
+}
+
+// local runs the no-op local activity with the product's local-activity options.
+func local(ctx workflow.Context) {
+	acts := &floorActivities{}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second},
+	})
+	_ = workflow.ExecuteLocalActivity(lctx, acts.Local).Get(lctx, nil)
+}
+
+// remote runs a no-op regular activity with the product's provisioning options.
+func remote(ctx workflow.Context, fn func(context.Context) error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 10 * time.Minute,
+		WaitForCancellation:    true,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second},
+	})
+	_ = workflow.ExecuteActivity(actx, fn).Get(actx, nil)
+}
+
+// NewFloorWorker is the floor's worker on queue, with the SDK defaults the product's worker
+// uses (worker.New sets only the stop timeout and a metrics interceptor).
+func NewFloorWorker(c client.Client, queue string) sdkworker.Worker {
+	return newFloorWorker(c, queue, Tuning{})
+}
+
+func newFloorWorker(c client.Client, queue string, t Tuning) sdkworker.Worker {
+	w := sdkworker.New(c, queue, tunedOptions(t, sdkworker.Options{WorkerStopTimeout: 30 * time.Second}))
+	w.RegisterWorkflowWithOptions(FloorWorkflow, workflow.RegisterOptions{Name: FloorWorkflowType})
+	w.RegisterActivity(&floorActivities{})
+	return w
+}
