@@ -247,6 +247,11 @@ jitaccess is running.
   admin token       %s
   technician token  %s   (tech@msp.example, member of %q)
 
+Portal — sign in with Microsoft (the emulator signs you in at once; login_hint picks who):
+  admin        %s/signin?login_hint=admin@msp.example
+  technician   %s/signin?login_hint=tech@msp.example
+  outsider     %s/signin?login_hint=outsider@msp.example   (no staff record: sees nothing)
+
 Walkthrough (copy-paste into another shell):
 
   set -a; . %s; set +a
@@ -264,5 +269,5 @@ Walkthrough (copy-paste into another shell):
        -d '{"reason":"done"}' $JIT_API/v1/access-requests/$GRANT/revoke
 
 Ctrl-C stops everything; the data survives a restart.
-`, publicURL, uiPort, simURL, dataDir, d.AdminToken, d.TechnicianToken, Tenant, envFile, simURL)
+`, publicURL, uiPort, simURL, dataDir, d.AdminToken, d.TechnicianToken, Tenant, publicURL, publicURL, publicURL, envFile, simURL)
 }
