@@ -19,7 +19,7 @@ dev: temporal build
 
 # The suite: unit tests, store tests on PostgreSQL and SQLite, HTTP tests, workflow tests with
 # time skipping, end-to-end tests on the real Temporal dev server and the Entra emulator.
-test: temporal
+test: temporal build
 	@./scripts/check-postgres.sh
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
@@ -28,7 +28,7 @@ bench: temporal build
 	$(BIN)/jitaccess bench --quick
 
 chaos: temporal build
-	$(GO) test -count=1 -timeout 30m -run Chaos -tags chaos ./e2e/ -v
+	JIT_CHAOS_GRANTS=$${JIT_CHAOS_GRANTS:-120} JIT_CHAOS_OUT=$${JIT_CHAOS_OUT:-$(BIN)/chaos-report.json} $(GO) test -count=1 -timeout 30m -run Chaos ./chaos/ -v
 
 clean-dev:
 	rm -rf .jitaccess

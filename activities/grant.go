@@ -106,6 +106,9 @@ const (
 	ActionExpired   = "grant.expired"
 	ActionRevoked   = "grant.revoked"
 	ActionFailed    = "grant.failed"
+	// ActionDisableBlocked: the account cannot be disabled until an admin authorizes the
+	// application again (the grant stays revoking).
+	ActionDisableBlocked = "grant.disable_blocked"
 )
 
 // RecordGrant writes the grant's projection row and the audit event of the transition.

@@ -310,7 +310,14 @@ func (g *grant) disable(ctx workflow.Context, failure string) {
 	if n := len(g.assignmentIDs); n > 0 {
 		summary += fmt.Sprintf(" and remove %d role %s", n, plural(n, "assignment", "assignments"))
 	}
-	dctx := workflow.WithActivityOptions(ctx, disableOptions(summary))
+	// From disableBlockedVersion on, a disable refused for lost authorization comes back at
+	// once so the workflow can say why the grant is stuck (older runs keep the old schedule).
+	version := workflow.GetVersion(ctx, disableBlockedChangeID, workflow.DefaultVersion, disableBlockedVersion)
+	opts := disableOptions(summary)
+	if version >= disableBlockedVersion {
+		opts = disableOptionsReportingBlocked(summary)
+	}
+	dctx := workflow.WithActivityOptions(ctx, opts)
 	in := activities.DisableAccountInput{
 		GrantID:         g.in.GrantID,
 		ApplicationID:   g.in.ApplicationID,
@@ -321,15 +328,62 @@ func (g *grant) disable(ctx workflow.Context, failure string) {
 		Domain:          g.ent.Domain,
 	}
 	// The retry policy has no limit, so the activity only fails if a limit is imposed from
-	// outside (the test environment caps attempts); even then, never give up.
+	// outside (the test environment caps attempts) or authorization is lost; even then,
+	// never give up.
+	blocked := false
 	for {
 		err := workflow.ExecuteActivity(dctx, acts.DisableAccount, in).Get(dctx, nil)
 		if err == nil {
+			if blocked {
+				g.disableUnblocked(ctx)
+			}
 			return
+		}
+		if version >= disableBlockedVersion && !blocked && authorizationError(err) {
+			blocked = true
+			g.disableBlocked(ctx, stepError("disable account", err).Error())
 		}
 		g.logger.Error("DisableAccount failed; scheduling it again", "Error", err)
 		_ = workflow.NewTimerWithOptions(dctx, time.Minute, workflow.TimerOptions{Summary: "Wait before disabling again"}).Get(dctx, nil)
 	}
+}
+
+// Versioning of the disable loop: disableBlockedVersion records a disable blocked by lost
+// authorization (see disableBlocked).
+const (
+	disableBlockedChangeID = "disable-blocked-visible"
+	disableBlockedVersion  = workflow.Version(1)
+)
+
+// disableBlocked raises the alarm once when the account cannot be disabled because the
+// tenant's authorization is gone: the reason goes into the projection's failure (visible in
+// GET /v1/access-requests/{id}), the Temporal UI details and a grant.disable_blocked audit
+// event. The status stays revoking; the loop keeps trying every minute.
+func (g *grant) disableBlocked(ctx workflow.Context, reason string) {
+	g.logger.Warn("Disable blocked until the application is authorized again", "Reason", reason)
+	g.st.Failure = reason
+	g.setDetails(ctx)
+	g.record(ctx, activities.RecordGrantInput{Action: activities.ActionDisableBlocked, Reason: reason},
+		"Record that disabling is blocked")
+}
+
+// disableUnblocked replaces the blocked reason, which the projection cannot clear, with a
+// note that the disable happened late (finish restores a compensated failure's own reason).
+func (g *grant) disableUnblocked(ctx workflow.Context) {
+	g.st.Failure = disabledLateNote
+	g.setDetails(ctx)
+}
+
+// disabledLateNote stays on a grant whose disable waited for a re-authorization.
+const disabledLateNote = "disabled late: authorization to the customer tenant was lost until an admin authorized the application again"
+
+// authorizationError reports whether a DisableAccount failure is lost authorization.
+func authorizationError(err error) bool {
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return false
+	}
+	return appErr.Type() == activities.ErrTypeAuthorizationLost || appErr.Type() == activities.ErrTypeNotAuthorized
 }
 
 // finish records the final status and returns the result.

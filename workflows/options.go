@@ -78,3 +78,12 @@ func disableOptions(summary string) workflow.ActivityOptions {
 		Summary: summary,
 	}
 }
+
+// disableOptionsReportingBlocked is disableOptions where lost authorization ends the attempt
+// series at once: the workflow records why the grant is stuck and schedules the disable
+// again every minute itself (the same pace as before).
+func disableOptionsReportingBlocked(summary string) workflow.ActivityOptions {
+	o := disableOptions(summary)
+	o.RetryPolicy.NonRetryableErrorTypes = []string{activities.ErrTypeAuthorizationLost, activities.ErrTypeNotAuthorized}
+	return o
+}
