@@ -15,6 +15,8 @@ import (
 
 	"github.com/jitaccess/jitaccess/demo"
 	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // grantView is the grant shape of SPEC §4.
@@ -259,5 +261,36 @@ func assertNoSecretsInHistory(t *testing.T, s *stack, g grantView, secrets ...st
 	// Refresh and access tokens the emulator issued are opaque; none may be in history either.
 	if strings.Contains(history, "refresh_token") || strings.Contains(history, "Bearer ") {
 		t.Error("token material in history")
+	}
+}
+
+// The chaos suite found this: a request started the workflow, then its database write failed
+// (PostgreSQL restarting) and the technician retried. The retry finds the run the first request
+// started; API and workflow must agree on the grant's id, or the workflow cannot store the
+// password and the grant fails.
+func TestRequestRetriedAfterItsRowWasLost(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	d := s.seed("30m")
+	ctx := context.Background()
+	in := workflows.AccessRequestInput{
+		GrantID: store.NewID("grt"), TenantID: d.TenantID, ApplicationID: d.ApplicationID, TechnicianID: d.TechnicianID,
+		TechnicianEmail: demo.Technician, Duration: 30 * time.Minute, MaxDuration: time.Hour, RequestedAt: time.Now().UTC(),
+	}
+	run, err := s.App.Temporal.ExecuteWorkflow(ctx, workflows.StartOptions(in, s.App.Cfg.TaskQueue), workflows.WorkflowType, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g grantView
+	code := s.call(d.TechnicianToken, http.MethodPost, "/v1/access-requests", map[string]any{"application_id": d.ApplicationID}, &g)
+	if (code != http.StatusOK && code != http.StatusAccepted) || g.RunID != run.GetRunID() {
+		t.Fatalf("retried request: %d, run %s, want the first request's run %s", code, g.RunID, run.GetRunID())
+	}
+	g = s.waitStatus(d.TechnicianToken, g.ID, "active", 60*time.Second)
+	var cred credentials
+	if code := s.call(d.TechnicianToken, http.MethodGet, "/v1/access-requests/"+g.ID+"/credentials", nil, &cred); code != http.StatusOK {
+		t.Fatalf("credentials: %d", code)
+	}
+	if aadsts := s.signIn(cred.UserPrincipalName, cred.Password); aadsts != "" {
+		t.Fatalf("sign-in: %s", aadsts)
 	}
 }

@@ -255,8 +255,11 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 		}
 		// A live run of the same (tenant, application, technician) carries an earlier grant id:
 		// its row is returned instead of a new one.
+		// The run's grant id is derived from its run id (the workflow does the same), so a
+		// retried request that finds the run its failed predecessor started still agrees
+		// with the workflow on the id.
 		g, created, err := s.deps.Store.StartGrant(sctx, store.GrantUpdate{
-			GrantID: wf.GrantID, WorkflowID: workflowID, RunID: runID, TenantID: wf.TenantID, ApplicationID: wf.ApplicationID,
+			GrantID: workflows.GrantIDForRun(runID), WorkflowID: workflowID, RunID: runID, TenantID: wf.TenantID, ApplicationID: wf.ApplicationID,
 			TechnicianID: wf.TechnicianID, Status: store.StatusPending, Justification: wf.Justification, RequestedAt: wf.RequestedAt,
 		})
 		// A run that has recorded its end (revoked, expired…) but not yet closed is still

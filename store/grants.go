@@ -69,7 +69,9 @@ type GrantFilter struct {
 
 // StartGrant inserts the projection of a freshly started workflow run unless a row for the
 // same (workflow_id, run_id) exists, then reads the row back. created is false when the run
-// belongs to an earlier request (its live grant is returned).
+// belongs to an earlier request (its live grant is returned): the row was written for another
+// request time. (The workflow may write the row first, from the same input and so with the
+// same requested_at; that still counts as this request's.)
 func (s *Store) StartGrant(ctx context.Context, u GrantUpdate) (g Grant, created bool, err error) {
 	if u.Status == "" {
 		u.Status = StatusPending
@@ -82,7 +84,7 @@ func (s *Store) StartGrant(ctx context.Context, u GrantUpdate) (g Grant, created
 	if err := s.db.NewSelect().Model(&stored).Where("workflow_id = ? AND run_id = ?", u.WorkflowID, u.RunID).Scan(ctx); err != nil {
 		return Grant{}, false, noRows(err, "grant of run", u.WorkflowID+"/"+u.RunID)
 	}
-	return grantOf(stored), stored.ID == u.GrantID, nil
+	return grantOf(stored), stored.ID == u.GrantID && stored.RequestedAt.Equal(m.RequestedAt), nil
 }
 
 func grantRow(u GrantUpdate, now time.Time) schema.Grant {

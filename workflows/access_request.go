@@ -104,6 +104,12 @@ type grant struct {
 
 func newGrant(ctx workflow.Context, in AccessRequestInput) *grant {
 	info := workflow.GetInfo(ctx)
+	// Version 1 derives the grant id from the run id: the API derives the same id from the run
+	// Temporal hands it, so both agree even when the API's first write failed and a retried
+	// request found the run started by the earlier one (whose input carried another id).
+	if workflow.GetVersion(ctx, grantIDFromRunChange, workflow.DefaultVersion, 1) == 1 {
+		in.GrantID = GrantIDForRun(info.WorkflowExecution.RunID)
+	}
 	maxDur := in.MaxDuration
 	if maxDur <= 0 {
 		maxDur = DefaultMaxDuration

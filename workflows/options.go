@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -86,4 +89,14 @@ func disableOptionsReportingBlocked(summary string) workflow.ActivityOptions {
 	o := disableOptions(summary)
 	o.RetryPolicy.NonRetryableErrorTypes = []string{activities.ErrTypeAuthorizationLost, activities.ErrTypeNotAuthorized}
 	return o
+}
+
+// grantIDFromRunChange names the workflow change that derives the grant id from the run id.
+const grantIDFromRunChange = "grant-id-from-run"
+
+// GrantIDForRun is the grant id of a workflow run: "grt_" and 16 base32 characters of the
+// run id's SHA-256, the same shape as store.NewID's ids.
+func GrantIDForRun(runID string) string {
+	sum := sha256.Sum256([]byte("grant:" + runID))
+	return "grt_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
 }
