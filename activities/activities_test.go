@@ -68,8 +68,8 @@ func TestRecordGrantWritesProjectionAndAudit(t *testing.T) {
 	a, st, _ := newActs()
 	exp := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	err := a.RecordGrant(context.Background(), activities.RecordGrantInput{
-		GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1",
-		Status: store.StatusRevoked, ExpiresAt: exp, RevokedBy: "tec_2",
+		GrantUpdate: store.GrantUpdate{GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1",
+			Status: store.StatusRevoked, ExpiresAt: exp, RevokedBy: "tec_2"},
 		Action: activities.ActionRevoked, ActorID: "tec_2", ActorKind: "admin", Reason: "done",
 	})
 	require.NoError(t, err)
@@ -86,13 +86,13 @@ func TestRecordGrantWritesProjectionAndAudit(t *testing.T) {
 	assert.Equal(t, "done", ev.Details["reason"])
 
 	// No action: projection only. System actor by default.
-	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantID: "grt_1", Status: store.StatusProvisioning}))
+	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1", Status: store.StatusProvisioning}}))
 	assert.Len(t, st.Audits, 1)
-	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantID: "grt_1", Status: store.StatusExpired, Action: activities.ActionExpired}))
+	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1", Status: store.StatusExpired}, Action: activities.ActionExpired}))
 	assert.Equal(t, "system", st.Audits[1].ActorKind)
 
 	st.RecordGrantErrs = []error{errors.New("db down")}
-	require.ErrorContains(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantID: "grt_1"}), "db down")
+	require.ErrorContains(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1"}}), "db down")
 }
 
 func TestEnsureAccountKeepsPasswordOut(t *testing.T) {

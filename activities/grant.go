@@ -64,27 +64,11 @@ func (a *Activities) CheckEntitlement(ctx context.Context, in CheckEntitlementIn
 	return res, nil
 }
 
-// RecordGrantInput is one transition of a grant: the projection columns to write and the
-// audit event it is (Action empty: no audit event). Zero values leave a column unchanged,
-// except Status.
+// RecordGrantInput is one transition of a grant: the projection columns to write (zero
+// values leave a column unchanged, except Status) and the audit event it is (Action empty: no
+// audit event). The embedded update keeps the payload's JSON flat, as recorded histories hold it.
 type RecordGrantInput struct {
-	GrantID       string
-	WorkflowID    string
-	RunID         string
-	TenantID      string
-	ApplicationID string
-	TechnicianID  string
-	Status        string
-	Justification string
-	RequestedAt   time.Time
-	ActivatedAt   time.Time
-	ExpiresAt     time.Time
-	EndedAt       time.Time
-	AccountUPN    string
-	AccountID     string
-	Roles         []string
-	Failure       string
-	RevokedBy     string
+	store.GrantUpdate
 
 	// Audit event of the transition.
 	Action    string // e.g. "grant.requested", "grant.activated"
@@ -113,25 +97,7 @@ const (
 
 // RecordGrant writes the grant's projection row and the audit event of the transition.
 func (a *Activities) RecordGrant(ctx context.Context, in RecordGrantInput) error {
-	err := a.Store.RecordGrant(ctx, store.GrantUpdate{
-		GrantID:       in.GrantID,
-		WorkflowID:    in.WorkflowID,
-		RunID:         in.RunID,
-		TenantID:      in.TenantID,
-		ApplicationID: in.ApplicationID,
-		TechnicianID:  in.TechnicianID,
-		Status:        in.Status,
-		Justification: in.Justification,
-		RequestedAt:   in.RequestedAt,
-		ActivatedAt:   in.ActivatedAt,
-		ExpiresAt:     in.ExpiresAt,
-		EndedAt:       in.EndedAt,
-		AccountUPN:    in.AccountUPN,
-		AccountID:     in.AccountID,
-		Roles:         in.Roles,
-		Failure:       in.Failure,
-		RevokedBy:     in.RevokedBy,
-	})
+	err := a.Store.RecordGrant(ctx, in.GrantUpdate)
 	if err != nil {
 		return fmt.Errorf("record grant %s as %s: %w", in.GrantID, in.Status, err)
 	}

@@ -104,9 +104,13 @@ func (m *Metrics) observe(name string, args []any, elapsed time.Duration, err er
 	switch name {
 	case activities.RecordGrantName:
 		if rec, ok := firstArg[activities.RecordGrantInput](args); ok && err == nil {
-			if rec.Action == activities.ActionExtended {
+			switch rec.Action {
+			case activities.ActionExtended:
 				m.extensions.Inc()
-			} else {
+			case activities.ActionDisableBlocked:
+				// Recorded while the grant stays revoking: not a transition. The disable
+				// failure counters and the authorization-lost gauge raise that alarm.
+			default:
 				m.transitions.WithLabelValues(rec.Status).Inc()
 			}
 		}

@@ -55,9 +55,9 @@ func TestMetricsObserveActivities(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	m := NewMetrics(reg, quiet())
 
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{Status: store.StatusActive}}, 0, nil)
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{Status: store.StatusActive, Action: activities.ActionExtended}}, 0, nil)
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{Status: store.StatusExpired}}, 0, errors.New("db down"))
+	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}}}, 0, nil)
+	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}, Action: activities.ActionExtended}}, 0, nil)
+	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusExpired}}}, 0, errors.New("db down"))
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.transitions.WithLabelValues("active")))
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.transitions.WithLabelValues("expired")), "failed writes are not transitions")
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.extensions))

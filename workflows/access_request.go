@@ -300,7 +300,8 @@ func (g *grant) waitForEnd(ctx workflow.Context) {
 func (g *grant) disable(ctx workflow.Context, failure string) {
 	// An extension still writing its projection must not land after "revoking".
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	rec := activities.RecordGrantInput{Failure: failure}
+	rec := activities.RecordGrantInput{}
+	rec.Failure = failure
 	if g.revoke != nil {
 		rec.Action, rec.ActorID, rec.ActorKind, rec.Reason = activities.ActionRevoke, g.revoke.By, g.revoke.ByKind, g.revoke.Reason
 		rec.RevokedBy = g.revoke.By
