@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +19,27 @@ import (
 // and oversize bodies are refused with an answer naming the problem. It reports whether
 // the handler may go on.
 func decodeJSON(c *gin.Context, dst any) bool {
-	dec := json.NewDecoder(c.Request.Body)
+	body, err := io.ReadAll(c.Request.Body)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		abort(c, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("The request body exceeds %d bytes.", MaxBodyBytes))
+		return false
+	}
+	if err != nil {
+		abort(c, http.StatusBadRequest, "invalid_json", "The request body could not be read.")
+		return false
+	}
+	if p := checkKeys(body, dst); p != nil {
+		msg := fmt.Sprintf("Unknown field %q (field names are case-sensitive).", p.field)
+		if p.code == "duplicate_field" {
+			msg = fmt.Sprintf("Field %q appears more than once.", p.field)
+		}
+		abort(c, http.StatusBadRequest, p.code, msg)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
 			abort(c, http.StatusBadRequest, "invalid_json", "The request body must hold exactly one JSON object.")
@@ -29,7 +48,6 @@ func decodeJSON(c *gin.Context, dst any) bool {
 		return true
 	}
 	var (
-		maxErr    *http.MaxBytesError
 		typeErr   *json.UnmarshalTypeError
 		syntaxErr *json.SyntaxError
 	)
