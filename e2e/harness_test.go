@@ -58,6 +58,8 @@ type stack struct {
 	API    string
 	Admin  string // admin API token
 	Logs   *syncBuffer
+	// Worker is the separately restartable worker of a stack made with SplitWorker.
+	Worker *splitWorker
 }
 
 type stackOptions struct {
@@ -66,6 +68,9 @@ type stackOptions struct {
 	// Portal signs the portal in against the emulator's msp tenant (JIT_OIDC_*, bootstrap
 	// admin admin@msp.example) and turns auto-consent off, so a browser picks the account.
 	Portal bool
+	// SplitWorker runs the worker in its own App, as `jitaccess serve` and `jitaccess worker`
+	// run in production, so that a test can restart it alone (stack.Worker).
+	SplitWorker bool
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
@@ -118,12 +123,21 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = a.RunWorker(ctx) }()
-	go func() { defer wg.Done(); _ = a.ServeAPI(ctx) }()
 	s := &stack{t: t, Sim: sim, SimURL: simSrv.URL, App: a, API: cfg.PublicURL, Admin: admin, Logs: logs}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.ServeAPI(ctx) }()
+	if o.SplitWorker {
+		s.Worker = &splitWorker{t: t, cfg: cfg, logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("process", "worker")}
+		s.Worker.start()
+	} else {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = a.RunWorker(ctx) }()
+	}
 	t.Cleanup(func() {
+		if s.Worker != nil {
+			s.Worker.stop()
+		}
 		cancel()
 		wg.Wait()
 		a.Close()

@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,9 +14,6 @@ import (
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/demo"
-	"github.com/jitaccess/jitaccess/entrasim"
-	"github.com/jitaccess/jitaccess/temporaldev"
-	"github.com/jitaccess/jitaccess/testenv"
 )
 
 // TestLostAuthorizationBlocksDisableUntilReauthorized: the customer revokes jitaccess's
@@ -202,75 +197,9 @@ func (w *splitWorker) gauge(name string) float64 {
 	return -1
 }
 
-// newSplitStack is newStack with the worker in its own App, as `jitaccess serve` and
-// `jitaccess worker` run in production, so the worker can restart on its own.
+// newSplitStack is newStack with the worker in its own, restartable App.
 func newSplitStack(t *testing.T) (*stack, *splitWorker) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	sim, err := entrasim.New(entrasim.Options{AutoConsent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	port, err := temporaldev.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := "jit_" + randomString(t)
-	env := map[string]string{
-		"JIT_HTTP_ADDR":             fmt.Sprintf("127.0.0.1:%d", port),
-		"JIT_PUBLIC_URL":            fmt.Sprintf("http://127.0.0.1:%d", port),
-		"JIT_DATABASE_URL":          testenv.Postgres(t),
-		"JIT_TEMPORAL_ADDRESS":      temporalAddr,
-		"JIT_TASK_QUEUE":            "jit-access-" + strings.ToLower(randomString(t)[:10]),
-		"JIT_ENCRYPTION_KEY":        base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
-		"JIT_BOOTSTRAP_ADMIN_TOKEN": admin,
-		"JIT_ENTRA_AUTHORITY":       simSrv.URL,
-		"JIT_GRAPH_URL":             simSrv.URL + "/v1.0",
-		"JIT_OAUTH_CLIENT_ID":       entrasim.ClientID,
-		"JIT_OAUTH_CLIENT_SECRET":   entrasim.ClientSecret,
-		"JIT_MIN_ACCESS_DURATION":   "1s",
-		"JIT_MAX_ACCESS_DURATION":   "1h",
-		"JIT_LOG_LEVEL":             "debug",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	api, err := app.Open(ctx, cfg, logger.With("process", "api"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiDone := make(chan struct{})
-	go func() { defer close(apiDone); _ = api.ServeAPI(ctx) }()
-	w := &splitWorker{t: t, cfg: cfg, logger: logger.With("process", "worker")}
-	w.start()
-	s := &stack{t: t, Sim: sim, SimURL: simSrv.URL, App: api, API: cfg.PublicURL, Admin: admin, Logs: logs}
-	t.Cleanup(func() {
-		w.stop()
-		cancel()
-		<-apiDone
-		api.Close()
-		simSrv.Close()
-		if t.Failed() {
-			t.Logf("product logs:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.API + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("API not ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return s, w
+	s := newStack(t, stackOptions{SplitWorker: true})
+	return s, s.Worker
 }
