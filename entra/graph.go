@@ -373,13 +373,9 @@ func (c *Client) RemoveAssignments(ctx context.Context, applicationID string, as
 		return nil
 	}
 	return c.do(ctx, applicationID, "remove role assignments", func(ctx context.Context) error {
-		steps := make([]step, 0, len(ids))
-		for _, id := range ids {
-			req, err := c.graph.RoleManagement().Directory().RoleAssignments().ByUnifiedRoleAssignmentId(id).ToDeleteRequestInformation(ctx, nil)
-			if err != nil {
-				return err
-			}
-			steps = append(steps, step{req: req})
+		steps, err := c.deleteAssignmentSteps(ctx, nil, ids)
+		if err != nil {
+			return err
 		}
 		res, err := c.runSteps(ctx, steps)
 		if err != nil {
@@ -393,6 +389,18 @@ func (c *Client) RemoveAssignments(ctx context.Context, applicationID string, as
 		}
 		return firstErr
 	})
+}
+
+// deleteAssignmentSteps appends a DELETE batch step for each role assignment id to steps.
+func (c *Client) deleteAssignmentSteps(ctx context.Context, steps []step, ids []string) ([]step, error) {
+	for _, id := range ids {
+		req, err := c.graph.RoleManagement().Directory().RoleAssignments().ByUnifiedRoleAssignmentId(id).ToDeleteRequestInformation(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, step{req: req})
+	}
+	return steps, nil
 }
 
 // DisableAccount ends a grant in one $batch: PATCH the user (accountEnabled false, password
@@ -421,13 +429,9 @@ func (c *Client) DisableAccount(ctx context.Context, applicationID, objectID str
 		if err != nil {
 			return err
 		}
-		steps := []step{{req: patch}, {req: revoke, dependsOn: 1}}
-		for _, id := range ids {
-			req, err := c.graph.RoleManagement().Directory().RoleAssignments().ByUnifiedRoleAssignmentId(id).ToDeleteRequestInformation(ctx, nil)
-			if err != nil {
-				return err
-			}
-			steps = append(steps, step{req: req})
+		steps, err := c.deleteAssignmentSteps(ctx, []step{{req: patch}, {req: revoke, dependsOn: 1}}, ids)
+		if err != nil {
+			return err
 		}
 		res, err := c.runSteps(ctx, steps)
 		if err != nil {
