@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/jitaccess/jitaccess/entra"
 	"github.com/jitaccess/jitaccess/schema"
 	"github.com/jitaccess/jitaccess/seal"
+	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/temporalmetrics"
 )
@@ -106,19 +106,29 @@ func (a *App) ServeMetrics(ctx context.Context) (stop func(), err error) {
 		return func() {}, nil
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
-	ln, err := net.Listen("tcp", a.Cfg.MetricsAddr)
+	mux.Handle("GET /metrics", server.MetricsHandler(a.Registry))
+	stop, addr, err := Listen(ctx, a.Cfg.MetricsAddr, mux)
 	if err != nil {
 		return nil, fmt.Errorf("JIT_METRICS_ADDR: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	a.Log.Info("metrics listening", "addr", addr)
+	return stop, nil
+}
+
+// Listen serves h on addr in the background; stop shuts it down, letting requests in flight
+// finish for up to 5 s. addr is the address actually bound (useful with port 0).
+func Listen(ctx context.Context, addr string, h http.Handler) (stop func(), bound string, err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	a.Log.Info("metrics listening", "addr", ln.Addr().String())
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-	}, nil
+	}, ln.Addr().String(), nil
 }
 
 // SQLitePath is the embedded store used when JIT_DATABASE_URL is empty.

@@ -109,7 +109,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("entra emulator: %w", err)
 	}
-	stopSim, err := listenAndServe(ctx, *simAddr, sim)
+	stopSim, _, err := app.Listen(ctx, *simAddr, sim)
 	if err != nil {
 		return fmt.Errorf("entra emulator on %s: %w", *simAddr, err)
 	}
@@ -174,21 +174,6 @@ func loadOrCreateSecret(path string, n int, enc func([]byte) string) (string, er
 		return "", err
 	}
 	return s, nil
-}
-
-// listenAndServe serves h on addr until ctx ends or stop is called.
-func listenAndServe(ctx context.Context, addr string, h http.Handler) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}, nil
 }
 
 // waitHTTP polls url until it answers 200.
