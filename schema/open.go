@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/uptrace/bun"
@@ -35,11 +36,22 @@ func Open(ctx context.Context, databaseURL, sqlitePath string) (*bun.DB, error) 
 	}
 }
 
+// maxPostgresConns bounds each process's pool: enough for 50 concurrent requests, whose
+// queries are short, without letting a burst exhaust the server's connections.
+const maxPostgresConns = 32
+
 func openPostgres(ctx context.Context, databaseURL string) (*bun.DB, error) {
 	sqldb, err := sql.Open("pgx", databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	// database/sql keeps only 2 idle connections by default: under concurrent grants every
+	// other query then opened a new connection, i.e. forked a PostgreSQL backend (several ms
+	// each), which capped throughput at ~5 grants/s (docs/performance.md). Keep a bounded
+	// pool warm instead; two processes (API and worker) stay well inside max_connections=100.
+	sqldb.SetMaxOpenConns(maxPostgresConns)
+	sqldb.SetMaxIdleConns(maxPostgresConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
