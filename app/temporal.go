@@ -23,6 +23,11 @@ func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger, m
 		Namespace: cfg.TemporalNamespace,
 		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal")),
 	}
+	// The SDK gzips every call by default; on a LAN that only spends CPU on both ends
+	// (docs/performance.md), so jitaccess compresses only when told to.
+	if !cfg.TemporalGzip {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	if metrics != nil {
 		opts.MetricsHandler = metrics
 	}

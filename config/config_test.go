@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +62,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"weak bootstrap", map[string]string{"JIT_BOOTSTRAP_ADMIN_TOKEN": "short"}, "JIT_BOOTSTRAP_ADMIN_TOKEN"},
 		{"log level", map[string]string{"JIT_LOG_LEVEL": "loud"}, "JIT_LOG_LEVEL"},
 		{"cache size", map[string]string{"JIT_WORKER_CACHE_SIZE": "0"}, "JIT_WORKER_CACHE_SIZE"},
+		{"compression", map[string]string{"JIT_TEMPORAL_COMPRESSION": "zstd"}, "JIT_TEMPORAL_COMPRESSION"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
 	}
 	for _, tt := range tests {
@@ -105,6 +108,19 @@ func TestVarsAreAllRead(t *testing.T) {
 	for _, v := range Vars() {
 		if !read[v.Name] {
 			t.Errorf("%s is documented but never read", v.Name)
+		}
+	}
+}
+
+// The README's configuration table documents every variable.
+func TestReadmeListsEveryVar(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range Vars() {
+		if !strings.Contains(string(b), "`"+v.Name+"`") {
+			t.Errorf("README.md does not document %s", v.Name)
 		}
 	}
 }
