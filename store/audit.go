@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/jitaccess/jitaccess/schema"
 )
 
@@ -24,6 +26,12 @@ type AuditFilter struct {
 
 // RecordAudit appends an event to the audit log. Details must never hold a secret.
 func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error {
+	return s.insertAudit(ctx, s.db, e)
+}
+
+// insertAudit writes e through db (the store's connection or a transaction); an event whose
+// id exists already was written by an earlier attempt and is kept as it is.
+func (s *Store) insertAudit(ctx context.Context, db bun.IDB, e AuditEvent) error {
 	if e.ID == "" {
 		e.ID = NewID("aud")
 	}
@@ -43,7 +51,7 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error {
 	}
 	m := schema.AuditEvent{ID: e.ID, CreatedAt: dbTime(e.CreatedAt), TenantID: e.TenantID, ActorID: e.ActorID, ActorKind: e.ActorKind,
 		Action: e.Action, Target: e.Target, Details: details}
-	if _, err := s.db.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+	if _, err := db.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
 	return nil

@@ -103,22 +103,43 @@ func grantRow(u GrantUpdate, now time.Time) schema.Grant {
 // status (expired, revoked, denied, failed) never moves to another status: such an update is
 // ignored. It is safe to repeat (activities retry).
 func (s *Store) RecordGrant(ctx context.Context, u GrantUpdate) error {
+	return s.RecordTransition(ctx, u, nil)
+}
+
+// RecordTransition is RecordGrant plus, when event is not nil, the transition's audit event,
+// in one transaction: the log never shows a status without the event that explains it (nor
+// the reverse), and the pair costs one commit instead of two. An event whose id is already
+// logged is not logged again, so callers that retry should give the event a stable id.
+func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *AuditEvent) error {
 	if u.GrantID == "" {
 		return errors.New("record grant: no grant id")
 	}
 	if !IsValidStatus(u.Status) {
 		return fmt.Errorf("record grant %s: invalid status %q", u.GrantID, u.Status)
 	}
-	err := s.recordGrant(ctx, u)
+	var e AuditEvent
+	if event != nil {
+		e = *event
+		if e.ID == "" {
+			e.ID = NewID("aud")
+		}
+		event = &e
+	}
+	err := s.recordGrant(ctx, u, event)
 	if isUniqueViolation(err) {
 		// Lost an insert race with another writer of the same grant: the row exists now.
-		err = s.recordGrant(ctx, u)
+		err = s.recordGrant(ctx, u, event)
 	}
 	return err
 }
 
-func (s *Store) recordGrant(ctx context.Context, u GrantUpdate) error {
+func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *AuditEvent) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if event != nil {
+			if err := s.insertAudit(ctx, tx, *event); err != nil {
+				return err
+			}
+		}
 		now := s.clock()
 		var cur schema.Grant
 		q := tx.NewSelect().Model(&cur).Where("id = ?", u.GrantID)
@@ -180,6 +201,24 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate) error {
 		}
 		return nil
 	})
+}
+
+// KnownAccountID returns the directory object id that the latest earlier grant of the same
+// technician and application recorded for the account upn, or "" when there is none.
+func (s *Store) KnownAccountID(ctx context.Context, grantID, upn string) (string, error) {
+	var id string
+	err := s.db.NewSelect().TableExpr("grants AS g").ColumnExpr("g.account_id").
+		Join("JOIN grants AS cur ON cur.technician_id = g.technician_id AND cur.application_id = g.application_id").
+		Where("cur.id = ?", grantID).
+		Where("g.id <> cur.id AND g.account_upn = ? AND g.account_id IS NOT NULL AND g.account_id <> ''", upn).
+		OrderExpr("g.requested_at DESC").Limit(1).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("earlier account of grant %s: %w", grantID, err)
+	}
+	return id, nil
 }
 
 // Grant reads one grant.

@@ -501,9 +501,21 @@ func TestGrantsProjection(t *testing.T) {
 		require.Empty(t, list)
 
 		// A live grant blocks deleting its application.
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-3", TenantID: f.tenant.ID,
+		g4 := store.NewID("grt")
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g4, WorkflowID: wf, RunID: "run-3", TenantID: f.tenant.ID,
 			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusActive}))
 		require.ErrorIs(t, st.DeleteApplication(ctx, f.tenant.ID, f.app.ID), store.ErrInUse)
+
+		// The account an earlier grant of the same technician and application made.
+		id, err := st.KnownAccountID(ctx, g4, "alice@contoso.com")
+		require.NoError(t, err)
+		require.Equal(t, "oid-1", id)
+		id, err = st.KnownAccountID(ctx, g4, "someone-else@contoso.com")
+		require.NoError(t, err)
+		require.Empty(t, id)
+		id, err = st.KnownAccountID(ctx, g.ID, "alice@contoso.com")
+		require.NoError(t, err)
+		require.Empty(t, id, "a grant's own account is not an earlier one")
 	})
 }
 
