@@ -53,6 +53,9 @@ type AccountSpec struct {
 	UPN          string
 	DisplayName  string
 	MailNickname string
+	// ObjectID, when known from an earlier grant, lets the connector re-enable the account
+	// by id in one round trip; a stale id (the account was deleted) falls back to creating.
+	ObjectID string
 }
 
 // RoleAssignment is a directory role assigned to a principal. RoleID is the role

@@ -372,6 +372,51 @@ func TestGrantLifecycleRoundTrips(t *testing.T) {
 	}
 }
 
+// An account id remembered from an earlier grant saves the POST /users round trip; an id
+// that no longer exists falls back to finding (or creating) the account by name.
+func TestKnownObjectIDSavesARoundTrip(t *testing.T) {
+	e := newEnv(t)
+	e.consent(appID, "")
+	ctx := context.Background()
+	spec := aliceSpec(t)
+	first, err := e.c.EnsureAccount(ctx, appID, spec, directory.NewPassword())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.c.DisableAccount(ctx, appID, first.ObjectID, nil, directory.NewPassword()); err != nil {
+		t.Fatal(err)
+	}
+
+	known := spec
+	known.ObjectID = first.ObjectID
+	e.sim.ResetStats()
+	acct, err := e.c.EnsureAccount(ctx, appID, known, directory.NewPassword())
+	if err != nil || acct.ObjectID != first.ObjectID || acct.UPN != spec.UPN || acct.Created {
+		t.Fatalf("EnsureAccount by id = %+v, %v", acct, err)
+	}
+	if st := e.sim.Stats(); st.Total != 1 {
+		t.Errorf("re-enable by id took %d round trips %v, want one $batch", st.Total, st.Requests)
+	}
+	if !e.user(spec.UPN).AccountEnabled {
+		t.Error("account not enabled")
+	}
+
+	for name, id := range map[string]string{"stale id": "0f0f0f0f-0000-4000-8000-000000000001"} {
+		stale := spec
+		stale.ObjectID = id
+		acct, err := e.c.EnsureAccount(ctx, appID, stale, directory.NewPassword())
+		if err != nil || acct.ObjectID != first.ObjectID || acct.Created {
+			t.Fatalf("%s: EnsureAccount = %+v, %v", name, acct, err)
+		}
+	}
+	bob := spec
+	bob.UPN, bob.MailNickname, bob.ObjectID = strings.Replace(spec.UPN, "alice", "bob", 1), "", "0f0f0f0f-0000-4000-8000-000000000002"
+	acct, err = e.c.EnsureAccount(ctx, appID, bob, directory.NewPassword())
+	if err != nil || !acct.Created || acct.UPN != bob.UPN {
+		t.Fatalf("deleted account not made anew: %+v, %v", acct, err)
+	}
+}
+
 func TestIdempotentOperations(t *testing.T) {
 	e := newEnv(t)
 	e.consent(appID, "")

@@ -140,6 +140,13 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 		spec.DisplayName = spec.UPN
 	}
 
+	if spec.ObjectID != "" {
+		acct, err := c.reenableKnown(ctx, applicationID, spec, password)
+		if err == nil || !errors.Is(err, directory.ErrNotFound) {
+			return acct, err
+		}
+		// The remembered account is gone: make it anew.
+	}
 	var acct directory.Account
 	err := c.do(ctx, applicationID, "create user "+spec.UPN, func(ctx context.Context) error {
 		u := models.NewUser()
@@ -168,15 +175,35 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 	return acct, nil
 }
 
+// reenableKnown re-enables the account an earlier grant made, by its object id: one $batch of
+// PATCH and GET instead of POST /users (400, the UPN exists) followed by that $batch. A 404
+// (the account was deleted since) is directory.ErrNotFound, for EnsureAccount to create it.
+// The account keeps its name even if someone renamed it: the id is what this product made.
+func (c *Client) reenableKnown(ctx context.Context, applicationID string, spec directory.AccountSpec, password string) (directory.Account, error) {
+	var acct directory.Account
+	err := c.do(ctx, applicationID, "re-enable user "+spec.ObjectID, func(ctx context.Context) error {
+		var err error
+		acct, err = c.patchAndRead(ctx, spec.ObjectID, spec, password)
+		return err
+	})
+	return acct, err
+}
+
 // reenable is EnsureAccount's path for an existing UPN: one $batch of PATCH (enable, display
 // name, password) and GET (id).
 func (c *Client) reenable(ctx context.Context, spec directory.AccountSpec, password string) (directory.Account, error) {
-	op := "re-enable user " + spec.UPN
+	return c.patchAndRead(ctx, spec.UPN, spec, password)
+}
+
+// patchAndRead enables the user named by ref (object id or UPN), sets its display name and
+// password, and reads back its id and UPN, in one $batch.
+func (c *Client) patchAndRead(ctx context.Context, ref string, spec directory.AccountSpec, password string) (directory.Account, error) {
+	op := "re-enable user " + ref
 	u := models.NewUser()
 	u.SetAccountEnabled(ptr(true))
 	u.SetDisplayName(&spec.DisplayName)
 	u.SetPasswordProfile(passwordProfile(password))
-	item := c.graph.Users().ByUserId(spec.UPN)
+	item := c.graph.Users().ByUserId(ref)
 	patch, err := item.ToPatchRequestInformation(ctx, u, nil)
 	if err != nil {
 		return directory.Account{}, err
@@ -201,7 +228,10 @@ func (c *Client) reenable(ctx context.Context, spec directory.AccountSpec, passw
 	if err := json.Unmarshal(res[1].body, &got); err != nil || got.ID == "" {
 		return directory.Account{}, fmt.Errorf("%s: Graph returned no user id", op)
 	}
-	return directory.Account{ObjectID: got.ID, UPN: spec.UPN, Created: false}, nil
+	if got.UPN == "" {
+		got.UPN = spec.UPN
+	}
+	return directory.Account{ObjectID: got.ID, UPN: got.UPN, Created: false}, nil
 }
 
 // AssignRoles assigns built-in directory roles to a principal at the tenant scope with one
