@@ -36,6 +36,13 @@ func (a *Activities) EnsureAccount(ctx context.Context, in EnsureAccountInput) (
 		return AccountResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("account name for %s in %s: %v", in.TechnicianEmail, in.Domain, err), ErrTypeInvalidAccount, nil)
 	}
+	// An account an earlier grant made is re-enabled by its id: one Graph round trip less.
+	// Without the hint (a failed lookup included) the connector finds it by name.
+	if id, err := a.Store.KnownAccountID(ctx, in.GrantID, spec.UPN); err == nil {
+		spec.ObjectID = id
+	} else {
+		a.logger().WarnContext(ctx, "earlier account id not read; finding the account by name", "grant_id", in.GrantID, "error", err)
+	}
 	password := directory.NewPassword()
 	start := a.now()
 	acct, err := a.Directory.EnsureAccount(ctx, in.ApplicationID, spec, password)

@@ -20,6 +20,7 @@ import (
 // Activity type names as registered by the worker (method names of *Activities).
 // Workflows refer to the methods themselves; these names are for tools and tests.
 const (
+	BeginGrantName       = "BeginGrant"
 	CheckEntitlementName = "CheckEntitlement"
 	RecordGrantName      = "RecordGrant"
 	EnsureAccountName    = "EnsureAccount"
@@ -30,11 +31,14 @@ const (
 // Store is the part of *store.Store the activities need.
 type Store interface {
 	CheckEntitlement(ctx context.Context, tenantID, applicationID, technicianID string) (store.Entitlement, error)
-	RecordGrant(ctx context.Context, u store.GrantUpdate) error
+	// RecordTransition writes the projection and its audit event (nil: none) atomically.
+	RecordTransition(ctx context.Context, u store.GrantUpdate, event *store.AuditEvent) error
 	// SaveCredential seals the password before it is written.
 	SaveCredential(ctx context.Context, grantID, upn, password string) error
 	DeleteCredential(ctx context.Context, grantID string) error
-	RecordAudit(ctx context.Context, e store.AuditEvent) error
+	// KnownAccountID is the object id an earlier grant of the same technician and application
+	// recorded for the account upn, or "" when there is none.
+	KnownAccountID(ctx context.Context, grantID, upn string) (string, error)
 }
 
 // Directory is the part of the Entra connector (*entra.Client) the activities need.

@@ -115,11 +115,16 @@ func TestEnsureAccountKeepsPasswordOut(t *testing.T) {
 	b, _ := json.Marshal(res)
 	assert.NotContains(t, string(b), cred.Password)
 
-	// A second grant re-enables with a fresh password.
+	// A second grant re-enables with a fresh password, by the id the first one recorded.
+	require.NoError(t, st.RecordTransition(context.Background(), store.GrantUpdate{GrantID: "grt_0", Status: store.StatusExpired,
+		AccountUPN: res.UPN, AccountID: res.ObjectID}, nil))
 	res2, err := a.EnsureAccount(context.Background(), in)
 	require.NoError(t, err)
 	assert.False(t, res2.Created)
 	assert.Equal(t, res.ObjectID, res2.ObjectID)
+	calls := dir.Calls()
+	assert.Empty(t, calls[0].Known, "nothing known before the first grant")
+	assert.Equal(t, res.ObjectID, calls[len(calls)-1].Known, "the id recorded by the earlier grant is handed to the directory")
 	cred2, _ := st.Credential("grt_1")
 	assert.NotEqual(t, cred.Password, cred2.Password)
 

@@ -187,6 +187,7 @@ func (t *timeline) add(e *historypb.HistoryEvent) error {
 		t.upsert(e)
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 		t.scheduled[e.GetEventId()] = e
+		t.stepScheduled(e)
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 		t.activityStarted(e)
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
@@ -310,7 +311,7 @@ func (t *timeline) marker(e *historypb.HistoryEvent) error {
 		t.emit(e, at, kind, "system", detail, map[string]any{"activity": md.ActivityType, "attempts": md.Attempt, "failure_type": failureType(f)})
 		return nil
 	}
-	if md.ActivityType != activities.CheckEntitlementName {
+	if md.ActivityType != activities.CheckEntitlementName && md.ActivityType != activities.BeginGrantName {
 		return nil
 	}
 	if err := decode(a.GetDetails()["result"], &t.ent); err != nil {
@@ -339,8 +340,29 @@ func (t *timeline) upsert(e *historypb.HistoryEvent) {
 	if !ok || s == t.status {
 		return
 	}
+	t.enter(e, s, t.workflowNow(e.GetUpsertWorkflowSearchAttributesEventAttributes().GetWorkflowTaskCompletedEventId()))
+}
+
+// stepScheduled tells when provisioning and revoking began from the Graph steps themselves:
+// since fewer-visibility-writes a run upserts JitStatus only when the grant becomes active or
+// ends (or a disable is blocked), so older runs say it with an upsert, newer ones do not.
+func (t *timeline) stepScheduled(e *historypb.HistoryEvent) {
+	at := t.workflowNow(e.GetActivityTaskScheduledEventAttributes().GetWorkflowTaskCompletedEventId())
+	switch activityType(e) {
+	case activities.EnsureAccountName:
+		if t.status != store.StatusProvisioning {
+			t.enter(e, store.StatusProvisioning, at)
+		}
+	case activities.DisableAccountName:
+		if t.status != store.StatusRevoking {
+			t.enter(e, store.StatusRevoking, at)
+		}
+	}
+}
+
+// enter records the grant entering status s at workflow time at.
+func (t *timeline) enter(e *historypb.HistoryEvent, s string, at time.Time) {
 	t.status = s
-	at := t.workflowNow(e.GetUpsertWorkflowSearchAttributesEventAttributes().GetWorkflowTaskCompletedEventId())
 	switch s {
 	case store.StatusActive:
 		exp := expiresOf(e)

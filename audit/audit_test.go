@@ -60,8 +60,37 @@ func find(t *testing.T, entries []audit.Entry, kind string) audit.Entry {
 	return audit.Entry{}
 }
 
+// Every version of the workflow tells an auditor the same story (plus the version
+// decisions it recorded): v0 and v1 upserted every status, today's code only some.
+func TestTimelineIsTheSameForEveryVersion(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		versions int
+	}{{"v0/extended_revoked.json", 0}, {"v1/extended_revoked.json", 2}, {"extended_revoked.json", 1}} {
+		t.Run(tc.file, func(t *testing.T) {
+			entries := timeline(t, load(t, tc.file))
+			var story []string
+			versions := 0
+			for _, k := range kinds(entries) {
+				if k == audit.KindVersion {
+					versions++
+					continue
+				}
+				story = append(story, k)
+			}
+			assert.Equal(t, []string{
+				audit.KindRequested, audit.KindEntitled, audit.KindStatus, audit.KindAccount, audit.KindRolesAssigned,
+				audit.KindActive, audit.KindExtended, audit.KindRevokeRequested, audit.KindStatus, audit.KindDisabled, audit.KindEnded,
+			}, story)
+			assert.Equal(t, tc.versions, versions)
+			assert.Equal(t, "provisioning: creating or re-enabling the account and assigning roles", find(t, entries, audit.KindStatus).Detail)
+		})
+	}
+}
+
+// The details of one recorded history (v0, whose times are fixed here).
 func TestRevokedGrantTimeline(t *testing.T) {
-	h := load(t, "extended_revoked.json")
+	h := load(t, "v0/extended_revoked.json")
 	entries := timeline(t, h)
 	assert.Equal(t, []string{
 		audit.KindRequested, audit.KindEntitled, audit.KindStatus, audit.KindAccount, audit.KindRolesAssigned,
@@ -114,8 +143,10 @@ func TestRevokedGrantTimeline(t *testing.T) {
 }
 
 func TestDeniedTimeline(t *testing.T) {
-	entries := timeline(t, load(t, "denied.json"))
+	entries := timeline(t, load(t, "v0/denied.json"))
 	assert.Equal(t, []string{audit.KindRequested, audit.KindDenied, audit.KindEnded}, kinds(entries))
+	entries = timeline(t, load(t, "denied.json"))
+	assert.Equal(t, []string{audit.KindRequested, audit.KindVersion, audit.KindDenied, audit.KindEnded}, kinds(entries))
 	assert.Equal(t, "denied: no rule", find(t, entries, audit.KindDenied).Detail)
 }
 
@@ -174,8 +205,7 @@ func TestNoSecrets(t *testing.T) {
 	for range 200 {
 		require.True(t, looksLikePassword(directory.NewPassword()), "the detector must recognise generated passwords")
 	}
-	files, err := filepath.Glob(filepath.Join(golden, "*.json"))
-	require.NoError(t, err)
+	files := goldenFiles(t)
 	secretKey := regexp.MustCompile(`(?i)password|secret|token|credential`)
 	for _, file := range files {
 		h, err := replay.ReadFile(file)
@@ -252,4 +282,15 @@ func TestVersionMarker(t *testing.T) {
 	h.Events = append(h.Events[:4:4], append([]*historypb.HistoryEvent{marker}, h.Events[4:]...)...)
 	v := find(t, timeline(t, h), audit.KindVersion)
 	assert.Equal(t, `workflow code version 1 for change "pause-before-request"`, v.Detail)
+}
+
+// goldenFiles lists every committed history: today's code (testdata/*.json) and earlier
+// versions' (testdata/v0, v1…), which runs still in flight may have.
+func goldenFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(golden, "*.json"))
+	require.NoError(t, err)
+	older, err := filepath.Glob(filepath.Join(golden, "*", "*.json"))
+	require.NoError(t, err)
+	return append(files, older...)
 }

@@ -336,7 +336,7 @@ func markerName(attrs string) string {
 	case m == nil:
 		return "marker"
 	case m[1] == "LocalActivity":
-		return "local activity (RecordGrant or CheckEntitlement)"
+		return "local activity (BeginGrant, RecordGrant or CheckEntitlement)"
 	case m[1] == "Version":
 		return "workflow.GetVersion"
 	}

@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/store"
 )
 
 // Metrics observes the activities as they run (local ones included) and exports what an
@@ -96,7 +99,30 @@ func (a *activityMetrics) ExecuteActivity(ctx context.Context, in *interceptor.E
 	start := time.Now()
 	res, err := a.Next.ExecuteActivity(ctx, in)
 	a.m.observe(name, in.Args, time.Since(start), err)
+	if name == activities.BeginGrantName && err == nil {
+		a.m.begun(allowed(res))
+	}
 	return res, err
+}
+
+// allowed reads BeginGrant's answer: the value itself, or (local activities) its payloads.
+func allowed(res any) bool {
+	switch r := res.(type) {
+	case activities.EntitlementResult:
+		return r.Allowed
+	case *commonpb.Payloads:
+		var ent activities.EntitlementResult
+		return converter.GetDefaultDataConverter().FromPayloads(r, &ent) == nil && ent.Allowed
+	}
+	return false
+}
+
+// begun counts BeginGrant's transitions: the request, and provisioning when allowed.
+func (m *Metrics) begun(allowed bool) {
+	m.transitions.WithLabelValues(store.StatusPending).Inc()
+	if allowed {
+		m.transitions.WithLabelValues(store.StatusProvisioning).Inc()
+	}
 }
 
 // observe records one activity attempt.

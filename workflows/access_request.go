@@ -34,10 +34,12 @@ func AccessRequest(ctx workflow.Context, in AccessRequestInput) (Result, error) 
 	// Cleanup must run even when the workflow itself is cancelled.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 
-	g.transition(dctx, store.StatusPending, activities.RecordGrantInput{
-		Action: activities.ActionRequested, ActorID: in.TechnicianID, ActorKind: "technician",
-	})
-	if in.Duration <= 0 || in.Duration > g.maxDuration {
+	invalid := in.Duration <= 0 || in.Duration > g.maxDuration
+	if !g.lean || invalid {
+		// Lean runs record the request together with the entitlement check (BeginGrant).
+		g.transition(dctx, store.StatusPending, g.requested())
+	}
+	if invalid {
 		return g.finish(dctx, store.StatusFailed, activities.ActionFailed,
 			fmt.Sprintf("invalid access duration %s (must be positive and at most %s)", in.Duration, g.maxDuration)), nil
 	}
@@ -100,16 +102,31 @@ type grant struct {
 	cancelEnsure workflow.CancelFunc
 	// saIdentity records whether the identity search attributes were upserted.
 	saIdentity bool
+	// lean is fewerVisibilityWritesChange (version 1) in effect for this run.
+	lean bool
 }
+
+// fewerVisibilityWritesChange, from version 1, implies the two earlier changes (grant id from
+// the run id; a blocked disable made visible), records the request with the entitlement check
+// in one local activity (BeginGrant) and upserts search attributes only where an admin's
+// search would change (searchedFor, an extension, a blocked disable).
+// The API starts the run with the identity attributes and JitStatus=pending already.
+// The Go SDK upserts TemporalChangeVersion for every GetVersion a run calls, so one change id
+// instead of three takes a whole lifecycle from seven visibility writes to three
+// (docs/performance.md).
+const fewerVisibilityWritesChange = "fewer-visibility-writes"
 
 func newGrant(ctx workflow.Context, in AccessRequestInput) *grant {
 	info := workflow.GetInfo(ctx)
-	// Version 1 derives the grant id from the run id: the API derives the same id from the run
-	// Temporal hands it, so both agree even when the API's first write failed and a retried
-	// request found the run started by the earlier one (whose input carried another id).
-	if workflow.GetVersion(ctx, grantIDFromRunChange, workflow.DefaultVersion, 1) == 1 {
+	lean := workflow.GetVersion(ctx, fewerVisibilityWritesChange, workflow.DefaultVersion, 1) == 1
+	// grantIDFromRunChange derives the grant id from the run id: the API derives the same id
+	// from the run Temporal hands it, so both agree even when the API's first write failed and
+	// a retried request found the run started by the earlier one (whose input carried another id).
+	if lean || workflow.GetVersion(ctx, grantIDFromRunChange, workflow.DefaultVersion, 1) == 1 {
 		in.GrantID = GrantIDForRun(info.WorkflowExecution.RunID)
 	}
+	// A run started without the identity attributes (not by the API) gets them at once.
+	_, started := workflow.GetTypedSearchAttributes(ctx).GetKeyword(TenantIDKey)
 	maxDur := in.MaxDuration
 	if maxDur <= 0 {
 		maxDur = DefaultMaxDuration
@@ -125,6 +142,8 @@ func newGrant(ctx workflow.Context, in AccessRequestInput) *grant {
 		maxDuration: maxDur,
 		logger:      log.With(workflow.GetLogger(ctx), "GrantID", in.GrantID),
 		st:          Status{GrantID: in.GrantID, Status: store.StatusPending, RequestedAt: requested},
+		lean:        lean,
+		saIdentity:  lean && started,
 	}
 }
 
@@ -202,17 +221,28 @@ func (g *grant) extend(ctx workflow.Context, req ExtendRequest) (ExtendResult, e
 	return ExtendResult{ExpiresAt: g.st.ExpiresAt}, nil
 }
 
+// requested is the audit of the pending transition: the technician asked.
+func (g *grant) requested() activities.RecordGrantInput {
+	return activities.RecordGrantInput{Action: activities.ActionRequested, ActorID: g.in.TechnicianID, ActorKind: "technician"}
+}
+
 func (g *grant) checkEntitlement(ctx workflow.Context) (activities.EntitlementResult, error) {
 	who := g.in.TechnicianEmail
 	if who == "" {
 		who = g.in.TechnicianID
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, entitlementOptions(
-		fmt.Sprintf("Check that %s may use application %s", who, g.in.ApplicationID)))
+	summary := fmt.Sprintf("Check that %s may use application %s", who, g.in.ApplicationID)
 	var ent activities.EntitlementResult
-	err := workflow.ExecuteLocalActivity(lctx, acts.CheckEntitlement, activities.CheckEntitlementInput{
-		TenantID: g.in.TenantID, ApplicationID: g.in.ApplicationID, TechnicianID: g.in.TechnicianID,
-	}).Get(lctx, &ent)
+	var err error
+	if g.lean {
+		lctx := workflow.WithLocalActivityOptions(ctx, entitlementOptions(summary+" and record the request"))
+		err = workflow.ExecuteLocalActivity(lctx, acts.BeginGrant, g.recordInput(g.requested())).Get(lctx, &ent)
+	} else {
+		lctx := workflow.WithLocalActivityOptions(ctx, entitlementOptions(summary))
+		err = workflow.ExecuteLocalActivity(lctx, acts.CheckEntitlement, activities.CheckEntitlementInput{
+			TenantID: g.in.TenantID, ApplicationID: g.in.ApplicationID, TechnicianID: g.in.TechnicianID,
+		}).Get(lctx, &ent)
+	}
 	if err != nil {
 		return ent, err
 	}
@@ -227,7 +257,11 @@ func (g *grant) checkEntitlement(ctx workflow.Context) (activities.EntitlementRe
 // the directory may have been changed, i.e. whether a disable is needed afterwards.
 // Projection writes use dctx, which survives cancellation of the workflow.
 func (g *grant) provision(ctx, dctx workflow.Context) (touched bool, err error) {
-	g.transition(dctx, store.StatusProvisioning, activities.RecordGrantInput{RuleID: g.ent.RuleID, RuleName: g.ent.RuleName})
+	if g.lean {
+		g.enter(dctx, store.StatusProvisioning) // BeginGrant recorded it
+	} else {
+		g.transition(dctx, store.StatusProvisioning, activities.RecordGrantInput{RuleID: g.ent.RuleID, RuleName: g.ent.RuleName})
+	}
 
 	ectx, cancel := workflow.WithCancel(ctx)
 	g.cancelEnsure = cancel
@@ -319,7 +353,10 @@ func (g *grant) disable(ctx workflow.Context, failure string) {
 	}
 	// From disableBlockedVersion on, a disable refused for lost authorization comes back at
 	// once so the workflow can say why the grant is stuck (older runs keep the old schedule).
-	version := workflow.GetVersion(ctx, disableBlockedChangeID, workflow.DefaultVersion, disableBlockedVersion)
+	version := disableBlockedVersion
+	if !g.lean {
+		version = workflow.GetVersion(ctx, disableBlockedChangeID, workflow.DefaultVersion, disableBlockedVersion)
+	}
 	opts := disableOptions(summary)
 	if version >= disableBlockedVersion {
 		opts = disableOptionsReportingBlocked(summary)
@@ -369,6 +406,9 @@ const (
 func (g *grant) disableBlocked(ctx workflow.Context, reason string) {
 	g.logger.Warn("Disable blocked until the application is authorized again", "Reason", reason)
 	g.st.Failure = reason
+	if g.lean {
+		g.upsertSearchAttributes(ctx) // JitStatus=revoking stays true until an admin acts
+	}
 	g.setDetails(ctx)
 	g.record(ctx, activities.RecordGrantInput{Action: activities.ActionDisableBlocked, Reason: reason},
 		"Record that disabling is blocked")
@@ -414,16 +454,46 @@ func (g *grant) finish(ctx workflow.Context, status, action, reason string) Resu
 
 // transition moves the grant to status: search attributes, UI details, projection and audit.
 func (g *grant) transition(ctx workflow.Context, status string, rec activities.RecordGrantInput) {
+	g.enter(ctx, status)
+	g.record(ctx, rec, "Record grant "+status)
+}
+
+// enter is transition without the projection write.
+func (g *grant) enter(ctx workflow.Context, status string) {
 	g.st.Status = status
 	g.logger.Info("Grant status", "Status", status)
-	g.upsertSearchAttributes(ctx)
+	if !g.lean || !g.saIdentity || g.searchedFor(status) {
+		g.upsertSearchAttributes(ctx)
+	}
 	g.setDetails(ctx)
-	g.record(ctx, rec, "Record grant "+status)
+}
+
+// searchedFor reports whether an admin searches for grants entering status (lean runs upsert
+// only those): active, revoking when the grant was revoked early or is being compensated (a
+// plain expiry's disable takes milliseconds; one running late shows as JitStatus="active"
+// with JitExpiresAt in the past), and the end.
+func (g *grant) searchedFor(status string) bool {
+	switch {
+	case status == store.StatusActive, isFinal(status):
+		return true
+	case status == store.StatusRevoking:
+		return g.revoke != nil || g.st.Failure != ""
+	}
+	return false
 }
 
 // record writes the projection row (current state plus rec's audit fields) with a local
 // activity. A write that keeps failing is logged, never fatal: the workflow is the truth.
 func (g *grant) record(ctx workflow.Context, rec activities.RecordGrantInput, summary string) {
+	rec = g.recordInput(rec)
+	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions(summary))
+	if err := workflow.ExecuteLocalActivity(lctx, acts.RecordGrant, rec).Get(lctx, nil); err != nil {
+		g.logger.Error("Grant projection not written", "Status", rec.Status, "Error", err)
+	}
+}
+
+// recordInput completes rec with the grant's current state.
+func (g *grant) recordInput(rec activities.RecordGrantInput) activities.RecordGrantInput {
 	rec.GrantID = g.in.GrantID
 	rec.WorkflowID, rec.RunID = g.workflowID, g.runID
 	rec.TenantID, rec.ApplicationID, rec.TechnicianID = g.in.TenantID, g.in.ApplicationID, g.in.TechnicianID
@@ -439,10 +509,7 @@ func (g *grant) record(ctx workflow.Context, rec activities.RecordGrantInput, su
 	if rec.RevokedBy == "" {
 		rec.RevokedBy = g.st.RevokedBy
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, recordOptions(summary))
-	if err := workflow.ExecuteLocalActivity(lctx, acts.RecordGrant, rec).Get(lctx, nil); err != nil {
-		g.logger.Error("Grant projection not written", "Status", rec.Status, "Error", err)
-	}
+	return rec
 }
 
 func (g *grant) upsertSearchAttributes(ctx workflow.Context) {

@@ -244,10 +244,10 @@ func TestHappyPathToExpiry(t *testing.T) {
 	assert.WithinDuration(t, res.ExpiresAt, res.EndedAt, 5*time.Second, "disabled right at expiry")
 	assert.Empty(t, res.Failure)
 
-	assert.Equal(t, []string{"pending", "provisioning", "active", "revoking", "expired"}, f.st.Statuses())
+	assert.Equal(t, []string{"provisioning", "active", "revoking", "expired"}, f.st.Statuses(), "BeginGrant records the request as provisioning")
 	assert.Equal(t, []string{activities.ActionRequested, activities.ActionActivated, activities.ActionExpired}, f.st.Actions())
 	assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "DisableAccount"}, f.dir.Ops())
-	assert.Equal(t, []string{"RecordGrant", "CheckEntitlement", "RecordGrant", "EnsureAccount", "AssignRoles", "RecordGrant", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
+	assert.Equal(t, []string{"BeginGrant", "EnsureAccount", "AssignRoles", "RecordGrant", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
 
 	acct, ok := f.dir.Account(upn)
 	require.True(t, ok)
@@ -270,7 +270,9 @@ func TestHappyPathToExpiry(t *testing.T) {
 	assert.Equal(t, "alice@msp.example", sa["JitTechnicianEmail"])
 	assert.Equal(t, "expired", sa["JitStatus"])
 	assert.Equal(t, res.ExpiresAt, sa["JitExpiresAt"])
-	assert.Equal(t, []string{"pending", "provisioning", "active", "revoking", "expired"}, f.saStatuses())
+	// Started without the API's attributes, the run sets them at once; after that only the
+	// transitions an admin searches for are upserted (fewer-visibility-writes).
+	assert.Equal(t, []string{"provisioning", "active", "expired"}, f.saStatuses())
 
 	// Projection carries the grant's facts.
 	last := f.st.LastGrant()
@@ -278,6 +280,27 @@ func TestHappyPathToExpiry(t *testing.T) {
 	assert.Equal(t, workflows.WorkflowID("tnt_1", "app_1", "tec_1"), workflows.WorkflowID(last.TenantID, last.ApplicationID, last.TechnicianID))
 	assert.Equal(t, upn, last.AccountUPN)
 	assert.Equal(t, res.EndedAt, last.EndedAt)
+}
+
+// A run started by the API already carries the identity attributes and JitStatus=pending:
+// it upserts only when the grant becomes active and when it ends.
+func TestSearchAttributesOfARunStartedByTheAPI(t *testing.T) {
+	f := newFixture(t)
+	in := input()
+	require.NoError(t, f.env.SetTypedSearchAttributesOnStart(workflows.StartOptions(in, "").TypedSearchAttributes))
+	f.env.RegisterDelayedCallback(func() {
+		f.env.UpdateWorkflow(workflows.ExtendUpdateName, "ext-1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("extension rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, workflows.ExtendRequest{Duration: 30 * time.Minute, By: "tec_1"})
+	}, 10*time.Minute)
+	res := f.run(in)
+
+	assert.Equal(t, store.StatusExpired, res.Status)
+	assert.Equal(t, []string{"active", "active", "expired"}, f.saStatuses(), "active, the extension's new expiry, the end")
+	for _, sa := range f.sa {
+		assert.NotContains(t, sa, "JitTenantId", "identity attributes come from the start request")
+	}
+	assert.Equal(t, res.ExpiresAt, f.lastSA()["JitExpiresAt"])
 }
 
 func TestRevokeWhileActive(t *testing.T) {
@@ -294,7 +317,8 @@ func TestRevokeWhileActive(t *testing.T) {
 	assert.Equal(t, store.StatusRevoked, res.Status)
 	assert.Equal(t, "tec_9", res.RevokedBy)
 	assert.WithinDuration(t, start.Add(10*time.Minute), res.EndedAt, 5*time.Second)
-	assert.Equal(t, []string{"pending", "provisioning", "active", "revoking", "revoked"}, f.st.Statuses())
+	assert.Equal(t, []string{"provisioning", "active", "revoking", "revoked"}, f.st.Statuses())
+	assert.Equal(t, []string{"provisioning", "active", "revoking", "revoked"}, f.saStatuses(), "an early revoke shows as JitStatus=revoking")
 	assert.Equal(t, []string{activities.ActionRequested, activities.ActionActivated, activities.ActionRevoke, activities.ActionRevoked}, f.st.Actions())
 	rev := f.st.Audits[2]
 	assert.Equal(t, "tec_9", rev.ActorID)
@@ -326,7 +350,7 @@ func TestRevokeDuringAccountCreation(t *testing.T) {
 	if acct, ok := f.dir.Account(upn); ok {
 		assert.False(t, acct.Enabled)
 	}
-	assert.Equal(t, []string{"pending", "provisioning", "revoking", "revoked"}, f.st.Statuses())
+	assert.Equal(t, []string{"provisioning", "revoking", "revoked"}, f.st.Statuses())
 }
 
 func TestRevokeDuringRoleAssignment(t *testing.T) {
@@ -467,7 +491,7 @@ func TestRoleAssignmentFailsForGood(t *testing.T) {
 	assert.False(t, acct.Enabled, "compensation disabled the account")
 	_, ok := f.st.Credential("grt_1")
 	assert.False(t, ok)
-	assert.Equal(t, []string{"pending", "provisioning", "revoking", "failed"}, f.st.Statuses())
+	assert.Equal(t, []string{"provisioning", "revoking", "failed"}, f.st.Statuses())
 	assert.Equal(t, activities.ActionFailed, f.st.Actions()[len(f.st.Actions())-1])
 	assert.Equal(t, "failed", f.lastSA()["JitStatus"])
 }
@@ -528,7 +552,24 @@ func TestEntitlementCheckFailsForGood(t *testing.T) {
 	assert.Empty(t, f.dir.Ops())
 }
 
+// Once the request is recorded, a database that stops taking writes never keeps the grant
+// from running to its end: the account is still disabled on time.
 func TestProjectionOutageDoesNotBlockTheGrant(t *testing.T) {
+	f := newFixture(t)
+	errs := make([]error, 201)
+	for i := 1; i < len(errs); i++ {
+		errs[i] = assert.AnError // every write after BeginGrant's
+	}
+	f.st.RecordGrantErrs = errs
+	res := f.run(input())
+	assert.Equal(t, store.StatusExpired, res.Status)
+	acct, _ := f.dir.Account(upn)
+	assert.False(t, acct.Enabled)
+}
+
+// A request that cannot be recorded fails before anything reaches the directory: without the
+// database the password could not be kept for the technician anyway.
+func TestRequestNotRecordedFailsBeforeTheDirectory(t *testing.T) {
 	f := newFixture(t)
 	errs := make([]error, 200)
 	for i := range errs {
@@ -536,9 +577,9 @@ func TestProjectionOutageDoesNotBlockTheGrant(t *testing.T) {
 	}
 	f.st.RecordGrantErrs = errs
 	res := f.run(input())
-	assert.Equal(t, store.StatusExpired, res.Status)
-	acct, _ := f.dir.Account(upn)
-	assert.False(t, acct.Enabled)
+	assert.Equal(t, store.StatusFailed, res.Status)
+	assert.Contains(t, res.Failure, "check entitlement")
+	assert.Empty(t, f.dir.Ops(), "nothing was provisioned")
 }
 
 func TestWorkflowCancelledDisables(t *testing.T) {
@@ -571,9 +612,7 @@ func TestSummaries(t *testing.T) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	assert.Equal(t, []string{
-		"Record grant pending",
-		"Check that alice@msp.example may use application app_1",
-		"Record grant provisioning",
+		"Check that alice@msp.example may use application app_1 and record the request",
 		"Create or re-enable account for alice@msp.example in contoso.com",
 		"Assign 3 roles to " + upn,
 		"Record grant active",

@@ -27,6 +27,7 @@ func TestDisableBlockedByLostAuthorizationIsReported(t *testing.T) {
 	assert.Equal(t, store.StatusRevoking, blocked.Status)
 	assert.Contains(t, blocked.Failure, "authorization to the customer tenant was lost")
 	assert.Equal(t, 1, countOf(f.st.Actions(), activities.ActionDisableBlocked), "the alarm is raised once")
+	assert.Equal(t, []string{"provisioning", "active", "revoking", "expired"}, f.saStatuses(), "a blocked disable shows as JitStatus=revoking")
 
 	assert.Equal(t, store.StatusExpired, res.Status)
 	assert.Equal(t, 4, countOf(f.dir.Ops(), "DisableAccount"))

@@ -60,7 +60,7 @@ type AccessRequestInput struct {
 
 // StartOptions are the options the API starts a grant with: the derived workflow id (a
 // repeated request finds the running grant instead of starting a second one), the task
-// queue (empty: TaskQueue), and the initial search attributes.
+// queue (empty: TaskQueue), the initial search attributes and eager start.
 func StartOptions(in AccessRequestInput, taskQueue string) client.StartWorkflowOptions {
 	if taskQueue == "" {
 		taskQueue = TaskQueue
@@ -71,7 +71,11 @@ func StartOptions(in AccessRequestInput, taskQueue string) client.StartWorkflowO
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes:    SearchAttributes(in.TenantID, in.ApplicationID, in.TechnicianEmail),
-		StaticSummary:            "Access for " + in.TechnicianEmail + " to " + in.ApplicationID,
+		// When this process also runs a worker on the queue (jitaccess dev), the first
+		// workflow task comes back in the start response instead of through matching: one
+		// round trip less before provisioning begins. Without a local worker it is ignored.
+		EnableEagerStart: true,
+		StaticSummary:    "Access for " + in.TechnicianEmail + " to " + in.ApplicationID,
 	}
 }
 

@@ -20,7 +20,7 @@ type Store struct {
 	// Entitlement answers every CheckEntitlement; EntitlementErr fails it.
 	Entitlement    store.Entitlement
 	EntitlementErr error
-	// RecordGrantErrs are returned by successive RecordGrant calls, then nil.
+	// RecordGrantErrs are returned by successive RecordTransition calls, then nil.
 	RecordGrantErrs []error
 
 	Grants      []store.GrantUpdate
@@ -39,8 +39,9 @@ func (s *Store) CheckEntitlement(_ context.Context, tenantID, applicationID, tec
 	return s.Entitlement, s.EntitlementErr
 }
 
-// RecordGrant implements activities.Store.
-func (s *Store) RecordGrant(_ context.Context, u store.GrantUpdate) error {
+// RecordTransition implements activities.Store: the update and the event are kept together,
+// or neither when an error is injected.
+func (s *Store) RecordTransition(_ context.Context, u store.GrantUpdate, event *store.AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.RecordGrantErrs) > 0 {
@@ -52,6 +53,9 @@ func (s *Store) RecordGrant(_ context.Context, u store.GrantUpdate) error {
 	}
 	u.Roles = slices.Clone(u.Roles)
 	s.Grants = append(s.Grants, u)
+	if event != nil && !slices.ContainsFunc(s.Audits, func(e store.AuditEvent) bool { return e.ID != "" && e.ID == event.ID }) {
+		s.Audits = append(s.Audits, *event)
+	}
 	return nil
 }
 
@@ -75,12 +79,17 @@ func (s *Store) DeleteCredential(_ context.Context, grantID string) error {
 	return nil
 }
 
-// RecordAudit implements activities.Store.
-func (s *Store) RecordAudit(_ context.Context, e store.AuditEvent) error {
+// KnownAccountID implements activities.Store: the account id of the latest recorded grant
+// (other than grantID) with that account name.
+func (s *Store) KnownAccountID(_ context.Context, grantID, upn string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Audits = append(s.Audits, e)
-	return nil
+	for i := len(s.Grants) - 1; i >= 0; i-- {
+		if g := s.Grants[i]; g.GrantID != grantID && strings.EqualFold(g.AccountUPN, upn) && g.AccountID != "" {
+			return g.AccountID, nil
+		}
+	}
+	return "", nil
 }
 
 // Credential returns the stored credential of a grant.
@@ -139,6 +148,7 @@ type Call struct {
 	ApplicationID string
 	Ref           string // UPN (EnsureAccount) or object id / UPN (others)
 	IDs           []string
+	Known         string // EnsureAccount: the object id remembered from an earlier grant
 }
 
 // Directory is a fake activities.Directory: accounts keyed by UPN, scripted errors.
@@ -181,7 +191,7 @@ func (d *Directory) find(ref string) *Account {
 func (d *Directory) EnsureAccount(_ context.Context, applicationID string, spec directory.AccountSpec, password string) (directory.Account, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.calls = append(d.calls, Call{Op: "EnsureAccount", ApplicationID: applicationID, Ref: spec.UPN})
+	d.calls = append(d.calls, Call{Op: "EnsureAccount", ApplicationID: applicationID, Ref: spec.UPN, Known: spec.ObjectID})
 	d.passwords = append(d.passwords, password)
 	if err := d.pop(&d.EnsureErrs); err != nil {
 		return directory.Account{}, err
