@@ -15,12 +15,13 @@ import (
 // The Temporal floor: AccessRequest with the product removed. Same command sequence as
 // workflows.AccessRequest on its happy path —
 //
-//	LA RecordGrant(pending) → LA CheckEntitlement → LA RecordGrant(provisioning)
-//	→ A EnsureAccount → A AssignRoles → LA RecordGrant(active) → timer
+//	LA BeginGrant → A EnsureAccount → A AssignRoles → LA RecordGrant(active) → timer
 //	→ LA RecordGrant(revoking) → A DisableAccount → LA RecordGrant(expired)
 //
-// — i.e. 6 local and 3 regular activities and one timer, with the same status query and
-// extend update so the load generator drives both alike. The activities do nothing.
+// — i.e. 4 local and 3 regular activities and one timer, with the same status query and
+// extend update so the load generator drives both alike. The activities do nothing. (Before
+// the fewer-visibility-writes change the product ran 6 local activities: RecordGrant(pending),
+// CheckEntitlement and RecordGrant(provisioning) where BeginGrant is now.)
 const (
 	FloorWorkflowType = "JitFloor"
 	// FloorTaskQueue is separate from the product's so the two never share pollers.
@@ -36,7 +37,7 @@ type FloorInput struct {
 // regular one (the product's split).
 type floorActivities struct{}
 
-// Local does nothing (stands for RecordGrant and CheckEntitlement).
+// Local does nothing (stands for BeginGrant and RecordGrant).
 func (*floorActivities) Local(context.Context) error { return nil }
 
 // Remote does nothing (stands for EnsureAccount, AssignRoles and DisableAccount).
@@ -65,9 +66,7 @@ func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.Status, error
 		return st, err
 	}
 	acts := &floorActivities{}
-	local(ctx)               // RecordGrant pending
-	local(ctx)               // CheckEntitlement
-	local(ctx)               // RecordGrant provisioning
+	local(ctx)               // BeginGrant
 	remote(ctx, acts.Remote) // EnsureAccount
 	remote(ctx, acts.Remote) // AssignRoles
 	st.ActivatedAt = workflow.Now(ctx)

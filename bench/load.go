@@ -84,7 +84,7 @@ func (p *productTarget) Start(ctx context.Context, slot int, d time.Duration) (L
 	return Launch{Slot: slot, WorkflowID: g.WorkflowID, RunID: g.RunID, GrantID: g.ID, Call: call, Created: code == http.StatusAccepted}, nil
 }
 
-// floorTarget starts the floor workflow directly, with the product's id policies.
+// floorTarget starts the floor workflow directly, with the product's id policies and eager start.
 type floorTarget struct {
 	c     client.Client
 	queue string
@@ -102,6 +102,7 @@ func (f *floorTarget) Start(ctx context.Context, slot int, d time.Duration) (Lau
 		TaskQueue:                f.queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		EnableEagerStart:         true, // as workflows.StartOptions
 	}, FloorWorkflowType, FloorInput{Duration: d})
 	call := time.Since(start)
 	if err != nil {
@@ -294,6 +295,15 @@ type Timeline struct {
 	Local     int       // local-activity markers
 	Final     workflows.Status
 	Completed bool
+	// Steps are the critical path to Active: each workflow task (its local activities
+	// included) and each regular activity, as the time since the previous step ended.
+	Steps []Step
+}
+
+// Step is one stretch of the path to Active.
+type Step struct {
+	Kind string // "workflow task" or "activity <type>"
+	Took time.Duration
 }
 
 // timelines reads every run's history.
@@ -309,6 +319,14 @@ func timelines(ctx context.Context, c client.Client, runs []Launch) ([]Timeline,
 
 func timeline(ctx context.Context, c client.Client, r Launch) (Timeline, error) {
 	var tl Timeline
+	var mark time.Time
+	activityTypes := map[int64]string{}
+	step := func(kind string, at time.Time) {
+		if tl.Active.IsZero() {
+			tl.Steps = append(tl.Steps, Step{Kind: kind, Took: at.Sub(mark)})
+			mark = at
+		}
+	}
 	it := c.GetWorkflowHistory(ctx, r.WorkflowID, r.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
@@ -318,7 +336,11 @@ func timeline(ctx context.Context, c client.Client, r Launch) (Timeline, error) 
 		at := e.GetEventTime().AsTime()
 		switch e.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-			tl.Start = at
+			tl.Start, mark = at, at
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			step("workflow task", at)
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			activityTypes[e.GetEventId()] = e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
 		case enumspb.EVENT_TYPE_TIMER_STARTED:
 			if tl.Active.IsZero() {
 				tl.Active = at
@@ -327,6 +349,7 @@ func timeline(ctx context.Context, c client.Client, r Launch) (Timeline, error) 
 		case enumspb.EVENT_TYPE_TIMER_FIRED:
 			tl.Fired = at
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			step("activity "+activityTypes[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()], at)
 			tl.Disabled = at
 			tl.Regular++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:

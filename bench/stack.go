@@ -19,9 +19,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for the throwaway database
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
-	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/jitaccess/jitaccess/activities"
@@ -29,7 +27,6 @@ import (
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/entrasim"
 	"github.com/jitaccess/jitaccess/temporaldev"
-	"github.com/jitaccess/jitaccess/temporalmetrics"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -75,20 +72,26 @@ type StackOptions struct {
 
 // Tuning is an experiment with settings the product does not (yet) use.
 type Tuning struct {
-	// NoGzip dials Temporal with client.GrpcCompressionNone instead of the SDK's gzip.
-	NoGzip bool
+	// Gzip sets JIT_TEMPORAL_COMPRESSION=gzip, the SDK's default that jitaccess turned off.
+	Gzip bool
 	// Pollers sets MaxConcurrentWorkflowTaskPollers and MaxConcurrentActivityTaskPollers
 	// (SDK default 2 each).
 	Pollers int
+	// DBIdle, when positive, caps the product's idle PostgreSQL connections (database/sql's
+	// default is 2; jitaccess keeps its whole pool warm).
+	DBIdle int
 }
 
 func (t Tuning) String() string {
 	var parts []string
-	if t.NoGzip {
-		parts = append(parts, "nogzip")
+	if t.Gzip {
+		parts = append(parts, "gzip")
 	}
 	if t.Pollers > 0 {
 		parts = append(parts, fmt.Sprintf("pollers=%d", t.Pollers))
+	}
+	if t.DBIdle > 0 {
+		parts = append(parts, fmt.Sprintf("db-idle=%d", t.DBIdle))
 	}
 	return strings.Join(parts, ",")
 }
@@ -152,6 +155,9 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		"JIT_MAX_ACCESS_DURATION": "24h",
 		"JIT_LOG_LEVEL":           "warn",
 	}
+	if o.Tuning.Gzip {
+		s.Env["JIT_TEMPORAL_COMPRESSION"] = "gzip"
+	}
 	cfg, err := config.Load(func(k string) string { return s.Env[k] })
 	if err != nil {
 		return nil, err
@@ -159,17 +165,8 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	if s.App, err = app.Open(ctx, cfg, logger); err != nil {
 		return nil, err
 	}
-	if o.Tuning.NoGzip {
-		// Same options as app.Open's client, without request compression.
-		s.App.Temporal.Close()
-		if s.App.Temporal, err = client.DialContext(ctx, client.Options{
-			HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			Logger:            tlog.NewStructuredLogger(logger.With("component", "temporal")),
-			MetricsHandler:    temporalmetrics.New(s.App.Registry),
-			ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
-		}); err != nil {
-			return nil, err
-		}
+	if o.Tuning.DBIdle > 0 {
+		s.App.Store.DB().DB.SetMaxIdleConns(o.Tuning.DBIdle)
 	}
 	s.API = cfg.PublicURL
 	apiCtx, apiCancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -22,8 +22,9 @@ func runBench(ctx context.Context, env environment, args []string) error {
 	scenarios := fs.String("scenarios", "", "comma-separated subset of: "+strings.Join(bench.AllScenarios(), ","))
 	stickyCache := fs.Int("sticky-cache", 0, "sticky workflow cache size of the RSS scenario's worker processes (0: JIT_WORKER_CACHE_SIZE)")
 	verbose := fs.Bool("v", false, "print the product's warnings and errors")
-	noGzip := fs.Bool("tune-nogzip", false, "experiment: Temporal client without gRPC gzip compression (product and floor)")
+	gzip := fs.Bool("tune-gzip", false, "experiment: gRPC gzip to Temporal, the SDK default jitaccess turned off (product and floor)")
 	pollers := fs.Int("tune-pollers", 0, "experiment: workflow and activity task pollers per worker (product and floor; SDK default 2)")
+	dbIdle := fs.Int("tune-db-idle", 0, "experiment: idle PostgreSQL connections kept by the product (database/sql default 2; jitaccess keeps its pool of 32)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (API, worker, emulator, load generator) to the file")
 	// Internal: the RSS scenario re-executes this binary as a lone worker process.
 	workerProcess := fs.String("worker-process", "", "internal: run only a worker (product or floor) in this process")
@@ -52,7 +53,7 @@ func runBench(ctx context.Context, env environment, args []string) error {
 	}
 	o := bench.Options{Quick: *quick, Scenarios: list, DatabaseURL: env.getenv("JIT_DATABASE_URL"),
 		Executable: exe, StickyCache: *stickyCache, Progress: env.stderr,
-		Tuning: bench.Tuning{NoGzip: *noGzip, Pollers: *pollers}}
+		Tuning: bench.Tuning{Gzip: *gzip, Pollers: *pollers, DBIdle: *dbIdle}}
 	if *verbose {
 		o.ProductLog = env.stderr
 	}
