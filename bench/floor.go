@@ -16,12 +16,13 @@ import (
 // workflows.AccessRequest on its happy path —
 //
 //	LA BeginGrant → A EnsureAccount → A AssignRoles → LA RecordGrant(active) → timer
-//	→ LA RecordGrant(revoking) → A DisableAccount → LA RecordGrant(expired)
+//	→ A DisableAccount → LA RecordGrant(expired)
 //
-// — i.e. 4 local and 3 regular activities and one timer, with the same status query and
+// — i.e. 3 local and 3 regular activities and one timer, with the same status query and
 // extend update so the load generator drives both alike. The activities do nothing. (Before
 // the fewer-visibility-writes change the product ran 6 local activities: RecordGrant(pending),
-// CheckEntitlement and RecordGrant(provisioning) where BeginGrant is now.)
+// CheckEntitlement and RecordGrant(provisioning) where BeginGrant is now, and
+// RecordGrant(revoking) before DisableAccount.)
 const (
 	FloorWorkflowType = "JitFloor"
 	// FloorTaskQueue is separate from the product's so the two never share pollers.
@@ -85,7 +86,6 @@ func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.Status, error
 		}
 	}
 	st.Status = "revoking"
-	local(ctx)               // RecordGrant revoking
 	remote(ctx, acts.Remote) // DisableAccount
 	st.Status = "expired"
 	st.EndedAt = workflow.Now(ctx)

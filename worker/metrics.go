@@ -134,8 +134,10 @@ func (m *Metrics) observe(name string, args []any, elapsed time.Duration, err er
 			case activities.ActionExtended:
 				m.extensions.Inc()
 			case activities.ActionDisableBlocked:
-				// Recorded while the grant stays revoking: not a transition. The disable
-				// failure counters and the authorization-lost gauge raise that alarm.
+				// The first record of revoking for an expiry (fewer-visibility-writes does
+				// not record a plain expiry's revoking); the disable failure counters and the
+				// authorization-lost gauge raise the alarm itself.
+				m.transitions.WithLabelValues(store.StatusRevoking).Inc()
 			default:
 				m.transitions.WithLabelValues(rec.Status).Inc()
 			}

@@ -108,8 +108,9 @@ type grant struct {
 
 // fewerVisibilityWritesChange, from version 1, implies the two earlier changes (grant id from
 // the run id; a blocked disable made visible), records the request with the entitlement check
-// in one local activity (BeginGrant) and upserts search attributes only where an admin's
-// search would change (searchedFor, an extension, a blocked disable).
+// in one local activity (BeginGrant), does not record the milliseconds of revoking of a plain
+// expiry, and upserts search attributes only where an admin's search would change
+// (searchedFor, an extension, a blocked disable).
 // The API starts the run with the identity attributes and JitStatus=pending already.
 // The Go SDK upserts TemporalChangeVersion for every GetVersion a run calls, so one change id
 // instead of three takes a whole lifecycle from seven visibility writes to three
@@ -342,7 +343,14 @@ func (g *grant) disable(ctx workflow.Context, failure string) {
 		g.st.RevokedBy = g.revoke.By
 	}
 	g.st.Failure = failure
-	g.transition(ctx, store.StatusRevoking, rec)
+	if g.lean && g.revoke == nil && failure == "" {
+		// A plain expiry: the disable takes milliseconds and nobody asked for anything, so the
+		// projection goes from active straight to expired (one commit less on the path that
+		// expiry lateness measures). A disable that is blocked records revoking then.
+		g.enter(ctx, store.StatusRevoking)
+	} else {
+		g.transition(ctx, store.StatusRevoking, rec)
+	}
 
 	summary := "Disable account " + g.st.AccountUPN
 	if g.st.AccountUPN == "" {

@@ -244,10 +244,10 @@ func TestHappyPathToExpiry(t *testing.T) {
 	assert.WithinDuration(t, res.ExpiresAt, res.EndedAt, 5*time.Second, "disabled right at expiry")
 	assert.Empty(t, res.Failure)
 
-	assert.Equal(t, []string{"provisioning", "active", "revoking", "expired"}, f.st.Statuses(), "BeginGrant records the request as provisioning")
+	assert.Equal(t, []string{"provisioning", "active", "expired"}, f.st.Statuses(), "BeginGrant records the request as provisioning; a plain expiry records no revoking")
 	assert.Equal(t, []string{activities.ActionRequested, activities.ActionActivated, activities.ActionExpired}, f.st.Actions())
 	assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "DisableAccount"}, f.dir.Ops())
-	assert.Equal(t, []string{"BeginGrant", "EnsureAccount", "AssignRoles", "RecordGrant", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
+	assert.Equal(t, []string{"BeginGrant", "EnsureAccount", "AssignRoles", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
 
 	acct, ok := f.dir.Account(upn)
 	require.True(t, ok)
@@ -617,7 +617,6 @@ func TestSummaries(t *testing.T) {
 		"Assign 3 roles to " + upn,
 		"Record grant active",
 		"Record extension by 1m0s until 2026-03-02T10:01:00Z",
-		"Record grant revoking",
 		"Disable account " + upn + " and remove 3 role assignments",
 		"Record grant expired",
 	}, f.summaries)
