@@ -200,22 +200,16 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 	if err != nil {
 		return store.Grant{}, false, err
 	}
-	// A technician outside the application's tenant must not learn that it exists; admins
-	// see every application anyway and get the ordinary refusal below.
-	if !u.IsAdmin() {
-		member, err := s.deps.Store.IsMember(ctx, app.TenantID, u.ID)
-		if err != nil {
-			return store.Grant{}, false, err
-		}
-		if !member {
-			s.auditDenial(ctx, u, app, "not a member of the application's tenant")
-			return store.Grant{}, false, notFoundProblem("application")
-		}
-	}
 	// The workflow checks again, authoritatively; this answers refusals at once.
-	ent, err := s.deps.Store.CheckEntitlement(ctx, app.TenantID, app.ID, u.ID)
+	ent, err := s.deps.Store.EntitlementOf(ctx, app, u.Technician)
 	if err != nil {
 		return store.Grant{}, false, err
+	}
+	// A technician outside the application's tenant must not learn that it exists; admins
+	// see every application anyway and get the ordinary refusal below.
+	if !u.IsAdmin() && !ent.Member {
+		s.auditDenial(ctx, u, app, "not a member of the application's tenant")
+		return store.Grant{}, false, notFoundProblem("application")
 	}
 	if !ent.Allowed {
 		if ent.RuleID != "" && app.Status != store.AppReady {

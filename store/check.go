@@ -35,12 +35,19 @@ func (s *Store) CheckEntitlement(ctx context.Context, tenantID, applicationID, t
 	} else if err != nil {
 		return e, err
 	}
-	e.Application = configOf(app)
+	return s.EntitlementOf(ctx, app, tech)
+}
 
+// EntitlementOf is CheckEntitlement for an application and a technician the caller has just
+// read (the API loads both to authorize a request): two queries instead of five.
+func (s *Store) EntitlementOf(ctx context.Context, app Application, tech Technician) (Entitlement, error) {
+	e := Entitlement{Technician: tech, Application: configOf(app)}
+	tenantID, applicationID, technicianID := app.TenantID, app.ID, tech.ID
 	member, err := s.IsMember(ctx, tenantID, technicianID)
 	if err != nil {
 		return e, err
 	}
+	e.Member = member
 	if !member {
 		e.Reason = fmt.Sprintf("%s has no access to this customer tenant.", tech.Email)
 		return e, nil

@@ -37,6 +37,7 @@ type Technician struct {
 // Entitlement is the authoritative answer to "may this technician request this application".
 type Entitlement struct {
 	Allowed     bool
+	Member      bool // the technician belongs to the application's tenant
 	RuleID      string
 	RuleName    string
 	Reason      string // a human sentence when not allowed
