@@ -220,10 +220,18 @@ func status(ctx context.Context, c client.Client, r Launch) (workflows.Status, e
 }
 
 // waitActive polls until every run is active and returns their expires_at. A read that
-// fails (a query timing out on a busy worker) is tried again in the next round.
+// fails (a query timing out on a busy worker) is tried again in the next round. Grants become
+// active roughly in the order they started, so it first waits for the last one alone: reading
+// all of them every round would load the worker (a floor status query replays a workflow that
+// is not in the worker's cache) as much as the grants themselves.
 func waitActive(ctx context.Context, t Target, runs []Launch, limit time.Duration) ([]time.Time, error) {
 	expires := make([]time.Time, len(runs))
 	deadline := time.Now().Add(limit)
+	if len(runs) > 1 {
+		if _, err := waitActive(ctx, t, runs[len(runs)-1:], limit); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		pending := 0
 		err := parallel(len(runs), 16, func(i int) error {
