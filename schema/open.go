@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -41,10 +42,16 @@ func Open(ctx context.Context, databaseURL, sqlitePath string) (*bun.DB, error) 
 const maxPostgresConns = 32
 
 func openPostgres(ctx context.Context, databaseURL string) (*bun.DB, error) {
-	sqldb, err := sql.Open("pgx", databaseURL)
+	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		// pgx redacts the password from its message only on a best-effort basis.
+		return nil, fmt.Errorf("open postgres at %s: not a valid PostgreSQL connection URL", redact(databaseURL))
 	}
+	// bun writes every value into the SQL text, so no two queries share a statement: pgx's
+	// default (prepare and cache each statement) cost an extra round trip per query and
+	// churned its cache. The simple protocol sends the text once (docs/performance.md).
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	sqldb := stdlib.OpenDB(*cfg)
 	// database/sql keeps only 2 idle connections by default: under concurrent grants every
 	// other query then opened a new connection, i.e. forked a PostgreSQL backend (several ms
 	// each), which capped throughput at ~5 grants/s (docs/performance.md). Keep a bounded
