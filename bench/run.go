@@ -68,11 +68,11 @@ func planFor(quick bool) plan {
 			levels: []int{1, 20, 50}, levels50: []int{1, 20},
 			runs:    map[int]int{1: 3, 20: 20, 50: 50},
 			timer:   200 * time.Millisecond,
-			// 30 per tenant: the RSS scenario's 300 live grants need no more technicians.
-			tenants: 10, techsPerTenant: 30,
+			// 25 per tenant: the RSS scenario's 250 live grants need no more technicians.
+			tenants: 10, techsPerTenant: 25,
 			expiry:      [][2]int{{100, 10}},
 			postClients: 50, postPerClient: 2,
-			rss: [2]int{100, 300},
+			rss: [2]int{100, 250},
 		}
 	}
 	return plan{
@@ -421,7 +421,7 @@ func (r *runner) graph(ctx context.Context) error {
 		return err
 	}
 	newUser, newBy := count()
-	const again = 3
+	const again = 2
 	r.s.Sim.ResetStats()
 	if _, err := r.lifecycleBatch(ctx, target, 1, again); err != nil {
 		return err
