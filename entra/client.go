@@ -63,6 +63,12 @@ type Config struct {
 	// answered 429/503 (whose Retry-After is honoured) before it returns a
 	// *directory.ThrottledError. 0 means 5 s; negative means no retry inside the connector.
 	ThrottleWait time.Duration
+	// StoreRecheck is how long a cached access token is used without reading the
+	// application's refresh token from the store again: a re-authorization (a new token,
+	// maybe another tenant) takes effect within it. Reading the store on every Graph call cost
+	// a database query and an unseal per round trip, under the application's lock
+	// (docs/performance.md). 0 means 5 s; negative means every call.
+	StoreRecheck time.Duration
 }
 
 // CredentialStore holds each application's refresh token (implemented by *store.Store).

@@ -34,6 +34,7 @@ type memStore struct {
 	tenant map[string]string
 	rt     map[string]string
 	saves  []string
+	reads  int
 }
 
 func newMemStore() *memStore {
@@ -43,6 +44,7 @@ func newMemStore() *memStore {
 func (m *memStore) RefreshToken(_ context.Context, app string) (string, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.reads++
 	if m.rt[app] == "" {
 		return "", "", directory.ErrNotAuthorized
 	}
@@ -270,6 +272,36 @@ func TestAuthorizationLost(t *testing.T) {
 	e.consent(appID, "")
 	if _, err := c.Domains(context.Background(), appID); err != nil {
 		t.Fatalf("after re-authorization: %v", err)
+	}
+}
+
+// A cached access token spares the store read on every Graph call, yet a re-authorization
+// into another tenant takes effect within Config.StoreRecheck.
+func TestStoreIsReadAgainAfterStoreRecheck(t *testing.T) {
+	e := newEnv(t)
+	e.consent(appID, "")
+	cfg := e.config()
+	cfg.StoreRecheck = 300 * time.Millisecond
+	c := entra.New(cfg, e.store)
+	ctx := context.Background()
+	reads := func() int { e.store.mu.Lock(); defer e.store.mu.Unlock(); return e.store.reads }
+	for range 5 {
+		if _, err := c.Domains(ctx, appID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := reads(); n != 1 {
+		t.Errorf("%d store reads for 5 calls within StoreRecheck, want 1", n)
+	}
+	// Re-authorized as northwind's admin: the next call after StoreRecheck goes there.
+	e.consent(appID, "admin@northwind.onmicrosoft.com")
+	time.Sleep(cfg.StoreRecheck)
+	domains, err := c.Domains(ctx, appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(domains) == 0 || !strings.Contains(domains[0].ID, "northwind") {
+		t.Errorf("after re-authorization into northwind: domains %+v", domains)
 	}
 }
 

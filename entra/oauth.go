@@ -85,7 +85,11 @@ type appTokens struct {
 	storedRT string // the store's refresh token when last read or written
 	latestRT string // the newest refresh token held (differs from storedRT while unsaved)
 	tok      *oauth2.Token
+	checked  time.Time // when the store was last read
 }
+
+// defaultStoreRecheck is Config.StoreRecheck's default.
+const defaultStoreRecheck = 5 * time.Second
 
 func (c *Client) entry(applicationID string) *appTokens {
 	c.mu.Lock()
@@ -112,8 +116,16 @@ func fresh(t *oauth2.Token) bool {
 
 // accessToken returns a Graph access token for the application, from the cache when it is
 // fresh, else by redeeming the stored refresh token at {authority}/{tenant}/oauth2/v2.0/token.
-// The store is read on every call, so a re-authorization (new refresh token, maybe another
-// tenant) takes effect at once; a rotated refresh token is saved back immediately.
+// The store is read again at least every Config.StoreRecheck, so a re-authorization (new refresh
+// token, maybe another tenant) takes effect within seconds; a rotated refresh token is saved
+// back immediately.
+func (c *Client) storeRecheck() time.Duration {
+	if c.cfg.StoreRecheck == 0 {
+		return defaultStoreRecheck
+	}
+	return c.cfg.StoreRecheck
+}
+
 func (c *Client) accessToken(ctx context.Context, applicationID string) (string, error) {
 	if c.tenants != nil {
 		return c.appOnlyToken(ctx, applicationID)
@@ -124,6 +136,9 @@ func (c *Client) accessToken(ctx context.Context, applicationID string) (string,
 	e := c.entry(applicationID)
 	e.mu.Lock() // held across the store read, so a concurrent rotation is never undone
 	defer e.mu.Unlock()
+	if fresh(e.tok) && time.Since(e.checked) < c.storeRecheck() {
+		return e.tok.AccessToken, nil
+	}
 	tenant, rt, err := c.creds.RefreshToken(ctx, applicationID)
 	if err != nil {
 		return "", fmt.Errorf("entra: read the refresh token of application %s: %w", applicationID, err)
@@ -142,6 +157,7 @@ func (c *Client) accessToken(ctx context.Context, applicationID string) (string,
 			e.storedRT = e.latestRT
 		}
 	}
+	e.checked = time.Now()
 	if fresh(e.tok) {
 		return e.tok.AccessToken, nil
 	}
