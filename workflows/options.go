@@ -68,9 +68,13 @@ func provisionOptions(summary string) workflow.ActivityOptions {
 
 // disableOptions: disabling is retried without limit until it succeeds; an attempt that
 // cannot succeed (authorization lost) waits for an admin, at most a minute between attempts.
+// An attempt is one Graph $batch (throttling waits at most Config.ThrottleWait inside it) and
+// one database delete, normally well under a second; the start-to-close timeout is what an
+// attempt lost with its worker costs before Temporal retries it, so it is kept short (it was a
+// minute: docs/reliability.md, docs/performance.md).
 func disableOptions(summary string) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: 30 * time.Second,
 		WaitForCancellation: true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
