@@ -14,7 +14,7 @@ import (
 
 // ConfigureProcess applies the SDK's process-wide settings; call it once, before any worker
 // of the process starts. The sticky cache keeps recently run workflows in memory: the SDK's
-// default of 10,000 made worker memory grow ~70 KiB per sleeping grant (docs/performance.md),
+// default of 10,000 made worker memory grow ~70-80 KiB per sleeping grant (docs/performance.md),
 // while a grant that wakes after eviction is simply replayed from its short history.
 func ConfigureProcess(cfg config.Config) {
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)

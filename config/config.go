@@ -77,7 +77,7 @@ func Vars() []Var {
 		{"JIT_MIN_ACCESS_DURATION", "5m", "shortest access duration an application may be given"},
 		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
 		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
-		{"JIT_WORKER_CACHE_SIZE", "1000", "workflows a worker keeps in memory between tasks; sleeping grants beyond it are replayed from history when they wake"},
+		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 	}
 }
 

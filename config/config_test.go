@@ -29,7 +29,7 @@ func TestLoadDefaults(t *testing.T) {
 	if c.EntraAuthority != "https://login.microsoftonline.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" {
 		t.Errorf("entra defaults: %s %s", c.EntraAuthority, c.GraphURL)
 	}
-	if c.WorkerCacheSize != 1000 {
+	if c.WorkerCacheSize != 500 {
 		t.Errorf("worker cache size %d", c.WorkerCacheSize)
 	}
 	if len(c.EncryptionKey) != 32 || c.DatabaseURL != "" {
