@@ -183,7 +183,7 @@ func (r *runner) rss(ctx context.Context) error {
 				return 0, 0, err
 			}
 			done = upto
-			time.Sleep(3 * time.Second) // let the worker settle (GC, idle pollers)
+			time.Sleep(2 * time.Second) // let the worker settle (GC, idle pollers)
 			if rs[i], err = rssMiB(wp.cmd.Process.Pid); err != nil {
 				return 0, 0, err
 			}
