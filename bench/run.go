@@ -66,8 +66,8 @@ func planFor(quick bool) plan {
 	if quick {
 		return plan{
 			levels: []int{1, 20, 50}, levels50: []int{1, 20},
-			runs:    map[int]int{1: 3, 20: 20, 50: 50},
-			timer:   200 * time.Millisecond,
+			runs:  map[int]int{1: 3, 20: 20, 50: 50},
+			timer: 200 * time.Millisecond,
 			// 25 per tenant: the RSS scenario's 250 live grants need no more technicians.
 			tenants: 10, techsPerTenant: 25,
 			expiry:      [][2]int{{100, 10}},
@@ -101,7 +101,7 @@ type runner struct {
 	provisionRate map[string]float64
 	// warmed: the latency scenario created the accounts and warmed the caches.
 	warmed bool
-	cpu  cpuMeter
+	cpu    cpuMeter
 }
 
 // Run starts the stack, runs the scenarios and returns the report. A scenario that fails is
