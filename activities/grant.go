@@ -2,8 +2,6 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base32"
 	"fmt"
 	"strings"
 	"time"
@@ -137,8 +135,7 @@ func (a *Activities) BeginGrant(ctx context.Context, in RecordGrantInput) (Entit
 // but whose answer was lost is not logged twice when the activity is retried. A run records
 // each action once, except extensions, which differ in their new expiry.
 func auditEventID(in RecordGrantInput) string {
-	sum := sha256.Sum256([]byte(strings.Join([]string{in.GrantID, in.RunID, in.Action, in.ExpiresAt.UTC().Format(time.RFC3339Nano)}, "\x00")))
-	return "aud_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
+	return store.DerivedID("aud", strings.Join([]string{in.GrantID, in.RunID, in.Action, in.ExpiresAt.UTC().Format(time.RFC3339Nano)}, "\x00"))
 }
 
 // auditEvent describes a transition for auditors: ids and times, never a credential.

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base32"
 	"errors"
@@ -84,6 +85,14 @@ func NewID(prefix string) string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
 	return prefix + "_" + base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding).EncodeToString(b)
+}
+
+// DerivedID is an id in NewID's shape (prefix, "_", 16 lowercase base32 characters) that is
+// the same every time for the same key: the SHA-256 of key, so that two writers, or two
+// attempts of one, agree on it without talking to each other.
+func DerivedID(prefix, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
 }
 
 // notFound wraps ErrNotFound with what was missing.

@@ -1,15 +1,13 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/store"
 )
 
 // Timeouts and retry policies, set in one place. Functions rather than variables so that no
@@ -101,6 +99,5 @@ const grantIDFromRunChange = "grant-id-from-run"
 // GrantIDForRun is the grant id of a workflow run: "grt_" and 16 base32 characters of the
 // run id's SHA-256, the same shape as store.NewID's ids.
 func GrantIDForRun(runID string) string {
-	sum := sha256.Sum256([]byte("grant:" + runID))
-	return "grt_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:10]))
+	return store.DerivedID("grt", "grant:"+runID)
 }
