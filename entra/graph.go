@@ -166,7 +166,7 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 		if f := failureOf(err); f == nil || !f.isDuplicateUPN() {
 			return err
 		}
-		acct, err = c.reenable(ctx, spec, password)
+		acct, err = c.patchAndRead(ctx, spec.UPN, spec, password)
 		return err
 	})
 	if err != nil {
@@ -189,14 +189,9 @@ func (c *Client) reenableKnown(ctx context.Context, applicationID string, spec d
 	return acct, err
 }
 
-// reenable is EnsureAccount's path for an existing UPN: one $batch of PATCH (enable, display
-// name, password) and GET (id).
-func (c *Client) reenable(ctx context.Context, spec directory.AccountSpec, password string) (directory.Account, error) {
-	return c.patchAndRead(ctx, spec.UPN, spec, password)
-}
-
 // patchAndRead enables the user named by ref (object id or UPN), sets its display name and
-// password, and reads back its id and UPN, in one $batch.
+// password, and reads back its id and UPN, in one $batch of PATCH and GET: EnsureAccount's
+// path for an existing account.
 func (c *Client) patchAndRead(ctx context.Context, ref string, spec directory.AccountSpec, password string) (directory.Account, error) {
 	op := "re-enable user " + ref
 	u := models.NewUser()
