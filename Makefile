@@ -6,10 +6,13 @@ GO ?= go
 BIN := $(CURDIR)/bin
 export JIT_TEMPORAL_CLI ?= $(BIN)/temporal
 
-.PHONY: dev test build temporal vet bench chaos clean-dev
+.PHONY: dev test build build-bench temporal vet bench chaos clean-dev
 
 build:
 	$(GO) build -o $(BIN)/jitaccess ./cmd/jitaccess
+
+build-bench:
+	$(GO) build -o $(BIN)/jitaccess-bench ./cmd/jitaccess-bench
 
 temporal:
 	@./scripts/temporal-cli.sh
@@ -24,11 +27,11 @@ test: temporal build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 
-bench: temporal build
-	$(BIN)/jitaccess bench --quick
+bench: temporal build-bench
+	$(BIN)/jitaccess-bench --quick
 
 chaos: temporal build
-	JIT_CHAOS_GRANTS=$${JIT_CHAOS_GRANTS:-120} JIT_CHAOS_OUT=$${JIT_CHAOS_OUT:-$(BIN)/chaos-report.json} $(GO) test -count=1 -timeout 30m -run Chaos ./chaos/ -v
+	JIT_CHAOS_GRANTS=$${JIT_CHAOS_GRANTS:-120} JIT_CHAOS_OUT=$${JIT_CHAOS_OUT:-$(BIN)/chaos-report.json} $(GO) test -count=1 -timeout 30m -run Chaos ./internal/chaos/ -v
 
 clean-dev:
 	rm -rf .jitaccess

@@ -9,8 +9,8 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/jitaccess/jitaccess/temporaldev"
-	"github.com/jitaccess/jitaccess/testenv"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 

@@ -18,11 +18,11 @@ import (
 
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
-	"github.com/jitaccess/jitaccess/audit"
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/replay"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/timeline"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
 )

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/schema"
-	"github.com/jitaccess/jitaccess/testenv"
 )
 
 var tables = []string{

@@ -19,10 +19,10 @@ import (
 
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporaldev"
-	"github.com/jitaccess/jitaccess/testenv"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
 )

@@ -24,11 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/schema"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/testenv"
 )
 
 // fuzzEnv is a server on a throwaway database shared by every input of one fuzz target

@@ -19,11 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/schema"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/testenv"
 )
 
 func TestMain(m *testing.M) {

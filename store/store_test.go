@@ -13,9 +13,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/testenv"
 )
 
 func newSealer(t *testing.T) *seal.Sealer {

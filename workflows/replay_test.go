@@ -27,8 +27,8 @@ import (
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporaldev"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
 )

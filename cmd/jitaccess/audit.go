@@ -7,8 +7,8 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 
-	"github.com/jitaccess/jitaccess/audit"
 	"github.com/jitaccess/jitaccess/replay"
+	"github.com/jitaccess/jitaccess/timeline"
 )
 
 // runAudit prints a grant's timeline derived from its Temporal history (not from the
@@ -56,11 +56,11 @@ func runAudit(ctx context.Context, env environment, args []string) error {
 			return fmt.Errorf("audit: %w", err)
 		}
 	}
-	grant, err := audit.Describe(h)
+	grant, err := timeline.Describe(h)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	entries, err := audit.Timeline(h)
+	entries, err := timeline.Timeline(h)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
-	"github.com/jitaccess/jitaccess/demo"
-	"github.com/jitaccess/jitaccess/entrasim"
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/demo"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 

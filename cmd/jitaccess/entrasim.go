@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
 )
 
 // runEntraSim implements `jitaccess entra-sim`: the Entra ID + Microsoft Graph emulator alone.

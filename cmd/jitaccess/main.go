@@ -39,7 +39,6 @@ func commands() map[string]command {
 		"token":     {"create an API token for an MSP admin or technician", runToken},
 		"replay":    {"replay a grant's workflow history against this build (auditors)", runReplay},
 		"audit":     {"print a grant's timeline from its workflow history (auditors)", runAudit},
-		"bench":     {"measure the product against the Temporal floor (SPEC §8)", runBench},
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 )
 
 // Temporal starts the pinned Temporal dev server for one test (or TestMain) and stops it at

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
-	"github.com/jitaccess/jitaccess/demo"
+	"github.com/jitaccess/jitaccess/internal/demo"
 )
 
 // TestLostAuthorizationBlocksDisableUntilReauthorized: the customer revokes jitaccess's

@@ -1,4 +1,4 @@
-package audit_test
+package timeline_test
 
 import (
 	"encoding/json"
@@ -15,9 +15,9 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/jitaccess/jitaccess/audit"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/replay"
+	"github.com/jitaccess/jitaccess/timeline"
 )
 
 // The histories were recorded from a real dev-server run by the workflows package's
@@ -31,9 +31,9 @@ func load(t *testing.T, name string) *historypb.History {
 	return h
 }
 
-func timeline(t *testing.T, h *historypb.History) []audit.Entry {
+func entriesOf(t *testing.T, h *historypb.History) []timeline.Entry {
 	t.Helper()
-	entries, err := audit.Timeline(h)
+	entries, err := timeline.Timeline(h)
 	require.NoError(t, err)
 	for _, e := range entries {
 		t.Log(e.Text())
@@ -41,7 +41,7 @@ func timeline(t *testing.T, h *historypb.History) []audit.Entry {
 	return entries
 }
 
-func kinds(entries []audit.Entry) []string {
+func kinds(entries []timeline.Entry) []string {
 	var out []string
 	for _, e := range entries {
 		out = append(out, e.Kind)
@@ -49,7 +49,7 @@ func kinds(entries []audit.Entry) []string {
 	return out
 }
 
-func find(t *testing.T, entries []audit.Entry, kind string) audit.Entry {
+func find(t *testing.T, entries []timeline.Entry, kind string) timeline.Entry {
 	t.Helper()
 	for _, e := range entries {
 		if e.Kind == kind {
@@ -57,7 +57,7 @@ func find(t *testing.T, entries []audit.Entry, kind string) audit.Entry {
 		}
 	}
 	t.Fatalf("no %s entry", kind)
-	return audit.Entry{}
+	return timeline.Entry{}
 }
 
 // Every version of the workflow tells an auditor the same story (plus the version
@@ -68,22 +68,22 @@ func TestTimelineIsTheSameForEveryVersion(t *testing.T) {
 		versions int
 	}{{"v0/extended_revoked.json", 0}, {"v1/extended_revoked.json", 2}, {"extended_revoked.json", 1}} {
 		t.Run(tc.file, func(t *testing.T) {
-			entries := timeline(t, load(t, tc.file))
+			entries := entriesOf(t, load(t, tc.file))
 			var story []string
 			versions := 0
 			for _, k := range kinds(entries) {
-				if k == audit.KindVersion {
+				if k == timeline.KindVersion {
 					versions++
 					continue
 				}
 				story = append(story, k)
 			}
 			assert.Equal(t, []string{
-				audit.KindRequested, audit.KindEntitled, audit.KindStatus, audit.KindAccount, audit.KindRolesAssigned,
-				audit.KindActive, audit.KindExtended, audit.KindRevokeRequested, audit.KindStatus, audit.KindDisabled, audit.KindEnded,
+				timeline.KindRequested, timeline.KindEntitled, timeline.KindStatus, timeline.KindAccount, timeline.KindRolesAssigned,
+				timeline.KindActive, timeline.KindExtended, timeline.KindRevokeRequested, timeline.KindStatus, timeline.KindDisabled, timeline.KindEnded,
 			}, story)
 			assert.Equal(t, tc.versions, versions)
-			assert.Equal(t, "provisioning: creating or re-enabling the account and assigning roles", find(t, entries, audit.KindStatus).Detail)
+			assert.Equal(t, "provisioning: creating or re-enabling the account and assigning roles", find(t, entries, timeline.KindStatus).Detail)
 		})
 	}
 }
@@ -91,82 +91,82 @@ func TestTimelineIsTheSameForEveryVersion(t *testing.T) {
 // The details of one recorded history (v0, whose times are fixed here).
 func TestRevokedGrantTimeline(t *testing.T) {
 	h := load(t, "v0/extended_revoked.json")
-	entries := timeline(t, h)
+	entries := entriesOf(t, h)
 	assert.Equal(t, []string{
-		audit.KindRequested, audit.KindEntitled, audit.KindStatus, audit.KindAccount, audit.KindRolesAssigned,
-		audit.KindActive, audit.KindExtended, audit.KindRevokeRequested, audit.KindStatus, audit.KindDisabled, audit.KindEnded,
+		timeline.KindRequested, timeline.KindEntitled, timeline.KindStatus, timeline.KindAccount, timeline.KindRolesAssigned,
+		timeline.KindActive, timeline.KindExtended, timeline.KindRevokeRequested, timeline.KindStatus, timeline.KindDisabled, timeline.KindEnded,
 	}, kinds(entries))
 
-	req := find(t, entries, audit.KindRequested)
+	req := find(t, entries, timeline.KindRequested)
 	assert.Equal(t, "technician:tec_revoke", req.Actor, "the technician who asked")
 	assert.Contains(t, req.Detail, "alice@msp.example")
 	assert.Contains(t, req.Detail, `justification "ticket 42"`)
 	assert.Equal(t, int64(1), req.EventID)
 
-	ent := find(t, entries, audit.KindEntitled)
+	ent := find(t, entries, timeline.KindEntitled)
 	assert.Contains(t, ent.Detail, `rule "All admins" (ent_1)`, "the rule that entitled them")
 	assert.Equal(t, "ent_1", ent.Data["rule_id"])
 
 	upn := "jit-alice_msp.example@contoso.com"
-	assert.Contains(t, find(t, entries, audit.KindAccount).Detail, upn)
-	roles := find(t, entries, audit.KindRolesAssigned)
+	assert.Contains(t, find(t, entries, timeline.KindAccount).Detail, upn)
+	roles := find(t, entries, timeline.KindRolesAssigned)
 	assert.Contains(t, roles.Detail, "role-a, role-b, role-c")
 	assert.Equal(t, []any{"role-a", "role-b", "role-c"}, jsonData(t, roles)["roles"])
 
-	active := find(t, entries, audit.KindActive)
+	active := find(t, entries, timeline.KindActive)
 	assert.Contains(t, active.Detail, "until 2026-11-26T06:17:56.938Z")
 	// activated_at is the workflow's own clock: the start of the workflow task that activated it.
 	assert.Equal(t, "2026-11-26T05:17:56.938Z", active.Data["activated_at"])
 
-	ext := find(t, entries, audit.KindExtended)
+	ext := find(t, entries, timeline.KindExtended)
 	assert.Equal(t, "technician:tec_revoke", ext.Actor)
 	assert.Contains(t, ext.Detail, "extended by 30m0s: access now ends at 2026-11-26T06:47:56.938Z")
 
-	rev := find(t, entries, audit.KindRevokeRequested)
+	rev := find(t, entries, timeline.KindRevokeRequested)
 	assert.Equal(t, "admin:tec_admin", rev.Actor, "who revoked")
 	assert.Contains(t, rev.Detail, `reason "done"`)
 
-	dis := find(t, entries, audit.KindDisabled)
+	dis := find(t, entries, timeline.KindDisabled)
 	assert.Contains(t, dis.Detail, upn+" disabled")
 	assert.Contains(t, dis.Detail, "3 role assignments removed")
 	assert.Equal(t, time.Date(2026, 11, 26, 5, 17, 57, 51_000_000, time.UTC), dis.Time.Truncate(time.Millisecond), "when the account was disabled")
 	assert.True(t, dis.Time.After(rev.Time))
 
-	end := find(t, entries, audit.KindEnded)
+	end := find(t, entries, timeline.KindEnded)
 	assert.Equal(t, "admin:tec_admin", end.Actor)
 	assert.Contains(t, end.Detail, "revoked by tec_admin")
 
-	g, err := audit.Describe(h)
+	g, err := timeline.Describe(h)
 	require.NoError(t, err)
-	assert.Equal(t, audit.Grant{WorkflowID: "access/tnt_1/app_1/tec_revoke", RunID: g.RunID, GrantID: "grt_tec_revoke", TenantID: "tnt_1",
+	assert.Equal(t, timeline.Grant{WorkflowID: "access/tnt_1/app_1/tec_revoke", RunID: g.RunID, GrantID: "grt_tec_revoke", TenantID: "tnt_1",
 		ApplicationID: "app_1", TechnicianID: "tec_revoke", TechnicianEmail: "alice@msp.example", Status: "revoked"}, g)
 }
 
 func TestDeniedTimeline(t *testing.T) {
-	entries := timeline(t, load(t, "v0/denied.json"))
-	assert.Equal(t, []string{audit.KindRequested, audit.KindDenied, audit.KindEnded}, kinds(entries))
-	entries = timeline(t, load(t, "denied.json"))
-	assert.Equal(t, []string{audit.KindRequested, audit.KindVersion, audit.KindDenied, audit.KindEnded}, kinds(entries))
-	assert.Equal(t, "denied: no rule", find(t, entries, audit.KindDenied).Detail)
+	entries := entriesOf(t, load(t, "v0/denied.json"))
+	assert.Equal(t, []string{timeline.KindRequested, timeline.KindDenied, timeline.KindEnded}, kinds(entries))
+	entries = entriesOf(t, load(t, "denied.json"))
+	assert.Equal(t, []string{timeline.KindRequested, timeline.KindVersion, timeline.KindDenied, timeline.KindEnded}, kinds(entries))
+	assert.Equal(t, "denied: no rule", find(t, entries, timeline.KindDenied).Detail)
 }
 
 func TestExpiredTimeline(t *testing.T) {
-	entries := timeline(t, load(t, "expired.json"))
-	assert.Contains(t, find(t, entries, audit.KindTimerFired).Detail, "Access expires at")
-	assert.Contains(t, find(t, entries, audit.KindEnded).Detail, "expired")
+	entries := entriesOf(t, load(t, "expired.json"))
+	assert.Contains(t, find(t, entries, timeline.KindTimerFired).Detail, "Access expires at")
+	assert.Contains(t, find(t, entries, timeline.KindEnded).Detail, "expired")
 }
 
 // Retries that mattered: the failure that ended provisioning, the throttled disable.
 func TestRetriesAndFailures(t *testing.T) {
-	entries := timeline(t, load(t, "failed_compensated.json"))
-	failed := find(t, entries, audit.KindStepFailed)
+	entries := entriesOf(t, load(t, "failed_compensated.json"))
+	failed := find(t, entries, timeline.KindStepFailed)
 	assert.Contains(t, failed.Detail, "AssignRoles failed for good: GraphRejected")
 	assert.Equal(t, "GraphRejected", failed.Data["failure_type"])
 
-	retry := find(t, entries, audit.KindRetry)
+	retry := find(t, entries, timeline.KindRetry)
 	assert.Contains(t, retry.Detail, "DisableAccount attempt 2")
 	assert.Equal(t, "Throttled", retry.Data["failure_type"])
-	assert.Contains(t, find(t, entries, audit.KindEnded).Detail, "failed: assign roles")
+	assert.Contains(t, find(t, entries, timeline.KindEnded).Detail, "failed: assign roles")
 }
 
 // A disable that kept failing because consent was withdrawn shows why it took so long.
@@ -179,14 +179,14 @@ func TestAuthorizationLostDuringDisable(t *testing.T) {
 			a.LastFailure.GetApplicationFailureInfo().Type = "AuthorizationLost"
 		}
 	}
-	retry := find(t, timeline(t, h), audit.KindRetry)
+	retry := find(t, entriesOf(t, h), timeline.KindRetry)
 	assert.Contains(t, retry.Detail, "DisableAccount attempt 7 started; the attempt before failed: AuthorizationLost: disable account")
 	assert.Equal(t, "AuthorizationLost", retry.Data["failure_type"])
 }
 
 // --json: one object per line with time, kind, actor and detail.
 func TestJSONLines(t *testing.T) {
-	for _, e := range timeline(t, load(t, "extended_revoked.json")) {
+	for _, e := range entriesOf(t, load(t, "extended_revoked.json")) {
 		line := e.JSON()
 		assert.NotContains(t, line, "\n")
 		var m map[string]any
@@ -210,7 +210,7 @@ func TestNoSecrets(t *testing.T) {
 	for _, file := range files {
 		h, err := replay.ReadFile(file)
 		require.NoError(t, err)
-		entries, err := audit.Timeline(h)
+		entries, err := timeline.Timeline(h)
 		require.NoError(t, err)
 		for _, e := range entries {
 			for k := range jsonData(t, e) {
@@ -246,7 +246,7 @@ func looksLikePassword(s string) bool {
 	return lower && upper && digit && other
 }
 
-func jsonData(t *testing.T, e audit.Entry) map[string]any {
+func jsonData(t *testing.T, e timeline.Entry) map[string]any {
 	t.Helper()
 	var m struct {
 		Data map[string]any `json:"data"`
@@ -258,9 +258,9 @@ func jsonData(t *testing.T, e audit.Entry) map[string]any {
 func TestNotAGrant(t *testing.T) {
 	h := load(t, "expired.json")
 	h.Events[0].GetWorkflowExecutionStartedEventAttributes().WorkflowType.Name = "Other"
-	_, err := audit.Timeline(h)
+	_, err := timeline.Timeline(h)
 	require.ErrorContains(t, err, `workflow type "Other"`)
-	_, err = audit.Timeline(&historypb.History{})
+	_, err = timeline.Timeline(&historypb.History{})
 	require.Error(t, err)
 }
 
@@ -280,7 +280,7 @@ func TestVersionMarker(t *testing.T) {
 		}},
 	}
 	h.Events = append(h.Events[:4:4], append([]*historypb.HistoryEvent{marker}, h.Events[4:]...)...)
-	v := find(t, timeline(t, h), audit.KindVersion)
+	v := find(t, entriesOf(t, h), timeline.KindVersion)
 	assert.Equal(t, `workflow code version 1 for change "pause-before-request"`, v.Detail)
 }
 

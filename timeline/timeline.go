@@ -6,7 +6,7 @@
 // The history is what the AccessRequest workflow recorded as it ran; `jitaccess replay`
 // proves that this build's code agrees with it. Histories hold no secret by design (the
 // password never leaves the EnsureAccount activity), so neither does a timeline.
-package audit
+package timeline
 
 import (
 	"encoding/json"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/jitaccess/jitaccess/testenv"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 )
 
 func TestPostgresGivesAnEmptyDatabase(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )

@@ -25,8 +25,8 @@ import (
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
-	"github.com/jitaccess/jitaccess/entrasim"
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
 )

@@ -1,24 +1,58 @@
+// Command jitaccess-bench measures the product against the Temporal floor (SPEC §8) on a stack
+// it starts itself. It is kept out of the production binary.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"syscall"
 
-	"github.com/jitaccess/jitaccess/bench"
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/internal/bench"
 )
 
-// runBench measures the product against the Temporal floor (SPEC §8) on a stack it starts
-// itself, prints the table and writes JSON, SVG and the table under --out.
+// environment is what the command may read from its process: no globals.
+type environment struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func main() {
+	gin.SetMode(gin.ReleaseMode)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
+	if err := runBench(ctx, env, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "jitaccess-bench: "+err.Error())
+		var ue *usageError
+		if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// runBench prints the table and writes JSON, SVG and the table under --out.
 func runBench(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	quick := fs.Bool("quick", false, "small samples: the whole run in about two minutes")
-	out := fs.String("out", "bench/results", "directory for the JSON report, the SVG chart and the table")
+	out := fs.String("out", "internal/bench/results", "directory for the JSON report, the SVG chart and the table")
 	scenarios := fs.String("scenarios", "", "comma-separated subset of: "+strings.Join(bench.AllScenarios(), ","))
 	stickyCache := fs.Int("sticky-cache", 0, "sticky workflow cache size of the RSS scenario's worker processes (0: JIT_WORKER_CACHE_SIZE)")
 	verbose := fs.Bool("v", false, "print the product's warnings and errors")

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/jitaccess/jitaccess/demo"
+	"github.com/jitaccess/jitaccess/internal/demo"
 )
 
 // Pair is one (technician, application) the load generator requests: at most one live grant

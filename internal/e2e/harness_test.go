@@ -22,10 +22,10 @@ import (
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
-	"github.com/jitaccess/jitaccess/demo"
-	"github.com/jitaccess/jitaccess/entrasim"
-	"github.com/jitaccess/jitaccess/temporaldev"
-	"github.com/jitaccess/jitaccess/testenv"
+	"github.com/jitaccess/jitaccess/internal/demo"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
 )
 
 // Scenario names accepted by Options.Scenarios (--scenarios).
@@ -36,7 +36,7 @@ type Options struct {
 	Quick       bool
 	Scenarios   []string // empty: all
 	DatabaseURL string   // server for the throwaway database (JIT_DATABASE_URL)
-	// Executable is the jitaccess binary, started as `bench --worker-process …` for the RSS
+	// Executable is the jitaccess-bench binary, started as `--worker-process …` for the RSS
 	// scenario (the worker must be its own process to measure its memory).
 	Executable string
 	// StickyCache, when positive, is passed to the RSS worker processes

@@ -19,9 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitaccess/jitaccess/demo"
-	"github.com/jitaccess/jitaccess/entrasim"
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/demo"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 )
 
 // disableBound is the invariant: under the suite's faults no account stays enabled, signed in

@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/jitaccess/jitaccess/demo"
-	"github.com/jitaccess/jitaccess/entrasim"
+	"github.com/jitaccess/jitaccess/internal/demo"
+	"github.com/jitaccess/jitaccess/internal/entrasim"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitaccess/jitaccess/temporaldev"
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 

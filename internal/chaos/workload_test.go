@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jitaccess/jitaccess/demo"
+	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/store"
 )
 

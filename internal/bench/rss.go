@@ -27,7 +27,7 @@ const (
 	WorkerFloor   = "floor"
 )
 
-// RunWorkerProcess is `jitaccess bench --worker-process KIND`: a worker alone in its process,
+// RunWorkerProcess is `jitaccess-bench --worker-process KIND`: a worker alone in its process,
 // so that its memory can be measured. product runs exactly what `jitaccess worker` runs
 // (app.Open + App.RunWorker); floor runs the floor's worker on JIT_TASK_QUEUE. stickyCache,
 // when positive, overrides the sticky workflow cache size the configuration sets.
@@ -78,7 +78,7 @@ func (s *Stack) startWorkerProcess(exe, kind, queue string, stickyCache int, log
 	if exe == "" {
 		return nil, errors.New("no jitaccess executable to start a worker process with")
 	}
-	args := []string{"bench", "--worker-process", kind}
+	args := []string{"--worker-process", kind}
 	if stickyCache > 0 {
 		args = append(args, "--sticky-cache", strconv.Itoa(stickyCache))
 	}
