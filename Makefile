@@ -6,7 +6,7 @@ GO ?= go
 BIN := $(CURDIR)/bin
 export JIT_TEMPORAL_CLI ?= $(BIN)/temporal
 
-.PHONY: dev test build build-bench temporal vet bench chaos clean-dev
+.PHONY: dev test build build-bench extension temporal vet bench chaos clean-dev
 
 build:
 	$(GO) build -o $(BIN)/jitaccess ./cmd/jitaccess
@@ -25,7 +25,12 @@ dev: temporal build
 test: temporal build
 	@./scripts/check-postgres.sh
 	$(GO) vet ./...
+	node --test extension/test/
 	$(GO) test -count=1 -timeout 25m ./...
+
+# The browser extension as a zip for Chrome and Edge (unpacked: load the extension/ folder).
+extension:
+	$(GO) run ./internal/extpack -src extension -version-file VERSION
 
 bench: temporal build-bench
 	$(BIN)/jitaccess-bench --quick

@@ -1,0 +1,44 @@
+// fillStep runs inside the sign-in page (chrome.scripting.executeScript). It must be
+// self-contained: no imports, no closure. It types one value into the field of the current step
+// and submits, but only when the page's origin is exactly the expected authority origin.
+export function fillStep(expectedOrigin, upn, secret, kind) {
+  if (location.origin !== expectedOrigin) return "refused: wrong origin";
+  const visible = (el) => el && !el.disabled && el.offsetParent !== null && el.type !== "hidden";
+  const pick = (selectors) => {
+    for (const s of selectors) {
+      const el = document.querySelector(s);
+      if (visible(el)) return el;
+    }
+    return null;
+  };
+  const type = (el, value) => {
+    el.focus();
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  const submit = (el) => {
+    const button = pick(['#idSIButton9', 'input[type="submit"]', 'button[type="submit"]']);
+    if (button) button.click();
+    else if (el.form) el.form.requestSubmit();
+  };
+  const secretField = kind === "tap"
+    ? pick(['input[name="accessPass"]', 'input[name="accesspass"]', 'input[name="passwd"]'])
+    : pick(['input[name="passwd"]', 'input[type="password"]']);
+  if (secretField) {
+    const shown = document.querySelector('#displayName, [data-testid="upn"], .identity');
+    if (shown && shown.textContent && !shown.textContent.toLowerCase().includes(upn.toLowerCase())) {
+      return "refused: another account";
+    }
+    type(secretField, secret);
+    submit(secretField);
+    return "secret";
+  }
+  const user = pick(['input[name="loginfmt"]', 'input[type="email"]']);
+  if (user) {
+    type(user, upn);
+    submit(user);
+    return "username";
+  }
+  return "nothing";
+}
