@@ -26,7 +26,7 @@ import (
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporalmetrics"
+	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // App holds the dependencies serve, worker and dev share, built once from the configuration.
@@ -76,12 +76,12 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		ClientSecret: cfg.OAuthClientSecret,
 		RedirectURL:  cfg.RedirectURL(),
 	}, a.Store)
-	a.Temporal, err = dialTemporal(ctx, cfg, logger, temporalMetrics(a.Registry))
+	a.Temporal, err = temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger, Metrics: temporalclient.NewMetricsHandler(a.Registry)})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	if err := ensureSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace, logger); err != nil {
+	if err := temporalclient.EnsureSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace, logger); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -97,8 +97,6 @@ func (a *App) Close() {
 		_ = a.DB.Close()
 	}
 }
-
-func temporalMetrics(reg *prometheus.Registry) client.MetricsHandler { return temporalmetrics.New(reg) }
 
 // ServeMetrics serves /metrics on JIT_METRICS_ADDR when it is set; stop shuts it down.
 func (a *App) ServeMetrics(ctx context.Context) (stop func(), err error) {
