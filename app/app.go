@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/entra"
@@ -37,7 +38,9 @@ type App struct {
 	Store    *store.Store
 	Entra    *entra.Client
 	Temporal client.Client
-	Registry *prometheus.Registry
+	// Converter reads payloads: encrypted ones and those recorded before the codec.
+	Converter converter.DataConverter
+	Registry  *prometheus.Registry
 }
 
 // NewLogger is the JSON logger at the configured level.
@@ -76,6 +79,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		ClientSecret: cfg.OAuthClientSecret,
 		RedirectURL:  cfg.RedirectURL(),
 	}, a.Store)
+	if a.Converter, err = temporalclient.ReaderConverter(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.Temporal, err = temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger, Metrics: temporalclient.NewMetricsHandler(a.Registry)})
 	if err != nil {
 		a.Close()
