@@ -54,24 +54,10 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	a := &App{Cfg: cfg, Log: logger, Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sealer, err := seal.New(cfg.EncryptionKey, cfg.PreviousKeys...)
-	if err != nil {
-		return nil, fmt.Errorf("JIT_ENCRYPTION_KEY: %w", err)
+	var err error
+	if a.DB, a.Store, err = OpenStore(ctx, cfg); err != nil {
+		return nil, err
 	}
-	if cfg.DatabaseURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
-		}
-	}
-	a.DB, err = schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
-	if err != nil {
-		return nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
-	}
-	if err := schema.Migrate(ctx, a.DB); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
-	}
-	a.Store = store.New(a.DB, sealer)
 	a.Entra = entra.New(entra.Config{
 		Authority:    cfg.EntraAuthority,
 		GraphURL:     cfg.GraphURL,
@@ -93,6 +79,28 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return a, nil
+}
+
+// OpenStore opens the database (migrated) and the store over it, without Temporal.
+func OpenStore(ctx context.Context, cfg config.Config) (*bun.DB, *store.Store, error) {
+	sealer, err := seal.New(cfg.EncryptionKey, cfg.PreviousKeys...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("JIT_ENCRYPTION_KEY: %w", err)
+	}
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
+		}
+	}
+	db, err := schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
+	}
+	if err := schema.Migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return db, store.New(db, sealer), nil
 }
 
 // Close releases the Temporal client and the database.
