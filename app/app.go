@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/entra"
@@ -26,7 +27,7 @@ import (
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporalmetrics"
+	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // App holds the dependencies serve, worker and dev share, built once from the configuration.
@@ -37,7 +38,9 @@ type App struct {
 	Store    *store.Store
 	Entra    *entra.Client
 	Temporal client.Client
-	Registry *prometheus.Registry
+	// Converter reads payloads: encrypted ones and those recorded before the codec.
+	Converter converter.DataConverter
+	Registry  *prometheus.Registry
 }
 
 // NewLogger is the JSON logger at the configured level.
@@ -51,24 +54,10 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	a := &App{Cfg: cfg, Log: logger, Registry: prometheus.NewRegistry()}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	sealer, err := seal.New(cfg.EncryptionKey, cfg.PreviousKeys...)
-	if err != nil {
-		return nil, fmt.Errorf("JIT_ENCRYPTION_KEY: %w", err)
+	var err error
+	if a.DB, a.Store, err = OpenStore(ctx, cfg); err != nil {
+		return nil, err
 	}
-	if cfg.DatabaseURL == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
-		}
-	}
-	a.DB, err = schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
-	if err != nil {
-		return nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
-	}
-	if err := schema.Migrate(ctx, a.DB); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("migrate database: %w", err)
-	}
-	a.Store = store.New(a.DB, sealer)
 	a.Entra = entra.New(entra.Config{
 		Authority:    cfg.EntraAuthority,
 		GraphURL:     cfg.GraphURL,
@@ -76,16 +65,42 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		ClientSecret: cfg.OAuthClientSecret,
 		RedirectURL:  cfg.RedirectURL(),
 	}, a.Store)
-	a.Temporal, err = dialTemporal(ctx, cfg, logger, temporalMetrics(a.Registry))
+	if a.Converter, err = temporalclient.ReaderConverter(cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Temporal, err = temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger, Metrics: temporalclient.NewMetricsHandler(a.Registry)})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	if err := ensureSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace, logger); err != nil {
+	if err := temporalclient.EnsureSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace, logger); err != nil {
 		a.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// OpenStore opens the database (migrated) and the store over it, without Temporal.
+func OpenStore(ctx context.Context, cfg config.Config) (*bun.DB, *store.Store, error) {
+	sealer, err := seal.New(cfg.EncryptionKey, cfg.PreviousKeys...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("JIT_ENCRYPTION_KEY: %w", err)
+	}
+	if cfg.DatabaseURL == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
+		}
+	}
+	db, err := schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
+	}
+	if err := schema.Migrate(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return db, store.New(db, sealer), nil
 }
 
 // Close releases the Temporal client and the database.
@@ -97,8 +112,6 @@ func (a *App) Close() {
 		_ = a.DB.Close()
 	}
 }
-
-func temporalMetrics(reg *prometheus.Registry) client.MetricsHandler { return temporalmetrics.New(reg) }
 
 // ServeMetrics serves /metrics on JIT_METRICS_ADDR when it is set; stop shuts it down.
 func (a *App) ServeMetrics(ctx context.Context) (stop func(), err error) {

@@ -24,7 +24,7 @@ func ConfigureProcess(cfg config.Config) {
 // finish within the stop timeout; anything cut short is retried by Temporal elsewhere.
 func (a *App) RunWorker(ctx context.Context) error {
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, Now: time.Now, Logger: a.Log.With("component", "activities")}
-	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
+	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log, DataConverter: a.Converter})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

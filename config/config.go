@@ -4,10 +4,13 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +43,11 @@ type Config struct {
 	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
 	LogLevel          string        // JIT_LOG_LEVEL
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
+	// TemporalTLS is nil unless one of JIT_TEMPORAL_TLS_{CERT,KEY,CA,SERVER_NAME} is set.
+	TemporalTLS     *tls.Config
+	TemporalAPIKey  string // JIT_TEMPORAL_API_KEY (Temporal Cloud)
+	CodecCORSOrigin string // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
+	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -77,6 +85,13 @@ func Vars() []Var {
 		{"JIT_MIN_ACCESS_DURATION", "5m", "shortest access duration an application may be given"},
 		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
 		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"JIT_TEMPORAL_TLS_CERT", "", "client certificate (PEM file) for mTLS to Temporal; with JIT_TEMPORAL_TLS_KEY"},
+		{"JIT_TEMPORAL_TLS_KEY", "", "private key (PEM file) of JIT_TEMPORAL_TLS_CERT"},
+		{"JIT_TEMPORAL_TLS_CA", "", "CA bundle (PEM file) that signed the Temporal frontend's certificate; empty uses the system roots"},
+		{"JIT_TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the frontend's certificate (when it differs from the address's host)"},
+		{"JIT_TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS); prefer mTLS or a secret file mounted as the environment"},
+		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry OTLP/HTTP endpoint for traces (standard variable); empty: no traces exported"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 	}
 }
@@ -122,6 +137,9 @@ func Load(getenv func(string) string) (Config, error) {
 		OIDCClientID:      get("JIT_OIDC_CLIENT_ID"),
 		OIDCClientSecret:  get("JIT_OIDC_CLIENT_SECRET"),
 		LogLevel:          strings.ToLower(get("JIT_LOG_LEVEL")),
+		TemporalAPIKey:    get("JIT_TEMPORAL_API_KEY"),
+		CodecCORSOrigin:   strings.TrimRight(get("JIT_CODEC_CORS_ORIGIN"), "/"),
+		OTLPEndpoint:      get("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	var err error
 	for _, check := range []func() error{
@@ -167,6 +185,17 @@ func Load(getenv func(string) string) (Config, error) {
 			default:
 				return &Error{"JIT_TEMPORAL_COMPRESSION", fmt.Sprintf("%q is not one of none, gzip", v)}
 			}
+		},
+		func() error { return checkURL("JIT_CODEC_CORS_ORIGIN", c.CodecCORSOrigin) },
+		func() error {
+			if c.OTLPEndpoint == "" {
+				return nil
+			}
+			return checkURL("OTEL_EXPORTER_OTLP_ENDPOINT", c.OTLPEndpoint)
+		},
+		func() error {
+			c.TemporalTLS, err = temporalTLS(get)
+			return err
 		},
 		func() error {
 			switch c.LogLevel {
@@ -276,4 +305,44 @@ func parseKey(name, v string) ([]byte, error) {
 		return nil, &Error{name, "must be 32 bytes encoded in base64"}
 	}
 	return key, nil
+}
+
+// temporalTLS builds the client TLS configuration from the JIT_TEMPORAL_TLS_* files.
+func temporalTLS(get func(string) string) (*tls.Config, error) {
+	certFile, keyFile, caFile := get("JIT_TEMPORAL_TLS_CERT"), get("JIT_TEMPORAL_TLS_KEY"), get("JIT_TEMPORAL_TLS_CA")
+	serverName := get("JIT_TEMPORAL_TLS_SERVER_NAME")
+	if certFile == "" && keyFile == "" && caFile == "" && serverName == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	switch {
+	case certFile != "" && keyFile == "":
+		return nil, &Error{"JIT_TEMPORAL_TLS_KEY", "required when JIT_TEMPORAL_TLS_CERT is set"}
+	case certFile == "" && keyFile != "":
+		return nil, &Error{"JIT_TEMPORAL_TLS_CERT", "required when JIT_TEMPORAL_TLS_KEY is set"}
+	case certFile != "":
+		if _, err := os.Stat(certFile); err != nil {
+			return nil, &Error{"JIT_TEMPORAL_TLS_CERT", fmt.Sprintf("cannot read %s", certFile)}
+		}
+		if _, err := os.Stat(keyFile); err != nil {
+			return nil, &Error{"JIT_TEMPORAL_TLS_KEY", fmt.Sprintf("cannot read %s", keyFile)}
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, &Error{"JIT_TEMPORAL_TLS_CERT", fmt.Sprintf("%s and JIT_TEMPORAL_TLS_KEY are not a PEM certificate and its key", certFile)}
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, &Error{"JIT_TEMPORAL_TLS_CA", fmt.Sprintf("cannot read %s", caFile)}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &Error{"JIT_TEMPORAL_TLS_CA", fmt.Sprintf("%s holds no PEM certificate", caFile)}
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }

@@ -3,10 +3,12 @@
 package deploy
 
 import (
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -40,7 +42,7 @@ func load(t *testing.T) compose {
 
 func TestComposeHasEveryService(t *testing.T) {
 	c := load(t)
-	for _, name := range []string{"postgres", "temporal", "temporal-ui", "api", "worker"} {
+	for _, name := range []string{"postgres", "temporal", "temporal-ui", "codec", "api", "worker"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("service %q missing", name)
 		}
@@ -73,7 +75,7 @@ func TestComposeEnvironmentMatchesConfig(t *testing.T) {
 	for _, v := range config.Vars() {
 		known[v.Name] = true
 	}
-	for _, name := range []string{"api", "worker"} {
+	for _, name := range []string{"api", "worker", "codec"} {
 		env := c.Services[name].Environment
 		for k := range env {
 			if strings.HasPrefix(k, "<<") {
@@ -128,5 +130,65 @@ func TestDockerfileBuildsTheBinary(t *testing.T) {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// Temporal's frontend, its UI and the codec server are reachable from the host's loopback only;
+// the UI cannot change workflows and decodes through the codec server with the portal's cookie.
+func TestComposeTemporalPlaneIsClosed(t *testing.T) {
+	c := load(t)
+	for name, svc := range c.Services {
+		for _, p := range svc.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q beyond the host's loopback", name, p)
+			}
+		}
+	}
+	ui := c.Services["temporal-ui"].Environment
+	val := func(env map[string]any, k string) string {
+		s, _ := env[k].(string)
+		return expandDefaults(s)
+	}
+	if val(ui, "TEMPORAL_DISABLE_WRITE_ACTIONS") != "true" {
+		t.Error("the Temporal UI must be read-only (TEMPORAL_DISABLE_WRITE_ACTIONS)")
+	}
+	if val(ui, "TEMPORAL_CODEC_INCLUDE_CREDENTIALS") != "true" {
+		t.Error("the UI must send the portal's session cookie to the codec server (TEMPORAL_CODEC_INCLUDE_CREDENTIALS)")
+	}
+	codec := c.Services["codec"]
+	if len(codec.Command) == 0 || codec.Command[0] != "codec-server" {
+		t.Fatalf("codec service runs %v, want jitaccess codec-server", codec.Command)
+	}
+	endpoint, err := url.Parse(val(ui, "TEMPORAL_CODEC_ENDPOINT"))
+	if err != nil || endpoint.Host == "" {
+		t.Fatalf("TEMPORAL_CODEC_ENDPOINT %q", val(ui, "TEMPORAL_CODEC_ENDPOINT"))
+	}
+	if len(codec.Ports) != 1 || !strings.HasSuffix(codec.Ports[0], ":"+endpoint.Port()+":8081") {
+		t.Errorf("the UI's codec endpoint %s is not the codec service's published port %v", endpoint, codec.Ports)
+	}
+	// Same host as the portal (cookies ignore ports), and the UI's origin allowed by CORS.
+	public, _ := url.Parse(expandDefaults(c.Services["api"].Environment["JIT_PUBLIC_URL"].(string)))
+	if public == nil {
+		public, _ = url.Parse("http://localhost:8080")
+	}
+	if endpoint.Hostname() != public.Hostname() {
+		t.Errorf("codec endpoint host %s differs from the portal's %s: the session cookie would not reach it", endpoint.Hostname(), public.Hostname())
+	}
+	uiOrigin := "http://localhost:" + strings.Split(c.Services["temporal-ui"].Ports[0], ":")[1]
+	if got := val(codec.Environment, "JIT_CODEC_CORS_ORIGIN"); got != uiOrigin {
+		t.Errorf("JIT_CODEC_CORS_ORIGIN %q, want the UI's origin %s", got, uiOrigin)
+	}
+}
+
+// Closed histories are kept at least 90 days by default (#14.9), and the retention is a variable.
+func TestComposeRetention(t *testing.T) {
+	c := load(t)
+	raw, _ := c.Services["temporal"].Environment["DEFAULT_NAMESPACE_RETENTION"].(string)
+	if !strings.HasPrefix(raw, "${TEMPORAL_RETENTION:-") {
+		t.Errorf("DEFAULT_NAMESPACE_RETENTION %q is not configurable through TEMPORAL_RETENTION", raw)
+	}
+	d, err := time.ParseDuration(expandDefaults(raw))
+	if err != nil || d < 90*24*time.Hour {
+		t.Errorf("default retention %q (%v), want at least 90 days", expandDefaults(raw), err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 // the worker encodes it, to compare with the inputs recorded in the history.
 type recorder struct {
 	interceptor.WorkerInterceptorBase
+	dc    converter.DataConverter
 	calls []activityCall
 	// returned: the workflow function returned (with result or err) during the replay.
 	returned  bool
@@ -61,7 +62,7 @@ type recordingOutbound struct {
 
 // ExecuteActivity records the call. Workflow coroutines run one at a time, so no lock.
 func (o *recordingOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	if p, err := converter.GetDefaultDataConverter().ToPayloads(args...); err == nil {
+	if p, err := o.r.dc.ToPayloads(args...); err == nil {
 		o.r.calls = append(o.r.calls, activityCall{activityType: activityType, input: p})
 	}
 	return o.Next.ExecuteActivity(ctx, activityType, args...)
@@ -70,7 +71,7 @@ func (o *recordingOutbound) ExecuteActivity(ctx workflow.Context, activityType s
 // checkActivityInputs matches every ActivityTaskScheduled event, in order, with a call of
 // the same activity type and the same input. Calls without an event are allowed (a call
 // cancelled before its command was sent leaves none). It returns the number matched.
-func checkActivityInputs(events []*historypb.HistoryEvent, calls []activityCall) (int, error) {
+func checkActivityInputs(dc converter.DataConverter, events []*historypb.HistoryEvent, calls []activityCall) (int, error) {
 	next, matched := 0, 0
 	for _, e := range events {
 		a := e.GetActivityTaskScheduledEventAttributes()
@@ -86,7 +87,7 @@ func checkActivityInputs(events []*historypb.HistoryEvent, calls []activityCall)
 			if firstSame < 0 {
 				firstSame = j
 			}
-			if _, _, differ := diffPayloads(a.GetInput(), calls[j].input); !differ {
+			if _, _, differ := diffPayloads(dc, a.GetInput(), calls[j].input); !differ {
 				found = j
 				break
 			}
@@ -96,7 +97,7 @@ func checkActivityInputs(events []*historypb.HistoryEvent, calls []activityCall)
 			next = found + 1
 			matched++
 		case firstSame >= 0:
-			recorded, computed, _ := diffPayloads(a.GetInput(), calls[firstSame].input)
+			recorded, computed, _ := diffPayloads(dc, a.GetInput(), calls[firstSame].input)
 			return matched, &Divergence{Kind: KindAltered, EventID: e.GetEventId(), Explanation: fmt.Sprintf(
 				"event %d schedules activity %s with %s, but this build, replaying the same history, schedules it with %s. "+
 					"The code derives that input from earlier events (the request, the entitlement check, an earlier activity's result, "+
@@ -111,12 +112,12 @@ func checkActivityInputs(events []*historypb.HistoryEvent, calls []activityCall)
 
 // compareResult compares the result recorded in the completion event with the one this
 // build computed from the same history.
-func compareResult(eventID int64, recorded *commonpb.Payloads, computed any) error {
-	comp, err := converter.GetDefaultDataConverter().ToPayloads(computed)
+func compareResult(dc converter.DataConverter, eventID int64, recorded *commonpb.Payloads, computed any) error {
+	comp, err := dc.ToPayloads(computed)
 	if err != nil {
 		return fmt.Errorf("encode computed result: %w", err)
 	}
-	r, c, differ := diffPayloads(recorded, comp)
+	r, c, differ := diffPayloads(dc, recorded, comp)
 	if !differ {
 		return nil
 	}
@@ -128,20 +129,22 @@ func compareResult(eventID int64, recorded *commonpb.Payloads, computed any) err
 
 // diffPayloads compares two encoded argument lists. JSON objects are compared field by field
 // on the fields both have, so that adding or removing a field in the code (a compatible
-// change) is not a difference. It describes the differing fields of each side.
-func diffPayloads(recorded, computed *commonpb.Payloads) (string, string, bool) {
+// change) is not a difference. It describes the differing fields of each side. Payloads are
+// compared decoded by dc (encrypted ones differ in every byte).
+func diffPayloads(dc converter.DataConverter, recorded, computed *commonpb.Payloads) (string, string, bool) {
 	rp, cp := recorded.GetPayloads(), computed.GetPayloads()
 	if len(rp) != len(cp) {
 		return fmt.Sprintf("%d arguments", len(rp)), fmt.Sprintf("%d arguments", len(cp)), true
 	}
 	var rdiff, cdiff []string
 	for i := range rp {
-		if bytes.Equal(rp[i].GetData(), cp[i].GetData()) {
+		rd, cd := plainData(dc, rp[i]), plainData(dc, cp[i])
+		if bytes.Equal(rd, cd) {
 			continue
 		}
 		var rv, cv any
-		if json.Unmarshal(rp[i].GetData(), &rv) != nil || json.Unmarshal(cp[i].GetData(), &cv) != nil {
-			rdiff, cdiff = append(rdiff, fmt.Sprintf("%q", rp[i].GetData())), append(cdiff, fmt.Sprintf("%q", cp[i].GetData()))
+		if json.Unmarshal(rd, &rv) != nil || json.Unmarshal(cd, &cv) != nil {
+			rdiff, cdiff = append(rdiff, fmt.Sprintf("%q", rd)), append(cdiff, fmt.Sprintf("%q", cd))
 			continue
 		}
 		ro, rok := rv.(map[string]any)
@@ -168,6 +171,15 @@ func diffPayloads(recorded, computed *commonpb.Payloads) (string, string, bool) 
 		return "", "", false
 	}
 	return strings.Join(rdiff, ", "), strings.Join(cdiff, ", "), true
+}
+
+// plainData is the payload's data as the default converter wrote it (JSON), after dc's codec.
+func plainData(dc converter.DataConverter, p *commonpb.Payload) []byte {
+	var raw json.RawMessage
+	if dc.FromPayload(p, &raw) == nil && raw != nil {
+		return raw
+	}
+	return p.GetData()
 }
 
 func compact(v any) string {

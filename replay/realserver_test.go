@@ -13,15 +13,19 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
+	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/replay"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/temporalclient"
 	"github.com/jitaccess/jitaccess/timeline"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
@@ -52,9 +56,21 @@ func TestRealServer(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
 	quiet := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c, err := client.Dial(client.Options{HostPort: srv.Address, Namespace: srv.Namespace, Logger: quiet})
+	// Dialled as the product dials: payloads encrypted by the codec.
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"JIT_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+			"JIT_TEMPORAL_ADDRESS": srv.Address, "JIT_TEMPORAL_NAMESPACE": srv.Namespace}[k]
+	})
+	require.NoError(t, err)
+	opts, err := temporalclient.ClientOptions(cfg, temporalclient.Deps{})
+	require.NoError(t, err)
+	opts.Logger = quiet
+	c, err := client.Dial(opts)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
+	reader, err := temporalclient.ReaderConverter(cfg)
+	require.NoError(t, err)
+	dc := replay.WithDataConverter(reader)
 
 	st := &activitiestest.Store{Entitlement: store.Entitlement{
 		Allowed: true, RuleID: "ent_rule1", RuleName: "All admins → Contoso",
@@ -85,14 +101,14 @@ func TestRealServer(t *testing.T) {
 	}, 30*time.Second, 20*time.Millisecond)
 
 	// While the grant is active: Temporal says it is running, so the partial history is fine…
-	rep, err := replay.Fetch(ctx, c, run.GetID(), "")
+	rep, err := replay.Fetch(ctx, c, run.GetID(), "", dc)
 	require.NoError(t, err)
 	assert.True(t, rep.Running)
 	assert.Equal(t, store.StatusActive, rep.Status)
 	assert.Equal(t, run.GetRunID(), rep.RunID)
 	// …but the same history exported to a file cannot tell it was not cut short.
 	running := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
-	_, err = replay.File(running)
+	_, err = replay.File(running, dc)
 	divergence(t, err, replay.KindTruncated)
 
 	upd, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
@@ -109,24 +125,24 @@ func TestRealServer(t *testing.T) {
 	require.Equal(t, store.StatusRevoked, res.Status)
 
 	// The whole history, from Temporal and from the CLI's export, replays cleanly.
-	rep, err = replay.Fetch(ctx, c, run.GetID(), run.GetRunID())
+	rep, err = replay.Fetch(ctx, c, run.GetID(), run.GetRunID(), dc)
 	require.NoError(t, err)
 	assert.False(t, rep.Running)
 	assert.True(t, rep.ResultChecked)
 	assert.Equal(t, store.StatusRevoked, rep.Status)
 	assert.Equal(t, 3, rep.ActivitiesChecked, "EnsureAccount, AssignRoles, DisableAccount")
 	file := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
-	rep, err = replay.File(file)
+	rep, err = replay.File(file, dc)
 	require.NoError(t, err, "the pinned CLI's `workflow show --output json` is what replay.File reads")
 	assert.Equal(t, run.GetID(), rep.WorkflowID)
 
-	_, err = replay.Fetch(ctx, c, "access/tnt_1/app_1/nobody", "")
+	_, err = replay.Fetch(ctx, c, "access/tnt_1/app_1/nobody", "", dc)
 	require.ErrorContains(t, err, `no workflow "access/tnt_1/app_1/nobody"`)
 
 	// The timeline of the revoked grant, from the same history.
 	h, _, err := replay.FetchHistory(ctx, c, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
-	entries, err := audit.Timeline(h)
+	entries, err := timeline.Timeline(h, reader)
 	require.NoError(t, err)
 	var text, jsonLines strings.Builder
 	for _, e := range entries {
@@ -134,36 +150,53 @@ func TestRealServer(t *testing.T) {
 		jsonLines.WriteString(e.JSON() + "\n")
 	}
 	t.Logf("timeline:\n%s", text.String())
-	byKind := map[string]audit.Entry{}
+	byKind := map[string]timeline.Entry{}
 	for _, e := range entries {
 		if _, seen := byKind[e.Kind]; !seen {
 			byKind[e.Kind] = e
 		}
 	}
-	assert.Equal(t, "technician:tec_alice", byKind[audit.KindRequested].Actor)
-	assert.Contains(t, byKind[audit.KindRequested].Detail, "alice@msp.example")
-	assert.Contains(t, byKind[audit.KindRequested].Detail, "INC-4711 mailbox restore")
-	assert.Contains(t, byKind[audit.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
+	assert.Equal(t, "technician:tec_alice", byKind[timeline.KindRequested].Actor)
+	assert.Contains(t, byKind[timeline.KindRequested].Detail, "alice@msp.example")
+	assert.Contains(t, byKind[timeline.KindRequested].Detail, "INC-4711 mailbox restore")
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
 	upn := "jit-alice_msp.example@contoso.com"
-	assert.Contains(t, byKind[audit.KindAccount].Detail, upn)
-	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")
-	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Helpdesk Administrator")
-	assert.Contains(t, byKind[audit.KindActive].Detail, upn)
-	assert.Equal(t, "technician:tec_alice", byKind[audit.KindExtended].Actor)
-	assert.Contains(t, byKind[audit.KindExtended].Detail, "extended by 30m0s")
-	assert.Equal(t, "admin:tec_bob", byKind[audit.KindRevokeRequested].Actor)
-	assert.Contains(t, byKind[audit.KindRevokeRequested].Detail, "incident closed")
-	assert.Equal(t, "Throttled", byKind[audit.KindRetry].Data["failure_type"])
-	assert.Contains(t, byKind[audit.KindRetry].Detail, "DisableAccount attempt 2")
-	assert.Contains(t, byKind[audit.KindDisabled].Detail, upn+" disabled")
-	assert.Contains(t, byKind[audit.KindDisabled].Detail, "2 role assignments removed")
-	assert.Equal(t, "admin:tec_bob", byKind[audit.KindEnded].Actor)
-	assert.Contains(t, byKind[audit.KindEnded].Detail, "revoked by tec_bob")
-	assert.False(t, byKind[audit.KindDisabled].Time.Before(byKind[audit.KindRevokeRequested].Time), "disabled after the revoke")
+	assert.Contains(t, byKind[timeline.KindAccount].Detail, upn)
+	assert.Contains(t, byKind[timeline.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")
+	assert.Contains(t, byKind[timeline.KindRolesAssigned].Detail, "Helpdesk Administrator")
+	assert.Contains(t, byKind[timeline.KindActive].Detail, upn)
+	assert.Equal(t, "technician:tec_alice", byKind[timeline.KindExtended].Actor)
+	assert.Contains(t, byKind[timeline.KindExtended].Detail, "extended by 30m0s")
+	assert.Equal(t, "admin:tec_bob", byKind[timeline.KindRevokeRequested].Actor)
+	assert.Contains(t, byKind[timeline.KindRevokeRequested].Detail, "incident closed")
+	assert.Equal(t, "Throttled", byKind[timeline.KindRetry].Data["failure_type"])
+	assert.Contains(t, byKind[timeline.KindRetry].Detail, "DisableAccount attempt 2")
+	assert.Contains(t, byKind[timeline.KindDisabled].Detail, upn+" disabled")
+	assert.Contains(t, byKind[timeline.KindDisabled].Detail, "2 role assignments removed")
+	assert.Equal(t, "admin:tec_bob", byKind[timeline.KindEnded].Actor)
+	assert.Contains(t, byKind[timeline.KindEnded].Detail, "revoked by tec_bob")
+	assert.False(t, byKind[timeline.KindDisabled].Time.Before(byKind[timeline.KindRevokeRequested].Time), "disabled after the revoke")
+
+	// `temporal workflow show` shows encrypted payloads only (search attributes aside).
+	shown, err := replay.ReadFile(file)
+	require.NoError(t, err)
+	payloads := 0
+	require.NoError(t, proxy.VisitPayloads(ctx, shown, proxy.VisitPayloadsOptions{SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			for _, p := range ps {
+				payloads++
+				assert.True(t, temporalclient.IsEncrypted(p), "plain payload in the history: %s", p.GetMetadata())
+			}
+			return ps, nil
+		}}))
+	assert.Greater(t, payloads, 10)
+	_, err = replay.File(file)
+	require.Error(t, err, "without the key the history does not decode")
 
 	// No secret anywhere: neither the password the technician got nor the scrambles.
 	exported, err := os.ReadFile(file)
 	require.NoError(t, err)
+
 	require.NotEmpty(t, dir.Passwords())
 	for _, pw := range dir.Passwords() {
 		assert.NotContains(t, text.String(), pw)

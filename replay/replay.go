@@ -115,6 +115,7 @@ func orUnknown(s string) string {
 type Option func(*settings)
 
 type settings struct {
+	dc           converter.DataConverter
 	workflow     any
 	logger       log.Logger
 	allowRunning bool
@@ -123,6 +124,10 @@ type settings struct {
 // WithWorkflow replays against fn registered under workflows.WorkflowType instead of
 // workflows.AccessRequest (tests use it to simulate a changed workflow).
 func WithWorkflow(fn any) Option { return func(s *settings) { s.workflow = fn } }
+
+// WithDataConverter decodes the history's payloads with dc (temporalclient.ReaderConverter:
+// encrypted payloads and those recorded before the codec). Default: the SDK's default converter.
+func WithDataConverter(dc converter.DataConverter) Option { return func(s *settings) { s.dc = dc } }
 
 // WithLogger receives the replayer's log (default: discarded).
 func WithLogger(l log.Logger) Option { return func(s *settings) { s.logger = l } }
@@ -135,6 +140,9 @@ func newSettings(opts []Option) settings {
 	s := settings{workflow: workflows.AccessRequest}
 	for _, o := range opts {
 		o(&s)
+	}
+	if s.dc == nil {
+		s.dc = converter.GetDefaultDataConverter()
 	}
 	if s.logger == nil {
 		s.logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -248,16 +256,17 @@ func History(h *historypb.History, opts ...Option) (Report, error) {
 
 	// An input that no longer decodes would only show as a confusing mismatch later.
 	var in workflows.AccessRequestInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(start.GetInput(), &in); err != nil {
+	if err := s.dc.FromPayloads(start.GetInput(), &in); err != nil {
 		return rep, &Divergence{Kind: KindAltered, EventID: 1, Cause: err, Explanation: fmt.Sprintf(
 			"the request recorded in event 1 does not decode as an AccessRequest input (%v): the history was altered, "+
 				"or it was recorded by an incompatible build", err)}
 	}
 
 	// Replay with a recorder of the activity inputs the code computes.
-	rec := &recorder{}
+	rec := &recorder{dc: s.dc}
 	replayer, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{
-		Interceptors: []interceptor.WorkerInterceptor{rec},
+		DataConverter: s.dc,
+		Interceptors:  []interceptor.WorkerInterceptor{rec},
 	})
 	if err != nil {
 		return rep, fmt.Errorf("create replayer: %w", err)
@@ -274,7 +283,7 @@ func History(h *historypb.History, opts ...Option) (Report, error) {
 	if replayErr != nil {
 		return rep, explainReplayError(h, replayErr)
 	}
-	n, err := checkActivityInputs(events, rec.calls)
+	n, err := checkActivityInputs(s.dc, events, rec.calls)
 	if err != nil {
 		return rep, err
 	}
@@ -291,11 +300,11 @@ func History(h *historypb.History, opts ...Option) (Report, error) {
 				"the history records that the workflow completed (event %d), but this build does not complete it with a result at that point. "+
 					"Either the workflow code changed without workflow.GetVersion, or the history was altered", last.GetEventId())}
 		}
-		if err := compareResult(last.GetEventId(), done.GetResult(), rec.result); err != nil {
+		if err := compareResult(s.dc, last.GetEventId(), done.GetResult(), rec.result); err != nil {
 			return rep, err
 		}
 		rep.ResultChecked = true
-		if st := resultStatus(done.GetResult()); st != "" {
+		if st := resultStatus(s.dc, done.GetResult()); st != "" {
 			rep.Status = st
 		}
 	} else {
@@ -356,7 +365,8 @@ func truncated(events []*historypb.HistoryEvent, replayErr error) error {
 	return &Divergence{Kind: KindTruncated, EventID: last.GetEventId(), Explanation: msg, Cause: replayErr}
 }
 
-// latestStatus is the last JitStatus the workflow upserted.
+// latestStatus is the last JitStatus the workflow upserted. Search attributes are always
+// encoded with the default converter (never with a codec).
 func latestStatus(events []*historypb.HistoryEvent) string {
 	status := ""
 	for _, e := range events {
@@ -376,9 +386,9 @@ func latestStatus(events []*historypb.HistoryEvent) string {
 	return status
 }
 
-func resultStatus(p *commonpb.Payloads) string {
+func resultStatus(dc converter.DataConverter, p *commonpb.Payloads) string {
 	var res workflows.Result
-	if err := converter.GetDefaultDataConverter().FromPayloads(p, &res); err != nil {
+	if err := dc.FromPayloads(p, &res); err != nil {
 		return ""
 	}
 	return res.Status

@@ -1,7 +1,9 @@
 package seal
 
 import (
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -43,4 +45,13 @@ func GenerateKey() (string, error) {
 		return "", fmt.Errorf("generate key: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(key), nil
+}
+
+// DeriveKey derives a key for one purpose (e.g. "temporal-payloads") from a configured key, so
+// one configured secret never encrypts two kinds of data under the same AES key.
+func DeriveKey(key []byte, purpose string) ([]byte, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("seal: key must be %d bytes, got %d", KeySize, len(key))
+	}
+	return hkdf.Key(sha256.New, key, nil, "jitaccess/"+purpose, KeySize)
 }

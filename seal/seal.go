@@ -75,12 +75,10 @@ func KeyID(key []byte) string {
 
 // Seal encrypts plaintext bound to aad with the current key.
 func (s *Sealer) Seal(plaintext, aad string) (string, error) {
-	aead := s.aeads[s.currentID]
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("seal: nonce: %w", err)
+	out, err := s.SealBytes([]byte(plaintext), []byte(aad))
+	if err != nil {
+		return "", err
 	}
-	out := aead.Seal(nonce, nonce, []byte(plaintext), []byte(aad))
 	return version + "." + s.currentID + "." + base64.RawURLEncoding.EncodeToString(out), nil
 }
 
@@ -90,20 +88,43 @@ func (s *Sealer) Open(sealed, aad string) (string, error) {
 	if len(parts) != 3 || parts[0] != version {
 		return "", fmt.Errorf("seal: not a sealed value: %w", ErrOpen)
 	}
-	aead, ok := s.aeads[parts[1]]
-	if !ok {
-		return "", fmt.Errorf("seal: sealed with unknown key %s: %w", parts[1], ErrOpen)
-	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() {
+	if err != nil {
 		return "", fmt.Errorf("seal: malformed ciphertext: %w", ErrOpen)
 	}
-	n := aead.NonceSize()
-	plain, err := aead.Open(nil, raw[:n], raw[n:], []byte(aad))
+	plain, err := s.OpenBytes(parts[1], raw, []byte(aad))
 	if err != nil {
-		return "", ErrOpen
+		return "", err
 	}
 	return string(plain), nil
+}
+
+// SealBytes encrypts plaintext bound to aad with the current key (KeyID names it) and returns
+// nonce‖ciphertext, for callers that carry the key id beside the bytes.
+func (s *Sealer) SealBytes(plaintext, aad []byte) ([]byte, error) {
+	aead := s.aeads[s.currentID]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("seal: nonce: %w", err)
+	}
+	return aead.Seal(nonce, nonce, plaintext, aad), nil
+}
+
+// OpenBytes decrypts nonce‖ciphertext made by SealBytes under the key named keyID.
+func (s *Sealer) OpenBytes(keyID string, sealed, aad []byte) ([]byte, error) {
+	aead, ok := s.aeads[keyID]
+	if !ok {
+		return nil, fmt.Errorf("seal: sealed with unknown key %s: %w", keyID, ErrOpen)
+	}
+	if len(sealed) < aead.NonceSize()+aead.Overhead() {
+		return nil, fmt.Errorf("seal: malformed ciphertext: %w", ErrOpen)
+	}
+	n := aead.NonceSize()
+	plain, err := aead.Open(nil, sealed[:n], sealed[n:], aad)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return plain, nil
 }
 
 // SealedKeyID returns the key id a sealed value names, or "" when it is not a sealed value.

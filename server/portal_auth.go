@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -114,32 +113,17 @@ func (s *Server) portalSession(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	row, u, ok, err := liveSession(ctx, s.deps.Store, ck, s.deps.SessionIdleTimeout)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if !ok {
+		c.Next()
+		return
+	}
 	db := s.deps.Store.DB()
-	var row sessionRow
-	err = db.NewSelect().Model(&row).Where("id_hash = ?", hashToken(ck)).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		c.Next()
-		return
-	}
-	if err != nil {
-		s.portalFail(c, err)
-		return
-	}
 	now := dbNow()
-	if !now.Before(row.ExpiresAt) || now.Sub(row.LastSeenAt) > s.deps.SessionIdleTimeout {
-		_, _ = db.NewDelete().Model((*sessionRow)(nil)).Where("id_hash = ?", row.IDHash).Exec(ctx)
-		c.Next()
-		return
-	}
-	u, err := s.deps.Store.Technician(ctx, row.TechnicianID)
-	if errors.Is(err, store.ErrNotFound) {
-		c.Next()
-		return
-	}
-	if err != nil {
-		s.portalFail(c, err)
-		return
-	}
 	if now.Sub(row.LastSeenAt) > sessionTouch {
 		_, _ = db.NewUpdate().Model((*sessionRow)(nil)).Set("last_seen_at = ?", now).Where("id_hash = ?", row.IDHash).Exec(ctx)
 	}

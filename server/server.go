@@ -146,7 +146,7 @@ func New(d Deps) (*Server, error) {
 		d.SessionTTL = 8 * time.Hour
 	}
 	if d.SessionIdleTimeout <= 0 {
-		d.SessionIdleTimeout = time.Hour
+		d.SessionIdleTimeout = DefaultSessionIdleTimeout
 	}
 	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newFailureLimiter(d.AuthFailureLimit, d.AuthFailureWindow)}
 	if s.portal, err = newPortal(d); err != nil {

@@ -89,8 +89,9 @@ type Grant struct {
 	Status string
 }
 
-// Describe reads the grant's identity from the history's first event.
-func Describe(h *historypb.History) (Grant, error) {
+// Describe reads the grant's identity from the history's first event. dc decodes payloads
+// (temporalclient.ReaderConverter: encrypted ones and those recorded before the codec).
+func Describe(h *historypb.History, dc converter.DataConverter) (Grant, error) {
 	events := h.GetEvents()
 	if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
 		return Grant{}, fmt.Errorf("the history does not begin with the workflow's start")
@@ -100,7 +101,7 @@ func Describe(h *historypb.History) (Grant, error) {
 		return Grant{}, fmt.Errorf("the history is of workflow type %q, not %q", name, workflows.WorkflowType)
 	}
 	var in workflows.AccessRequestInput
-	if err := decode(start.GetInput(), &in); err != nil {
+	if err := decode(dc, start.GetInput(), &in); err != nil {
 		return Grant{}, fmt.Errorf("decode the request (event 1): %w", err)
 	}
 	g := Grant{
@@ -114,7 +115,7 @@ func Describe(h *historypb.History) (Grant, error) {
 		}
 		if a := e.GetWorkflowExecutionCompletedEventAttributes(); a != nil {
 			var res workflows.Result
-			if decode(a.GetResult(), &res) == nil && res.Status != "" {
+			if decode(dc, a.GetResult(), &res) == nil && res.Status != "" {
 				g.Status = res.Status
 			}
 		}
@@ -122,12 +123,14 @@ func Describe(h *historypb.History) (Grant, error) {
 	return g, nil
 }
 
-// Timeline derives the grant's timeline from its history, in the order of events.
-func Timeline(h *historypb.History) ([]Entry, error) {
-	if _, err := Describe(h); err != nil {
+// Timeline derives the grant's timeline from its history, in the order of events; dc as for
+// Describe.
+func Timeline(h *historypb.History, dc converter.DataConverter) ([]Entry, error) {
+	if _, err := Describe(h, dc); err != nil {
 		return nil, err
 	}
 	t := &timeline{
+		dc:        dc,
 		byID:      map[int64]*historypb.HistoryEvent{},
 		scheduled: map[int64]*historypb.HistoryEvent{},
 		timers:    map[string]string{},
@@ -145,6 +148,7 @@ func Timeline(h *historypb.History) ([]Entry, error) {
 }
 
 type timeline struct {
+	dc      converter.DataConverter
 	entries []Entry
 	byID    map[int64]*historypb.HistoryEvent
 	// scheduled: ActivityTaskScheduled events by event id.
@@ -195,7 +199,7 @@ func (t *timeline) add(e *historypb.HistoryEvent) error {
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED, enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
 		t.activityFailed(e)
 	case enumspb.EVENT_TYPE_TIMER_STARTED:
-		t.timers[e.GetTimerStartedEventAttributes().GetTimerId()] = summary(e.GetUserMetadata().GetSummary())
+		t.timers[e.GetTimerStartedEventAttributes().GetTimerId()] = t.summary(e.GetUserMetadata().GetSummary())
 	case enumspb.EVENT_TYPE_TIMER_FIRED:
 		id := e.GetTimerFiredEventAttributes().GetTimerId()
 		what := t.timers[id]
@@ -237,7 +241,7 @@ func (t *timeline) add(e *historypb.HistoryEvent) error {
 }
 
 func (t *timeline) started(e *historypb.HistoryEvent) error {
-	if err := decode(e.GetWorkflowExecutionStartedEventAttributes().GetInput(), &t.in); err != nil {
+	if err := t.decode(e.GetWorkflowExecutionStartedEventAttributes().GetInput(), &t.in); err != nil {
 		return err
 	}
 	in := t.in
@@ -281,8 +285,8 @@ func (t *timeline) marker(e *historypb.HistoryEvent) error {
 	case "Version":
 		var change string
 		var version int
-		_ = decode(a.GetDetails()["change-id"], &change)
-		_ = decode(a.GetDetails()["version"], &version)
+		_ = t.decode(a.GetDetails()["change-id"], &change)
+		_ = t.decode(a.GetDetails()["version"], &version)
 		t.emit(e, time.Time{}, KindVersion, "system", fmt.Sprintf("workflow code version %d for change %q", version, change),
 			map[string]any{"change_id": change, "version": version})
 		return nil
@@ -291,7 +295,7 @@ func (t *timeline) marker(e *historypb.HistoryEvent) error {
 		return nil
 	}
 	var md localActivityMarker
-	if err := decode(a.GetDetails()["data"], &md); err != nil {
+	if err := t.decode(a.GetDetails()["data"], &md); err != nil {
 		return err
 	}
 	at := t.workflowNow(a.GetWorkflowTaskCompletedEventId())
@@ -314,7 +318,7 @@ func (t *timeline) marker(e *historypb.HistoryEvent) error {
 	if md.ActivityType != activities.CheckEntitlementName && md.ActivityType != activities.BeginGrantName {
 		return nil
 	}
-	if err := decode(a.GetDetails()["result"], &t.ent); err != nil {
+	if err := t.decode(a.GetDetails()["result"], &t.ent); err != nil {
 		return err
 	}
 	ent := t.ent
@@ -406,7 +410,7 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 	switch activityType(sched) {
 	case activities.EnsureAccountName:
 		var res activities.AccountResult
-		if err := decode(a.GetResult(), &res); err != nil {
+		if err := t.decode(a.GetResult(), &res); err != nil {
 			return err
 		}
 		t.upn = res.UPN
@@ -419,10 +423,10 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 	case activities.AssignRolesName:
 		var in activities.AssignRolesInput
 		var res activities.AssignRolesResult
-		if err := decode(input, &in); err != nil {
+		if err := t.decode(input, &in); err != nil {
 			return err
 		}
-		if err := decode(a.GetResult(), &res); err != nil {
+		if err := t.decode(a.GetResult(), &res); err != nil {
 			return err
 		}
 		t.emit(e, time.Time{}, KindRolesAssigned, "system", fmt.Sprintf("roles %s assigned to %s (%d role %s)",
@@ -430,7 +434,7 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 			map[string]any{"roles": in.RoleIDs, "object_id": in.ObjectID, "assignment_ids": res.AssignmentIDs})
 	case activities.DisableAccountName:
 		var in activities.DisableAccountInput
-		if err := decode(input, &in); err != nil {
+		if err := t.decode(input, &in); err != nil {
 			return err
 		}
 		account := orDash(in.UPN, in.ObjectID)
@@ -481,7 +485,7 @@ func (t *timeline) updateAccepted(e *historypb.HistoryEvent) error {
 		return nil
 	}
 	var ext workflows.ExtendRequest
-	if err := decode(req.GetInput().GetArgs(), &ext); err != nil {
+	if err := t.decode(req.GetInput().GetArgs(), &ext); err != nil {
 		return err
 	}
 	t.updates[req.GetMeta().GetUpdateId()] = ext
@@ -501,7 +505,7 @@ func (t *timeline) updateCompleted(e *historypb.HistoryEvent) error {
 		return nil
 	}
 	var res workflows.ExtendResult
-	if err := decode(a.GetOutcome().GetSuccess(), &res); err != nil {
+	if err := t.decode(a.GetOutcome().GetSuccess(), &res); err != nil {
 		return err
 	}
 	t.emit(e, time.Time{}, KindExtended, actor, fmt.Sprintf("extended by %s: access now ends at %s", ext.Duration, formatTime(res.ExpiresAt)),
@@ -516,7 +520,7 @@ func (t *timeline) signaled(e *historypb.HistoryEvent) error {
 		return nil
 	}
 	var s workflows.RevokeSignal
-	if err := decode(a.GetInput(), &s); err != nil {
+	if err := t.decode(a.GetInput(), &s); err != nil {
 		return err
 	}
 	actor := actorOf(s.ByKind, s.By)
@@ -538,7 +542,7 @@ func (t *timeline) signaled(e *historypb.HistoryEvent) error {
 
 func (t *timeline) completed(e *historypb.HistoryEvent) error {
 	var res workflows.Result
-	if err := decode(e.GetWorkflowExecutionCompletedEventAttributes().GetResult(), &res); err != nil {
+	if err := t.decode(e.GetWorkflowExecutionCompletedEventAttributes().GetResult(), &res); err != nil {
 		return err
 	}
 	actor := "system"
@@ -625,6 +629,8 @@ var builtinRoleNames = map[string]string{
 	"4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
 }
 
+// statusOf and expiresOf read search attributes, which the SDK always encodes with the
+// default converter (never with a codec).
 func statusOf(e *historypb.HistoryEvent) (string, bool) {
 	var fields map[string]*commonpb.Payload
 	if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil {
@@ -661,20 +667,22 @@ func activityType(sched *historypb.HistoryEvent) string {
 }
 
 // summary decodes a user metadata summary (a JSON string payload).
-func summary(p *commonpb.Payload) string {
+func (t *timeline) summary(p *commonpb.Payload) string {
 	if p == nil {
 		return ""
 	}
 	var s string
-	_ = converter.GetDefaultDataConverter().FromPayload(p, &s)
+	_ = t.dc.FromPayload(p, &s)
 	return s
 }
 
-func decode(p *commonpb.Payloads, v any) error {
+func (t *timeline) decode(p *commonpb.Payloads, v any) error { return decode(t.dc, p, v) }
+
+func decode(dc converter.DataConverter, p *commonpb.Payloads, v any) error {
 	if len(p.GetPayloads()) == 0 {
 		return nil
 	}
-	return converter.GetDefaultDataConverter().FromPayloads(p, v)
+	return dc.FromPayloads(p, v)
 }
 
 // failureText is "<type>: <message>" of a Temporal failure, e.g. "Throttled: disable account …".

@@ -1,6 +1,7 @@
 package timeline_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
@@ -13,12 +14,26 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/replay"
+	"github.com/jitaccess/jitaccess/temporalclient"
 	"github.com/jitaccess/jitaccess/timeline"
 )
+
+var testCodec = func() *temporalclient.Codec {
+	c, err := temporalclient.NewCodec([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+// dc reads encrypted payloads and the plain ones of histories recorded before the codec.
+var dc = temporalclient.NewDataConverter(testCodec)
 
 // The histories were recorded from a real dev-server run by the workflows package's
 // TestRealServer (real worker, fake Store and Directory).
@@ -33,7 +48,7 @@ func load(t *testing.T, name string) *historypb.History {
 
 func entriesOf(t *testing.T, h *historypb.History) []timeline.Entry {
 	t.Helper()
-	entries, err := timeline.Timeline(h)
+	entries, err := timeline.Timeline(h, dc)
 	require.NoError(t, err)
 	for _, e := range entries {
 		t.Log(e.Text())
@@ -136,7 +151,7 @@ func TestRevokedGrantTimeline(t *testing.T) {
 	assert.Equal(t, "admin:tec_admin", end.Actor)
 	assert.Contains(t, end.Detail, "revoked by tec_admin")
 
-	g, err := timeline.Describe(h)
+	g, err := timeline.Describe(h, dc)
 	require.NoError(t, err)
 	assert.Equal(t, timeline.Grant{WorkflowID: "access/tnt_1/app_1/tec_revoke", RunID: g.RunID, GrantID: "grt_tec_revoke", TenantID: "tnt_1",
 		ApplicationID: "app_1", TechnicianID: "tec_revoke", TechnicianEmail: "alice@msp.example", Status: "revoked"}, g)
@@ -210,7 +225,7 @@ func TestNoSecrets(t *testing.T) {
 	for _, file := range files {
 		h, err := replay.ReadFile(file)
 		require.NoError(t, err)
-		entries, err := timeline.Timeline(h)
+		entries, err := timeline.Timeline(h, dc)
 		require.NoError(t, err)
 		for _, e := range entries {
 			for k := range jsonData(t, e) {
@@ -258,16 +273,16 @@ func jsonData(t *testing.T, e timeline.Entry) map[string]any {
 func TestNotAGrant(t *testing.T) {
 	h := load(t, "expired.json")
 	h.Events[0].GetWorkflowExecutionStartedEventAttributes().WorkflowType.Name = "Other"
-	_, err := timeline.Timeline(h)
+	_, err := timeline.Timeline(h, dc)
 	require.ErrorContains(t, err, `workflow type "Other"`)
-	_, err = timeline.Timeline(&historypb.History{})
+	_, err = timeline.Timeline(&historypb.History{}, dc)
 	require.Error(t, err)
 }
 
 // A workflow.GetVersion marker shows which code path a run took.
 func TestVersionMarker(t *testing.T) {
 	h := load(t, "expired.json")
-	dc := converter.GetDefaultDataConverter()
+	dc := converter.GetDefaultDataConverter() // a history recorded before the codec
 	changeID, err := dc.ToPayloads("pause-before-request")
 	require.NoError(t, err)
 	version, err := dc.ToPayloads(1)
@@ -293,4 +308,30 @@ func goldenFiles(t *testing.T) []string {
 	older, err := filepath.Glob(filepath.Join(golden, "*", "*.json"))
 	require.NoError(t, err)
 	return append(files, older...)
+}
+
+// A history recorded with the codec reads exactly like the same history recorded in clear.
+func TestEncryptedHistoryTimeline(t *testing.T) {
+	for _, name := range []string{"extended_revoked.json", "expired.json"} {
+		t.Run(name, func(t *testing.T) {
+			plain := load(t, name)
+			enc := proto.Clone(plain).(*historypb.History)
+			encrypted := 0
+			require.NoError(t, proxy.VisitPayloads(context.Background(), enc, proxy.VisitPayloadsOptions{
+				SkipSearchAttributes: true,
+				Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+					encrypted += len(p)
+					return testCodec.Encode(p)
+				},
+			}))
+			require.Positive(t, encrypted)
+			want, err := timeline.Timeline(plain, dc)
+			require.NoError(t, err)
+			got, err := timeline.Timeline(enc, dc)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			_, err = timeline.Timeline(enc, converter.GetDefaultDataConverter())
+			assert.Error(t, err, "an encrypted history must not read without the key")
+		})
+	}
 }

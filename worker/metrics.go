@@ -32,14 +32,20 @@ type Metrics struct {
 	disableFailures   *prometheus.CounterVec
 	authLost          prometheus.Gauge
 
+	dc converter.DataConverter
+
 	mu           sync.Mutex
 	authLostApps map[string]bool // applications whose last directory call lost authorization
 }
 
 // NewMetrics creates the metrics and registers them on reg. A collector already registered
 // (a second worker in the same process) is shared; other registration errors are logged.
-func NewMetrics(reg prometheus.Registerer, logger *slog.Logger) *Metrics {
-	m := &Metrics{authLostApps: map[string]bool{}}
+// dc decodes local activities' results (nil: the SDK's default converter).
+func NewMetrics(reg prometheus.Registerer, logger *slog.Logger, dc converter.DataConverter) *Metrics {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
+	m := &Metrics{authLostApps: map[string]bool{}, dc: dc}
 	m.transitions = register(reg, logger, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jitaccess_grant_transitions_total",
 		Help: "Grant status transitions recorded by the workflow, by new status.",
@@ -100,19 +106,19 @@ func (a *activityMetrics) ExecuteActivity(ctx context.Context, in *interceptor.E
 	res, err := a.Next.ExecuteActivity(ctx, in)
 	a.m.observe(name, in.Args, time.Since(start), err)
 	if name == activities.BeginGrantName && err == nil {
-		a.m.begun(allowed(res))
+		a.m.begun(allowed(a.m.dc, res))
 	}
 	return res, err
 }
 
 // allowed reads BeginGrant's answer: the value itself, or (local activities) its payloads.
-func allowed(res any) bool {
+func allowed(dc converter.DataConverter, res any) bool {
 	switch r := res.(type) {
 	case activities.EntitlementResult:
 		return r.Allowed
 	case *commonpb.Payloads:
 		var ent activities.EntitlementResult
-		return converter.GetDefaultDataConverter().FromPayloads(r, &ent) == nil && ent.Allowed
+		return dc.FromPayloads(r, &ent) == nil && ent.Allowed
 	}
 	return false
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -28,6 +29,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Logger for metric registration problems; nil: slog.Default().
 	Logger *slog.Logger
+	// DataConverter decodes payloads for the metrics (the client's reader converter,
+	// temporalclient.ReaderConverter); nil: the SDK's default.
+	DataConverter converter.DataConverter
 	// StopTimeout defaults to DefaultStopTimeout.
 	StopTimeout time.Duration
 	// Concurrency limits; zero keeps the SDK's defaults.
@@ -58,7 +62,7 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
 	}
 	if opts.Registerer != nil {
-		wo.Interceptors = []interceptor.WorkerInterceptor{NewMetrics(opts.Registerer, logger)}
+		wo.Interceptors = []interceptor.WorkerInterceptor{NewMetrics(opts.Registerer, logger, opts.DataConverter)}
 	}
 	w := sdkworker.New(c, queue, wo)
 	Register(w, acts)

@@ -53,7 +53,7 @@ func TestNewRegistersMetricsOnTheGivenRegistry(t *testing.T) {
 
 func TestMetricsObserveActivities(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m := NewMetrics(reg, quiet())
+	m := NewMetrics(reg, quiet(), nil)
 
 	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}}}, 0, nil)
 	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}, Action: activities.ActionExtended}}, 0, nil)
@@ -83,7 +83,7 @@ func TestMetricsObserveActivities(t *testing.T) {
 // grant run in the test environment.
 func TestMetricsInterceptorInWorkflow(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m := NewMetrics(reg, quiet())
+	m := NewMetrics(reg, quiet(), nil)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{m}})

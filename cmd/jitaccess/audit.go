@@ -39,15 +39,18 @@ func runAudit(ctx context.Context, env environment, args []string) error {
 		return &usageError{"audit: --run-id needs --workflow-id"}
 	}
 
+	cfg, dc, err := auditConfig(env)
+	if err != nil {
+		return err
+	}
 	var h *historypb.History
 	running := false
 	if *file != "" {
-		var err error
 		if h, err = replay.ReadFile(*file); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
 	} else {
-		c, err := dialForAudit(ctx, env)
+		c, err := dialForAudit(ctx, cfg, dc)
 		if err != nil {
 			return err
 		}
@@ -56,11 +59,11 @@ func runAudit(ctx context.Context, env environment, args []string) error {
 			return fmt.Errorf("audit: %w", err)
 		}
 	}
-	grant, err := timeline.Describe(h)
+	grant, err := timeline.Describe(h, dc)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	entries, err := timeline.Timeline(h)
+	entries, err := timeline.Timeline(h, dc)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

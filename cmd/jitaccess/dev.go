@@ -20,6 +20,7 @@ import (
 	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/server"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
@@ -33,6 +34,8 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	simAddr := fs.String("entra-sim-addr", "127.0.0.1:8090", "listen address of the Entra emulator")
 	uiPort := fs.Int("ui-port", 8233, "port of the Temporal UI")
 	noSeed := fs.Bool("no-seed", false, "do not seed the demo MSP")
+	codecAddr := fs.String("codec-addr", "127.0.0.1:8081", "listen address of the codec server the Temporal UI decodes payloads with (admins only)")
+	retention := fs.Duration("retention", temporaldev.DefaultRetention, "how long Temporal keeps closed grants' histories (replay, audit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +71,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		"JIT_OIDC_CLIENT_ID":        entrasim.ClientID,
 		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
 		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", *uiPort),
+		"JIT_CODEC_CORS_ORIGIN":     fmt.Sprintf("http://127.0.0.1:%d", *uiPort),
 	}
 	// What the developer set wins over the dev defaults.
 	getenv := func(k string) string {
@@ -98,6 +102,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	fmt.Fprintln(env.stdout, "starting the Temporal dev server…")
 	ts, err := temporaldev.Start(ctx, temporaldev.Options{
 		Port: port, UIPort: *uiPort, DBFile: filepath.Join(dir, "temporal.db"), SearchAttributes: sas, Log: tlog,
+		UICodecEndpoint: "http://" + *codecAddr, Retention: *retention,
 	})
 	if err != nil {
 		return fmt.Errorf("temporal dev server: %w (its log: %s)", err, tlog.Name())
@@ -121,6 +126,15 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	defer a.Close()
+	codec, err := codecHandler(cfg, a.Store, server.Sessions{Store: a.Store}, false)
+	if err != nil {
+		return err
+	}
+	stopCodec, _, err := app.Listen(ctx, *codecAddr, codec)
+	if err != nil {
+		return fmt.Errorf("codec server on %s: %w", *codecAddr, err)
+	}
+	defer stopCodec()
 	errs := make(chan error, 2)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

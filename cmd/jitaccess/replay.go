@@ -5,16 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/replay"
+	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // runReplay replays a grant's workflow history against this build: from Temporal
@@ -31,7 +31,8 @@ func runReplay(ctx context.Context, env environment, args []string) error {
 		fmt.Fprintln(env.stderr, "usage: jitaccess replay --workflow-id ID [--run-id RID] | --history-file FILE\n\n"+
 			"Replays a grant's Temporal history against this build and checks that every decision, activity\n"+
 			"input and the result follow from it. Exit 0 and one line when it replays cleanly; exit 1 with\n"+
-			"the divergence otherwise. --workflow-id reads JIT_TEMPORAL_ADDRESS and JIT_TEMPORAL_NAMESPACE.")
+			"the divergence otherwise. --workflow-id reads JIT_TEMPORAL_ADDRESS and JIT_TEMPORAL_NAMESPACE;\n"+
+			"JIT_ENCRYPTION_KEY decrypts payloads recorded with the codec.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,17 +47,20 @@ func runReplay(ctx context.Context, env environment, args []string) error {
 		return &usageError{"replay: --run-id needs --workflow-id"}
 	}
 
+	cfg, dc, err := auditConfig(env)
+	if err != nil {
+		return err
+	}
 	var rep replay.Report
-	var err error
 	if *file != "" {
-		rep, err = replay.File(*file)
+		rep, err = replay.File(*file, replay.WithDataConverter(dc))
 	} else {
-		c, derr := dialForAudit(ctx, env)
+		c, derr := dialForAudit(ctx, cfg, dc)
 		if derr != nil {
 			return derr
 		}
 		defer c.Close()
-		rep, err = replay.Fetch(ctx, c, *workflowID, *runID)
+		rep, err = replay.Fetch(ctx, c, *workflowID, *runID, replay.WithDataConverter(dc))
 	}
 	var d *replay.Divergence
 	if errors.As(err, &d) {
@@ -74,10 +78,11 @@ func runReplay(ctx context.Context, env environment, args []string) error {
 	return nil
 }
 
-// dialForAudit connects to Temporal with the JIT_TEMPORAL_* settings. Auditors' commands
-// never touch secrets, so they do not need JIT_ENCRYPTION_KEY: a placeholder stands in
-// for it when it is unset.
-func dialForAudit(ctx context.Context, env environment) (client.Client, error) {
+// auditConfig is the configuration of the auditors' commands. They never touch the database's
+// secrets; JIT_ENCRYPTION_KEY (and JIT_PREVIOUS_ENCRYPTION_KEYS) only decrypt the histories'
+// payloads. When it is unset a placeholder stands in: histories recorded before the codec
+// still read, encrypted ones fail to decrypt and say so.
+func auditConfig(env environment) (config.Config, converter.DataConverter, error) {
 	cfg, err := config.Load(func(name string) string {
 		v := env.getenv(name)
 		if name == "JIT_ENCRYPTION_KEY" && strings.TrimSpace(v) == "" {
@@ -86,16 +91,29 @@ func dialForAudit(ctx context.Context, env environment) (client.Client, error) {
 		return v
 	})
 	if err != nil {
+		return config.Config{}, nil, err
+	}
+	dc, err := temporalclient.ReaderConverter(cfg)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	return cfg, dc, nil
+}
+
+// dialForAudit connects to Temporal with the JIT_TEMPORAL_* settings (TLS, API key) and
+// the reader's converter.
+func dialForAudit(ctx context.Context, cfg config.Config, dc converter.DataConverter) (client.Client, error) {
+	opts, err := temporalclient.ClientOptions(cfg, temporalclient.Deps{
+		// The SDK's own chatter is not part of a command's output.
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
 		return nil, err
 	}
+	opts.DataConverter = dc
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := client.DialContext(dctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		// The SDK's own chatter is not part of a command's output.
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
-	})
+	c, err := client.DialContext(dctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s (JIT_TEMPORAL_ADDRESS), namespace %s: %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}

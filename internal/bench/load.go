@@ -315,17 +315,17 @@ type Step struct {
 }
 
 // timelines reads every run's history.
-func timelines(ctx context.Context, c client.Client, runs []Launch) ([]Timeline, error) {
+func timelines(ctx context.Context, c client.Client, dc converter.DataConverter, runs []Launch) ([]Timeline, error) {
 	out := make([]Timeline, len(runs))
 	err := parallel(len(runs), 8, func(i int) error {
-		tl, err := timeline(ctx, c, runs[i])
+		tl, err := timeline(ctx, c, dc, runs[i])
 		out[i] = tl
 		return err
 	})
 	return out, err
 }
 
-func timeline(ctx context.Context, c client.Client, r Launch) (Timeline, error) {
+func timeline(ctx context.Context, c client.Client, dc converter.DataConverter, r Launch) (Timeline, error) {
 	var tl Timeline
 	var mark time.Time
 	activityTypes := map[int64]string{}
@@ -366,7 +366,7 @@ func timeline(ctx context.Context, c client.Client, r Launch) (Timeline, error) 
 			tl.Closed = at
 			tl.Completed = true
 			if p := e.GetWorkflowExecutionCompletedEventAttributes().GetResult(); p != nil {
-				_ = converter.GetDefaultDataConverter().FromPayloads(p, &tl.Final)
+				_ = dc.FromPayloads(p, &tl.Final)
 			}
 		}
 	}

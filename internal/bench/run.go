@@ -240,7 +240,7 @@ func (r *runner) lifecycleBatch(ctx context.Context, t Target, conc, total int) 
 	if err != nil {
 		return nil, fmt.Errorf("%s c=%d: %w", t.Name(), conc, err)
 	}
-	return timelines(ctx, r.s.App.Temporal, runs)
+	return timelines(ctx, r.s.App.Temporal, r.s.App.Converter, runs)
 }
 
 // latency: request→active and lifecycles/s at each level, floor then product.
@@ -525,7 +525,7 @@ func (r *runner) expiry(ctx context.Context, grants, tenants int) error {
 		if err := waitDone(ctx, r.s.App.Temporal, runs); err != nil {
 			return nil, nil, err
 		}
-		tls, err := timelines(ctx, r.s.App.Temporal, runs)
+		tls, err := timelines(ctx, r.s.App.Temporal, r.s.App.Converter, runs)
 		if err != nil {
 			return nil, nil, err
 		}

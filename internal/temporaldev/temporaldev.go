@@ -18,7 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	namespacepb "go.temporal.io/api/namespace/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Options configures a Temporal dev server started by Start.
@@ -31,9 +34,19 @@ type Options struct {
 	Port int
 	// UIPort serves the Web UI when non-zero; otherwise the server runs headless.
 	UIPort int
+	// UICodecEndpoint is the remote codec the Web UI calls to show decoded payloads
+	// (`jitaccess codec-server`); empty shows them as stored.
+	UICodecEndpoint string
+	// Retention of closed workflow histories in the namespace; zero keeps the dev server's
+	// default (1 day). `make dev` sets DefaultRetention.
+	Retention time.Duration
 	// Log receives the server's output (nil discards it).
 	Log io.Writer
 }
+
+// DefaultRetention is how long `make dev` keeps closed grants' histories (replayable by
+// `jitaccess replay` and `jitaccess audit`); docs/auditing.md explains the choice.
+const DefaultRetention = 90 * 24 * time.Hour
 
 // Server is a running `temporal server start-dev` process.
 type Server struct {
@@ -120,6 +133,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	args = append(args, DevServerDynamicConfig()...)
 	if opts.UIPort != 0 {
 		args = append(args, "--ui-port", strconv.Itoa(opts.UIPort))
+		if opts.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	} else {
 		args = append(args, "--headless")
 	}
@@ -150,6 +166,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.waitReady(ctx, 60*time.Second); err != nil {
 		s.Stop()
 		return nil, err
+	}
+	if opts.Retention > 0 {
+		if err := s.SetRetention(ctx, opts.Retention); err != nil {
+			s.Stop()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -213,4 +235,35 @@ func (s *Server) Kill() {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done
 	})
+}
+
+// SetRetention sets how long the namespace keeps closed workflows' histories.
+func (s *Server) SetRetention(ctx context.Context, d time.Duration) error {
+	c, err := client.Dial(client.Options{HostPort: s.Address, Namespace: s.Namespace, Logger: nopLogger{}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: s.Namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(d)},
+	})
+	if err != nil {
+		return fmt.Errorf("set namespace retention to %s: %w", d, err)
+	}
+	return nil
+}
+
+// Retention is the namespace's retention of closed workflows' histories.
+func (s *Server) Retention(ctx context.Context) (time.Duration, error) {
+	c, err := client.Dial(client.Options{HostPort: s.Address, Namespace: s.Namespace, Logger: nopLogger{}})
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	resp, err := c.WorkflowService().DescribeNamespace(ctx, describeNamespace(s.Namespace))
+	if err != nil {
+		return 0, err
+	}
+	return resp.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(), nil
 }

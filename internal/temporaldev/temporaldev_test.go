@@ -47,3 +47,22 @@ func TestStartRegistersSearchAttributesAndSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// `make dev` keeps closed histories for Options.Retention (docs/auditing.md), not the dev
+// server's one day.
+func TestRetention(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Retention: DefaultRetention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	got, err := s.Retention(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != DefaultRetention || DefaultRetention < 90*24*time.Hour {
+		t.Errorf("retention %s, want %s (at least 90 days)", got, DefaultRetention)
+	}
+}

@@ -1,4 +1,4 @@
-package app
+package temporalclient
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func TestEnsureSearchAttributesOnAFreshCluster(t *testing.T) {
 	defer c.Close()
 	logger := slog.New(slog.DiscardHandler)
 	for round := 1; round <= 2; round++ {
-		if err := ensureSearchAttributes(ctx, c, "default", logger); err != nil {
+		if err := EnsureSearchAttributes(ctx, c, "default", logger); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 	}

@@ -1,7 +1,8 @@
-// Package temporalmetrics exports the Temporal Go SDK's metrics (workflow task latency,
-// activity failures, schedule-to-start, poller counts…) to a Prometheus registry, so an operator
-// scrapes API, worker and SDK figures from one /metrics endpoint.
-package temporalmetrics
+package temporalclient
+
+// The SDK's metrics (workflow task latency, activity failures, schedule-to-start, poller
+// counts…) go to the process's Prometheus registry, so an operator scrapes API, worker and SDK
+// figures from one /metrics endpoint.
 
 import (
 	"sort"
@@ -13,9 +14,9 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// New returns an SDK metrics handler registering its metrics on reg under the prefix
+// NewMetricsHandler returns an SDK metrics handler registering its metrics on reg under the prefix
 // "temporal_" (the SDK's names already start with "temporal_").
-func New(reg prometheus.Registerer) client.MetricsHandler {
+func NewMetricsHandler(reg prometheus.Registerer) client.MetricsHandler {
 	return &handler{vecs: &vecs{reg: reg, m: map[string]*vec{}}}
 }
 

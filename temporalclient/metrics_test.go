@@ -1,4 +1,4 @@
-package temporalmetrics
+package temporalclient
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 
 func TestHandlerExportsCountersGaugesTimers(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	h := New(reg).WithTags(map[string]string{"namespace": "default", "task_queue": "jit-access"})
+	h := NewMetricsHandler(reg).WithTags(map[string]string{"namespace": "default", "task_queue": "jit-access"})
 	h.Counter("temporal_request").Inc(2)
 	h.WithTags(map[string]string{"operation": "StartWorkflowExecution"}).Counter("temporal_request").Inc(1) // extra tag is dropped
 	h.Gauge("temporal_num_pollers").Update(3)

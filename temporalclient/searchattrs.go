@@ -1,4 +1,4 @@
-package app
+package temporalclient
 
 import (
 	"context"
@@ -10,39 +10,15 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
-	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
-// dialTemporal connects to the configured Temporal frontend and namespace.
-func dialTemporal(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
-	opts := client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal")),
-	}
-	// The SDK gzips every call by default; on a LAN that only spends CPU on both ends
-	// (docs/performance.md), so jitaccess compresses only when told to.
-	if !cfg.TemporalGzip {
-		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
-	}
-	if metrics != nil {
-		opts.MetricsHandler = metrics
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s (JIT_TEMPORAL_ADDRESS): %w", cfg.TemporalAddress, err)
-	}
-	return c, nil
-}
-
-// ensureSearchAttributes registers the workflow's custom search attributes when the namespace
+// EnsureSearchAttributes registers the workflow's custom search attributes when the namespace
 // lacks them, as Temporal's reference application does at start-up, so a fresh self-hosted
 // cluster needs no manual step. Temporal Cloud refuses this call from a namespace client; there
 // the attributes are created once with tcld, and a refusal here is logged, not fatal.
-func ensureSearchAttributes(ctx context.Context, c client.Client, namespace string, logger *slog.Logger) error {
+func EnsureSearchAttributes(ctx context.Context, c client.Client, namespace string, logger *slog.Logger) error {
 	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
 		return fmt.Errorf("list search attributes: %w", err)
