@@ -164,6 +164,21 @@ func (s *Server) AddGroup(tenantRef, displayName string, memberRefs ...string) (
 	return g.ID, nil
 }
 
+// SetTAPPolicyEnabled switches the tenant's Temporary Access Pass policy on or off, as an
+// Authentication Policy Administrator would.
+func (s *Server) SetTAPPolicyEnabled(tenantRef string, enabled bool) error {
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	t.tapPolicy().State = map[bool]string{true: "enabled", false: "disabled"}[enabled]
+	s.mu.Unlock()
+	s.mutated()
+	return nil
+}
+
 // SetRegistrationRestricted makes the tenant refuse security-info registration at sign-in
 // (a password-only sign-in to an MFA-requiring client is then blocked, not interrupted).
 func (s *Server) SetRegistrationRestricted(tenantRef string, restricted bool) error {
