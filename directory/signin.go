@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,4 +116,20 @@ type Cleanup struct {
 	RemovedMethods     []AuthMethod
 	RemovedAssignments []RoleAssignment
 	SessionsRevoked    bool
+}
+
+type tenantKey struct{}
+
+// WithTenant binds the directory calls made with ctx to the Entra tenant id recorded on a
+// grant: the connector refuses (*TenantMismatchError, nothing sent) to act with a token of any
+// other tenant, so a re-pointed application can never make "not found" in the wrong tenant
+// look like a finished disable.
+func WithTenant(ctx context.Context, entraTenantID string) context.Context {
+	return context.WithValue(ctx, tenantKey{}, strings.ToLower(strings.TrimSpace(entraTenantID)))
+}
+
+// TenantOf returns the tenant ctx is bound to by WithTenant, or "".
+func TenantOf(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
 }

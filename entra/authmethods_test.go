@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
-	"github.com/jitaccess/jitaccess/entra"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 )
 
@@ -226,11 +225,11 @@ func TestCallsArePinnedToTheGrantTenant(t *testing.T) {
 	e := newEnv(t)
 	e.consent(appID, "")
 	ctx := context.Background()
-	if _, err := e.c.Domains(entra.WithTenant(ctx, entrasim.ContosoTenantID), appID); err != nil {
+	if _, err := e.c.Domains(directory.WithTenant(ctx, entrasim.ContosoTenantID), appID); err != nil {
 		t.Fatalf("pinned to the right tenant: %v", err)
 	}
 	e.sim.ResetStats()
-	pinned := entra.WithTenant(ctx, entrasim.NorthwindTenantID)
+	pinned := directory.WithTenant(ctx, entrasim.NorthwindTenantID)
 	err := e.c.DisableAccount(pinned, appID, "00000000-0000-0000-0000-000000000001", nil, directory.NewPassword())
 	var tm *directory.TenantMismatchError
 	if !errors.As(err, &tm) || tm.Pinned != strings.ToLower(entrasim.NorthwindTenantID) || tm.Got != strings.ToLower(entrasim.ContosoTenantID) {
