@@ -51,7 +51,9 @@ func (s *signInStore) SaveRefreshToken(_ context.Context, _ string, rt string) e
 	s.rt = rt
 	return nil
 }
-func (s *signInStore) KnownAccountID(context.Context, string, string) (string, error) { return s.known, nil }
+func (s *signInStore) KnownAccountID(context.Context, string, string) (string, error) {
+	return s.known, nil
+}
 func (s *signInStore) PinGrantTenant(context.Context, string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
