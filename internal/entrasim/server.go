@@ -60,6 +60,8 @@ type Server struct {
 	statsMu   sync.Mutex
 	statTotal int64
 	statReqs  map[string]int64
+	flows     signInFlows   // interactive sign-ins in progress
+	admin     adminSessions // the stand-in admin center's sessions
 }
 
 // state is everything that survives a restart.
@@ -150,6 +152,8 @@ type authCode struct {
 	Nonce       string
 	IssuedAt    time.Time
 	Redeemed    bool
+	MFA         bool      // the sign-in satisfied multi-factor authentication
+	TAPEnd      time.Time // the first factor was a Temporary Access Pass ending then
 }
 
 const stateVersion = 1

@@ -291,6 +291,13 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case len(segs) == 1 && segs[0] == "admin-center", len(segs) == 2 && segs[0] == "admin-center" && segs[1] == "callback":
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		s.serveAdminCenter(w, r, len(segs) == 2)
 	default:
 		simError(w, http.StatusNotFound, "no such inspection endpoint")
 	}
