@@ -134,12 +134,14 @@ func (a *SignIn) PrepareAccount(ctx context.Context, in PrepareAccountInput) (Pr
 	if err != nil {
 		return PrepareAccountResult{}, fmt.Errorf("read the recorded account of grant %s: %w", in.GrantID, err)
 	}
-	if err := a.Directory.CheckAdoption(ctx, in.ApplicationID, in.UPN, known); err != nil {
-		return PrepareAccountResult{}, signInError("check account "+in.UPN, err, false)
-	}
 	if known == "" {
-		return PrepareAccountResult{}, nil // no account yet
+		// Nothing on record: an account under this name is not ours (or there is none yet).
+		if err := a.Directory.CheckAdoption(ctx, in.ApplicationID, in.UPN, ""); err != nil {
+			return PrepareAccountResult{}, signInError("check account "+in.UPN, err, false)
+		}
+		return PrepareAccountResult{}, nil
 	}
+	// CleanAccount checks the recorded account still carries the marker before removing anything.
 	c, err := a.Directory.CleanAccount(ctx, in.ApplicationID, known, in.KeepRoleIDs)
 	if errors.Is(err, directory.ErrNotFound) {
 		return PrepareAccountResult{}, nil // deleted since it was checked: EnsureAccount creates it

@@ -231,7 +231,8 @@ func (c *Client) deleteMethodRequest(ctx context.Context, objectID string, m dir
 }
 
 // CleanAccount prepares an existing account before it is enabled again, in two round trips:
-// one $batch reads its authentication methods and role assignments, a second deletes every
+// one $batch reads the account, its authentication methods and role assignments (an account
+// without the creation marker is directory.ErrAccountConflict, and nothing is removed), a second deletes every
 // method except the password, deletes every role assignment whose role is not in keepRoleIDs
 // (tenant scope), and revokes its sign-in sessions. It returns what it removed, for the audit
 // log; a method or assignment already gone counts as removed.
@@ -255,14 +256,32 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 		if err != nil {
 			return err
 		}
-		res, err := c.runSteps(ctx, []step{{req: listMethods}, {req: listRoles}})
+		readUser, err := u.ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName", "employeeType"}},
+		})
 		if err != nil {
 			return err
 		}
-		for i, what := range []string{"list methods", "list role assignments"} {
+		res, err := c.runSteps(ctx, []step{{req: listMethods}, {req: listRoles}, {req: readUser}})
+		if err != nil {
+			return err
+		}
+		for i, what := range []string{"list methods", "list role assignments", "read the account"} {
 			if !res[i].ok() {
 				return res[i].failure().toError(op + " (" + what + ")")
 			}
+		}
+		var info struct {
+			ID           string `json:"id"`
+			UPN          string `json:"userPrincipalName"`
+			EmployeeType string `json:"employeeType"`
+		}
+		if json.Unmarshal(res[2].body, &info) != nil {
+			return fmt.Errorf("%s: Graph's answer could not be decoded", op)
+		}
+		// Only an account jitaccess created is cleaned (and then enabled).
+		if err := directory.CheckAdoption(directory.AccountInfo{ObjectID: info.ID, UPN: info.UPN, EmployeeType: info.EmployeeType}, objectID); err != nil {
+			return err
 		}
 		var methods struct {
 			Value []struct {

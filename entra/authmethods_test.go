@@ -201,6 +201,15 @@ func TestPreCreatedAccountIsNeverAdopted(t *testing.T) {
 	if after.AccountEnabled || !after.PasswordChangedAt.Equal(before.PasswordChangedAt) || after.DisplayName != "trap" {
 		t.Fatalf("the pre-created account was touched: %+v", after)
 	}
+	if _, err := e.sim.AddAuthMethod(entrasim.ContosoTenant, before.ID, "phone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.CleanAccount(ctx, appID, before.ID, nil); !errors.Is(err, directory.ErrAccountConflict) {
+		t.Fatalf("CleanAccount of an account without the marker: %v", err)
+	}
+	if n := len(e.user(spec.UPN).AuthMethods); n != 2 {
+		t.Fatalf("CleanAccount removed methods of an account that is not ours: %d left", n)
+	}
 	if err := e.c.CheckAdoption(ctx, appID, "nobody@contoso.com", ""); err != nil {
 		t.Fatalf("CheckAdoption for a free name: %v", err)
 	}
@@ -240,5 +249,52 @@ func TestCallsArePinnedToTheGrantTenant(t *testing.T) {
 	}
 	if n := e.graphRoundTrips(); n != 0 {
 		t.Fatalf("%d Graph round trips sent to the wrong tenant", n)
+	}
+}
+
+// Graph round trips of whole lifecycles with a Temporary Access Pass and 3 roles, as the
+// activities make them: a first grant (account created) and a second (account cleaned, then
+// re-enabled by its recorded id).
+func TestLifecycleWithTAPRoundTrips(t *testing.T) {
+	e := newEnv(t)
+	e.consent(appID, "")
+	ctx := directory.WithTenant(context.Background(), entrasim.ContosoTenantID)
+	spec := aliceSpec(t)
+	if _, err := e.c.Domains(ctx, appID); err != nil { // warm the token cache
+		t.Fatal(err)
+	}
+	for grant, want := range []int64{6, 7} {
+		e.sim.ResetStats()
+		if spec.ObjectID == "" {
+			if err := e.c.CheckAdoption(ctx, appID, spec.UPN, ""); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := e.c.CleanAccount(ctx, appID, spec.ObjectID, threeRoles); err != nil {
+			t.Fatal(err)
+		}
+		acct, err := e.c.EnsureAccount(ctx, appID, spec, directory.NewPassword())
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.ObjectID = acct.ObjectID
+		tap, err := e.c.IssueTAP(ctx, appID, acct.ObjectID, 4*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := e.c.AssignRoles(ctx, appID, acct.ObjectID, threeRoles)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.c.DeleteTAP(ctx, appID, acct.ObjectID, tap.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.c.DisableAccount(ctx, appID, acct.ObjectID, ids, directory.NewPassword()); err != nil {
+			t.Fatal(err)
+		}
+		st := e.sim.Stats()
+		t.Logf("grant %d with TAP: %d Graph round trips %v", grant, st.Total, st.Requests)
+		if st.Total > want {
+			t.Errorf("grant %d: %d round trips, want at most %d", grant, st.Total, want)
+		}
 	}
 }
