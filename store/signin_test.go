@@ -31,6 +31,7 @@ func TestSignInMethod(t *testing.T) {
 		m, err := st.SignInMethod(ctx, f.app.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.DefaultSignInMethod, m, "a new application gets password_and_tap")
+		require.Equal(t, store.DefaultSignInMethod, f.app.SignInMethod)
 
 		off := &fakePolicy{p: directory.TAPPolicy{Enabled: false}}
 		for _, method := range []string{store.SignInTAP, store.SignInPasswordAndTAP} {
@@ -47,6 +48,9 @@ func TestSignInMethod(t *testing.T) {
 		require.NoError(t, st.SetSignInMethod(ctx, f.app.ID, store.SignInTAP, on))
 		m, _ = st.SignInMethod(ctx, f.app.ID)
 		require.Equal(t, store.SignInTAP, m)
+		app, err := st.ApplicationByID(ctx, f.app.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.SignInTAP, app.SignInMethod)
 
 		require.ErrorIs(t, st.SetSignInMethod(ctx, f.app.ID, "sms", on), store.ErrInvalidSignInMethod)
 		broken := &fakePolicy{err: errors.New("graph down")}
