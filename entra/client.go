@@ -33,12 +33,16 @@ const (
 )
 
 // ConsentScopes are the delegated permissions (space-separated) the connector asks an admin
-// to consent to; offline_access yields the refresh token.
+// to consent to; offline_access yields the refresh token. UserAuthenticationMethod.ReadWrite.All
+// and Policy.Read.All serve Temporary Access Passes and cleaning accounts (SPEC §10): an
+// application authorized before they were added must be authorized again.
 const ConsentScopes = "openid profile offline_access" +
 	" https://graph.microsoft.com/User.ReadWrite.All" +
 	" https://graph.microsoft.com/RoleManagement.ReadWrite.Directory" +
 	" https://graph.microsoft.com/Domain.Read.All" +
-	" https://graph.microsoft.com/Directory.Read.All"
+	" https://graph.microsoft.com/Directory.Read.All" +
+	" https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All" +
+	" https://graph.microsoft.com/Policy.Read.All"
 
 // appOnlyScope is the client-credentials scope: every application permission granted.
 const appOnlyScope = "https://graph.microsoft.com/.default"
@@ -222,7 +226,14 @@ func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _
 	case a.accessToken != "":
 		return a.accessToken, nil
 	}
-	return p.c.accessToken(ctx, a.applicationID)
+	tok, err := p.c.accessToken(ctx, a.applicationID)
+	if err != nil {
+		return "", err
+	}
+	if err := checkTenant(ctx, tok); err != nil {
+		return "", err
+	}
+	return tok, nil
 }
 
 // GetAllowedHostsValidator allows every host: GetAuthorizationToken checks the host itself,

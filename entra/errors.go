@@ -153,6 +153,11 @@ func mapGraphError(op string, err error) error {
 	var te *directory.ThrottledError
 	var le *directory.ReplicationLagError
 	var ge *directory.GraphError
+	var tm *directory.TenantMismatchError
+	switch {
+	case errors.Is(err, directory.ErrAccountConflict), errors.Is(err, directory.ErrTAPPolicyDisabled), errors.As(err, &tm):
+		return err
+	}
 	switch {
 	case errors.Is(err, directory.ErrAuthorizationLost), errors.Is(err, directory.ErrNotAuthorized),
 		errors.Is(err, directory.ErrNotFound), errors.As(err, &te), errors.As(err, &le), errors.As(err, &ge):

@@ -15,6 +15,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/jitaccess/jitaccess/directory"
 )
@@ -155,6 +156,7 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 		u.SetMailNickname(&spec.MailNickname)
 		u.SetUserPrincipalName(&spec.UPN)
 		u.SetPasswordProfile(passwordProfile(password))
+		u.SetEmployeeType(ptr(directory.AccountMarker))
 		created, err := c.graph.Users().Post(ctx, u, nil)
 		if err == nil {
 			acct = directory.Account{ObjectID: deref(created.GetId()), UPN: spec.UPN, Created: true}
@@ -166,7 +168,19 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 		if f := failureOf(err); f == nil || !f.isDuplicateUPN() {
 			return err
 		}
-		acct, err = c.patchAndRead(ctx, spec.UPN, spec, password)
+		// The UPN exists and no object id is on record: only an account carrying the
+		// marker jitaccess writes at creation (a retried create) is re-enabled; any
+		// other is never touched.
+		existing, err := c.graph.Users().ByUserId(spec.UPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "employeeType"}},
+		})
+		if err != nil {
+			return err
+		}
+		if deref(existing.GetEmployeeType()) != directory.AccountMarker {
+			return fmt.Errorf("entra: %s: %w", spec.UPN, directory.ErrAccountConflict)
+		}
+		acct, err = c.patchAndRead(ctx, deref(existing.GetId()), spec, password)
 		return err
 	})
 	if err != nil {

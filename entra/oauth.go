@@ -178,6 +178,10 @@ func (c *Client) accessToken(ctx context.Context, applicationID string) (string,
 	if err != nil {
 		return "", err
 	}
+	if got := tokenTenant(tok.AccessToken); got != "" && got != strings.ToLower(tenant) {
+		// The identity platform answered for another tenant than the pinned one.
+		return "", &directory.TenantMismatchError{Pinned: tenant, Got: got}
+	}
 	e.tok = tok
 	if tok.RefreshToken != "" && tok.RefreshToken != e.latestRT {
 		// Entra rotates the refresh token on every redemption; persist each one so that

@@ -85,6 +85,8 @@ type Application struct {
 	Status         string        `bun:"status,notnull"`
 	CreatedAt      time.Time     `bun:"created_at,notnull"`
 	UpdatedAt      time.Time     `bun:"updated_at,notnull"`
+	// SignInMethod is password | tap | password_and_tap (migration 06; empty on insert: the default).
+	SignInMethod string `bun:"sign_in_method,nullzero,notnull,default:'password_and_tap'"`
 }
 
 // ApplicationAuthorization is the admin consent of an application: the sealed refresh token

@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -111,6 +113,17 @@ func (s *Server) oauthCallback(c *gin.Context) {
 		return
 	}
 	updated, err := s.deps.Store.SaveAuthorization(ctx, app.ID, consent, st.AdminID)
+	var mismatch *directory.TenantMismatchError
+	if errors.As(err, &mismatch) {
+		// The application is pinned to the tenant of its first consent (code tenant_mismatch).
+		actor.Action, actor.Details = "application.authorization_refused", map[string]any{"error": "tenant_mismatch",
+			"pinned_entra_tenant_id": mismatch.Pinned, "offered_entra_tenant_id": mismatch.Got, "account": consent.Account}
+		s.audit(c, actor)
+		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "Wrong Microsoft Entra tenant", App: app.Name,
+			Message: fmt.Sprintf("tenant_mismatch: this application is pinned to Entra tenant %s, but %s signed in to tenant %s. Nothing was changed. Sign in as an admin of tenant %s, or create a new application for the other tenant.",
+				mismatch.Pinned, consent.Account, mismatch.Got, mismatch.Pinned)})
+		return
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "oauth callback: save", slog.String("request_id", c.GetString(requestIDKey)), slog.Any("error", err))
 		s.resultPage(c, http.StatusInternalServerError, resultPage{Title: "Authorization failed", App: app.Name,

@@ -36,6 +36,7 @@ type Application struct {
 	Roles          []string
 	Status         string
 	Authorization  *Authorization // nil until an admin authorized it
+	SignInMethod   string         // password | tap | password_and_tap (SetSignInMethod)
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
@@ -78,7 +79,7 @@ func applicationStatus(authorized bool, domain string, roles []string) string {
 func applicationOf(m schema.Application, auth *schema.ApplicationAuthorization) Application {
 	a := Application{ID: m.ID, TenantID: m.TenantID, Name: m.Name, Type: m.Type, Credentials: m.Credentials,
 		AccessDuration: m.AccessDuration, Domain: m.Domain, Roles: orEmpty(m.Roles), Status: m.Status,
-		CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt)}
+		CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt), SignInMethod: m.SignInMethod}
 	if auth != nil {
 		a.Authorization = &Authorization{Account: auth.Account, DisplayName: auth.DisplayName, EntraTenantID: auth.EntraTenantID,
 			AuthorizedAt: utc(auth.AuthorizedAt), AuthorizedBy: auth.AuthorizedBy}
@@ -98,7 +99,8 @@ func (s *Store) CreateApplication(ctx context.Context, tenantID string, in NewAp
 	}
 	now := s.clock()
 	m := schema.Application{ID: NewID("app"), TenantID: tenantID, Name: strings.TrimSpace(in.Name), Type: in.Type,
-		Credentials: in.Credentials, AccessDuration: d, Roles: schema.StringList{}, Status: AppUnauthorized, CreatedAt: now, UpdatedAt: now}
+		Credentials: in.Credentials, AccessDuration: d, Roles: schema.StringList{}, Status: AppUnauthorized, CreatedAt: now, UpdatedAt: now,
+		SignInMethod: DefaultSignInMethod}
 	if _, err := s.db.NewInsert().Model(&m).Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return Application{}, fmt.Errorf("application %q: %w", m.Name, ErrConflict)

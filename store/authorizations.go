@@ -16,9 +16,9 @@ import (
 func refreshTokenAAD(applicationID string) string { return "refresh_token:" + applicationID }
 
 // SaveAuthorization stores an admin's consent: the refresh token sealed, the consenting
-// account, the Entra tenant, when and by whom. Re-authorizing replaces the previous consent;
-// when it names another Entra tenant, the domain and roles (which belonged to the old tenant)
-// are cleared.
+// account, the Entra tenant, when and by whom. The first consent pins the application to its
+// Entra tenant; a consent from another tenant is *directory.TenantMismatchError (SPEC code
+// tenant_mismatch) and stores nothing. Re-authorizing in the same tenant replaces the consent.
 func (s *Store) SaveAuthorization(ctx context.Context, applicationID string, c directory.Consent, authorizedBy string) (Application, error) {
 	sealed, err := s.sealer.Seal(c.RefreshToken, refreshTokenAAD(applicationID))
 	if err != nil {
@@ -28,6 +28,9 @@ func (s *Store) SaveAuthorization(ctx context.Context, applicationID string, c d
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		a, err := s.readApplication(ctx, tx, applicationID)
 		if err != nil {
+			return err
+		}
+		if err := pinTenant(ctx, tx, applicationID, c.EntraTenantID); err != nil {
 			return err
 		}
 		now := s.clock()

@@ -249,15 +249,25 @@ func TestApplicationsAndAuthorization(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "rt-2", rt)
 
-		// Re-authorizing the same tenant keeps the configuration; another tenant clears it.
+		// Re-authorizing the same tenant keeps the configuration; another tenant is refused
+		// (the application is pinned to its first tenant) and changes nothing.
 		app, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-3", Account: "other@contoso.onmicrosoft.com", EntraTenantID: "tid-1"}, admin.ID)
 		require.NoError(t, err)
 		require.Equal(t, store.AppReady, app.Status)
-		app, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-4", Account: "admin@northwind.onmicrosoft.com", EntraTenantID: "tid-2"}, admin.ID)
+		_, err = st.SaveAuthorization(ctx, app.ID, directory.Consent{RefreshToken: "rt-4", Account: "admin@northwind.onmicrosoft.com", EntraTenantID: "tid-2"}, admin.ID)
+		var tm *directory.TenantMismatchError
+		require.ErrorAs(t, err, &tm)
+		require.Equal(t, "tid-1", tm.Pinned)
+		require.Equal(t, "tid-2", tm.Got)
+		app, err = st.Application(ctx, tn.ID, app.ID)
 		require.NoError(t, err)
-		require.Equal(t, store.AppAuthorized, app.Status)
-		require.Empty(t, app.Domain)
-		require.Empty(t, app.Roles)
+		require.Equal(t, store.AppReady, app.Status)
+		require.Equal(t, "tid-1", app.Authorization.EntraTenantID)
+		require.Equal(t, "other@contoso.onmicrosoft.com", app.Authorization.Account)
+		tid, rt, err = st.RefreshToken(ctx, app.ID)
+		require.NoError(t, err)
+		require.Equal(t, "tid-1", tid)
+		require.Equal(t, "rt-3", rt)
 
 		other, err := st.CreateTenant(ctx, "Northwind")
 		require.NoError(t, err)

@@ -66,6 +66,9 @@ func routeTemplate(segs []string) string {
 	case len(segs) >= 4 && strings.EqualFold(segs[0], "roleManagement"):
 		out[3] = "{id}"
 	}
+	if len(segs) >= 5 && strings.EqualFold(segs[0], "users") && strings.EqualFold(segs[2], "authentication") {
+		out[4] = "{id}"
+	}
 	return "/v1.0/" + strings.Join(out, "/")
 }
 
@@ -296,6 +299,10 @@ func (s *Server) dispatch(gr *graphReq) *gresp {
 		return methodNotAllowed(ids)
 	case seg(segs, 0, "users") && len(segs) == 3 && (seg(segs, 2, "revokeSignInSessions") || seg(segs, 2, "microsoft.graph.revokeSignInSessions")):
 		return allow(m == http.MethodPost, func() *gresp { return s.revokeSessions(gr) })
+	case seg(segs, 0, "users") && seg(segs, 2, "authentication"):
+		return s.serveAuthentication(gr)
+	case seg(segs, 0, "policies") && seg(segs, 1, "authenticationMethodsPolicy") && seg(segs, 2, "authenticationMethodConfigurations") && len(segs) == 4:
+		return s.serveTAPPolicy(gr)
 	case seg(segs, 0, "roleManagement") && seg(segs, 1, "directory") && seg(segs, 2, "roleDefinitions") && len(segs) <= 4:
 		return allow(m == http.MethodGet, func() *gresp { return s.getRoleDefinitions(gr) })
 	case seg(segs, 0, "roleManagement") && seg(segs, 1, "directory") && seg(segs, 2, "roleAssignments") && len(segs) == 3:
@@ -328,6 +335,7 @@ func (s *Server) dispatch(gr *graphReq) *gresp {
 
 func knownSegment(prefix []string) bool {
 	known := [][]string{{"me"}, {"organization", "*"}, {"domains", "*"}, {"users", "*", "revokeSignInSessions"},
+		{"users", "*", "authentication", "*", "*"}, {"policies", "authenticationMethodsPolicy", "authenticationMethodConfigurations", "*"},
 		{"roleManagement", "directory", "roleDefinitions", "*"}, {"roleManagement", "directory", "roleAssignments", "*"}}
 	for _, k := range known {
 		if len(prefix) > len(k) {

@@ -111,7 +111,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, ref string) {
 		s.errorPage(w, http.StatusBadRequest, 900144, "The request body must contain the following parameter: 'client_id'.")
 		return
 	}
-	if p.clientID != ClientID {
+	if p.clientID != ClientID && !isMFAClient(p.clientID) {
 		s.errorPage(w, http.StatusBadRequest, 700016, fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", p.clientID, ref))
 		return
 	}
@@ -167,6 +167,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, ref string) {
 		return
 	}
 
+	if isMFAClient(p.clientID) {
+		// Microsoft's own admin portals: always a real sign-in, never auto-consent.
+		s.interactiveSignIn(w, r, p)
+		return
+	}
 	var userID string
 	switch {
 	case r.Method == http.MethodPost && v.Get("action") == "cancel":

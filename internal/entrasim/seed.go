@@ -44,6 +44,11 @@ const (
 	rolePrivilegedRoleAdmin = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 	rolePrivilegedAuthAdmin = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
 	roleHelpdeskAdmin       = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+	roleGlobalReader        = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+	roleAuthAdmin           = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+	roleAuthPolicyAdmin     = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
+	roleSecurityAdmin       = "194ae4cb-b126-40b2-bd5b-6091b380977d"
+	roleSecurityReader      = "5d6b6bb7-de71-4623-b4af-96380a352509"
 )
 
 type roleDef struct {

@@ -60,6 +60,8 @@ type Server struct {
 	statsMu   sync.Mutex
 	statTotal int64
 	statReqs  map[string]int64
+	flows     signInFlows   // interactive sign-ins in progress
+	admin     adminSessions // the stand-in admin center's sessions
 }
 
 // state is everything that survives a restart.
@@ -80,6 +82,18 @@ type tenant struct {
 	Assignments map[string]*roleAssignment `json:"assignments"`
 	// Consented records the tenant-wide admin consent to the jitaccess-dev client.
 	Consented bool `json:"consented"`
+	// TAPPolicy is the Temporary Access Pass method policy; nil means the default.
+	TAPPolicy *tapPolicy `json:"tap_policy,omitempty"`
+	// Groups are security groups, only as targets of method policies (keyed by lower-case id).
+	Groups map[string]*group `json:"groups,omitempty"`
+	// RegistrationRestricted: users may not register security info at sign-in (proof-up blocked).
+	RegistrationRestricted bool `json:"registration_restricted,omitempty"`
+}
+
+type group struct {
+	ID          string   `json:"id"`
+	DisplayName string   `json:"display_name"`
+	Members     []string `json:"members"`
 }
 
 type domain struct {
@@ -104,6 +118,8 @@ type user struct {
 	SignInSessionsValidFrom time.Time `json:"sign_in_sessions_valid_from"`
 	// Props holds the remaining simple properties as validated JSON values.
 	Props map[string]json.RawMessage `json:"props,omitempty"`
+	// AuthMethods are the registered authentication methods other than the password.
+	AuthMethods []*authMethod `json:"auth_methods,omitempty"`
 }
 
 type roleAssignment struct {
@@ -136,6 +152,8 @@ type authCode struct {
 	Nonce       string
 	IssuedAt    time.Time
 	Redeemed    bool
+	MFA         bool      // the sign-in satisfied multi-factor authentication
+	TAPEnd      time.Time // the first factor was a Temporary Access Pass ending then
 }
 
 const stateVersion = 1

@@ -13,15 +13,26 @@ import (
 
 // UserView is a user as the inspection helpers show it (not a Graph shape).
 type UserView struct {
-	ID                      string    `json:"id"`
-	UPN                     string    `json:"upn"`
-	DisplayName             string    `json:"display_name"`
-	MailNickname            string    `json:"mail_nickname"`
-	AccountEnabled          bool      `json:"account_enabled"`
-	PasswordChangedAt       time.Time `json:"password_changed_at"`
-	SignInSessionsValidFrom time.Time `json:"sign_in_sessions_valid_from"`
-	CreatedAt               time.Time `json:"created_at"`
-	RoleDefinitionIDs       []string  `json:"role_definition_ids"`
+	ID                      string           `json:"id"`
+	UPN                     string           `json:"upn"`
+	DisplayName             string           `json:"display_name"`
+	MailNickname            string           `json:"mail_nickname"`
+	AccountEnabled          bool             `json:"account_enabled"`
+	PasswordChangedAt       time.Time        `json:"password_changed_at"`
+	SignInSessionsValidFrom time.Time        `json:"sign_in_sessions_valid_from"`
+	CreatedAt               time.Time        `json:"created_at"`
+	RoleDefinitionIDs       []string         `json:"role_definition_ids"`
+	AuthMethods             []AuthMethodView `json:"auth_methods"`
+	// AdministrativeUnits lists the ids of the administrative units the user is a member of
+	// (the emulator models none yet, so it is always empty).
+	AdministrativeUnits []string `json:"administrative_units"`
+	EmployeeType        string   `json:"employee_type,omitempty"`
+}
+
+// AuthMethodView is one authentication method of a user (type as in AddAuthMethod, and id).
+type AuthMethodView struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 // ErrUnknownTenant is returned for a tenant name, id or domain the emulator does not know.
@@ -40,7 +51,12 @@ func (s *Server) Users(tenantRef string) []UserView {
 		u := t.Users[id]
 		v := UserView{ID: u.ID, UPN: u.UPN, DisplayName: u.DisplayName, MailNickname: u.MailNickname,
 			AccountEnabled: u.AccountEnabled, PasswordChangedAt: u.PasswordChangedAt,
-			SignInSessionsValidFrom: u.SignInSessionsValidFrom, CreatedAt: u.CreatedAt, RoleDefinitionIDs: []string{}}
+			SignInSessionsValidFrom: u.SignInSessionsValidFrom, CreatedAt: u.CreatedAt, RoleDefinitionIDs: []string{},
+			AuthMethods:         []AuthMethodView{{Type: "password", ID: passwordMethodID}},
+			AdministrativeUnits: []string{}, EmployeeType: u.propString("employeeType")}
+		for _, m := range u.AuthMethods {
+			v.AuthMethods = append(v.AuthMethods, AuthMethodView{Type: m.Type, ID: m.ID})
+		}
 		for _, a := range t.Assignments {
 			if a.PrincipalID == u.ID {
 				v.RoleDefinitionIDs = append(v.RoleDefinitionIDs, a.RoleDefinitionID)
@@ -90,6 +106,91 @@ func (s *Server) RevokeConsent(tenantRef string) error {
 	s.mu.Unlock()
 	s.mutated()
 	s.log.Info("entrasim: consent revoked", "tenant", t.Name)
+	return nil
+}
+
+// ErrUnknownUser is returned for a user the tenant does not have.
+var ErrUnknownUser = errors.New("entrasim: unknown user")
+
+// AddAuthMethod registers a method of the given type (see README: phone, email, fido2,
+// microsoftAuthenticator, softwareOath, windowsHelloForBusiness, platformCredential) on a user out
+// of band, as a customer's own administrator or the user would.
+func (s *Server) AddAuthMethod(tenantRef, userRef, typ string) (AuthMethodView, error) {
+	k := kindByType(typ)
+	if k == nil || k.typ == "password" || k.typ == "temporaryAccessPass" {
+		return AuthMethodView{}, fmt.Errorf("entrasim: cannot add a method of type %q", typ)
+	}
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return AuthMethodView{}, fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	u := t.userRef(userRef)
+	if u == nil {
+		s.mu.Unlock()
+		return AuthMethodView{}, fmt.Errorf("%w %q", ErrUnknownUser, userRef)
+	}
+	m := &authMethod{ID: newGUID(), Type: k.typ, CreatedAt: s.now()}
+	u.AuthMethods = append(u.AuthMethods, m)
+	s.mu.Unlock()
+	s.mutated()
+	return AuthMethodView{Type: m.Type, ID: m.ID}, nil
+}
+
+// AddGroup creates a security group (only used as a target of method policies) and returns its id.
+func (s *Server) AddGroup(tenantRef, displayName string, memberRefs ...string) (string, error) {
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return "", fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	g := &group{ID: newGUID(), DisplayName: displayName, Members: []string{}}
+	for _, ref := range memberRefs {
+		u := t.userRef(ref)
+		if u == nil {
+			s.mu.Unlock()
+			return "", fmt.Errorf("%w %q", ErrUnknownUser, ref)
+		}
+		g.Members = append(g.Members, u.ID)
+	}
+	if t.Groups == nil {
+		t.Groups = map[string]*group{}
+	}
+	t.Groups[g.ID] = g
+	s.mu.Unlock()
+	s.mutated()
+	return g.ID, nil
+}
+
+// SetTAPPolicyEnabled switches the tenant's Temporary Access Pass policy on or off, as an
+// Authentication Policy Administrator would.
+func (s *Server) SetTAPPolicyEnabled(tenantRef string, enabled bool) error {
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	t.tapPolicy().State = map[bool]string{true: "enabled", false: "disabled"}[enabled]
+	s.mu.Unlock()
+	s.mutated()
+	return nil
+}
+
+// SetRegistrationRestricted makes the tenant refuse security-info registration at sign-in
+// (a password-only sign-in to an MFA-requiring client is then blocked, not interrupted).
+func (s *Server) SetRegistrationRestricted(tenantRef string, restricted bool) error {
+	s.mu.Lock()
+	t := s.resolveTenantLocked(tenantRef)
+	if t == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownTenant, tenantRef)
+	}
+	t.RegistrationRestricted = restricted
+	s.mu.Unlock()
+	s.mutated()
 	return nil
 }
 
@@ -155,6 +256,30 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeSimJSON(w, http.StatusOK, users)
+	case len(segs) == 5 && segs[0] == "tenants" && segs[2] == "users" && segs[4] == "auth-methods":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		var in struct {
+			Type string `json:"type"`
+		}
+		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			simError(w, http.StatusBadRequest, "invalid body: "+err.Error())
+			return
+		}
+		v, err := s.AddAuthMethod(segs[1], segs[3], in.Type)
+		switch {
+		case errors.Is(err, ErrUnknownTenant), errors.Is(err, ErrUnknownUser):
+			simError(w, http.StatusNotFound, err.Error())
+		case err != nil:
+			simError(w, http.StatusBadRequest, err.Error())
+		default:
+			writeSimJSON(w, http.StatusCreated, v)
+		}
 	case len(segs) == 3 && segs[0] == "tenants" && segs[2] == "revoke-consent":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
@@ -166,6 +291,13 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case len(segs) == 1 && segs[0] == "admin-center", len(segs) == 2 && segs[0] == "admin-center" && segs[1] == "callback":
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			simError(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		s.serveAdminCenter(w, r, len(segs) == 2)
 	default:
 		simError(w, http.StatusNotFound, "no such inspection endpoint")
 	}

@@ -194,7 +194,8 @@ func delegatedScope(name string) (canonical string, admin bool, ok bool) {
 		{"Domain.Read.All", true}, {"Domain.ReadWrite.All", true},
 		{"Organization.Read.All", true},
 		{"RoleManagement.Read.Directory", true}, {"RoleManagement.ReadWrite.Directory", true},
-		{"UserAuthenticationMethod.ReadWrite.All", true},
+		{"UserAuthenticationMethod.Read.All", true}, {"UserAuthenticationMethod.ReadWrite.All", true},
+		{"Policy.Read.All", true}, {"Policy.Read.AuthenticationMethod", true}, {"Policy.ReadWrite.AuthenticationMethod", true},
 	} {
 		if strings.EqualFold(p.n, name) {
 			return p.n, p.admin, true
@@ -205,7 +206,8 @@ func delegatedScope(name string) (canonical string, admin bool, ok bool) {
 
 // The permissions configured on the jitaccess-dev registration: what ".default" means.
 func configuredDelegated() []string {
-	return []string{"User.Read", "User.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Domain.Read.All", "Directory.Read.All"}
+	return []string{"User.Read", "User.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Domain.Read.All", "Directory.Read.All",
+		"UserAuthenticationMethod.ReadWrite.All", "Policy.Read.All"}
 }
 
 // Application permissions granted to client-credentials tokens ("every permission").
@@ -213,7 +215,8 @@ func applicationRoles() []string {
 	return []string{"User.ReadWrite.All", "User.Read.All", "Directory.ReadWrite.All", "Directory.Read.All",
 		"Domain.Read.All", "Domain.ReadWrite.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory",
 		"RoleManagement.Read.Directory", "User.RevokeSessions.All", "User-PasswordProfile.ReadWrite.All",
-		"User.EnableDisableAccount.All", "UserAuthenticationMethod.ReadWrite.All"}
+		"User.EnableDisableAccount.All", "UserAuthenticationMethod.ReadWrite.All", "UserAuthenticationMethod.Read.All",
+		"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"}
 }
 
 func isOIDCScope(s string) (string, bool) {

@@ -1,0 +1,47 @@
+package entra
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/jitaccess/jitaccess/directory"
+)
+
+// Tenant pinning (issue #15 finding 2): a Graph call whose context is bound to an Entra tenant
+// (directory.WithTenant) is refused before it is sent when the access token's tid is another
+// tenant, so a re-pointed application can never make "not found" in the wrong tenant look
+// like success.
+
+// tokenTenant reads the tid claim of an access token received from the token endpoint (the
+// signature is Graph's business; only the tenant it names matters here). "" when absent.
+func tokenTenant(accessToken string) string {
+	parts := strings.Split(accessToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		TID string `json:"tid"`
+	}
+	if json.Unmarshal(raw, &claims) != nil {
+		return ""
+	}
+	return strings.ToLower(claims.TID)
+}
+
+// checkTenant compares the token's tenant with the one the call is bound to.
+func checkTenant(ctx context.Context, accessToken string) error {
+	want := directory.TenantOf(ctx)
+	if want == "" {
+		return nil
+	}
+	if got := tokenTenant(accessToken); got != want {
+		return &directory.TenantMismatchError{Pinned: want, Got: got}
+	}
+	return nil
+}
