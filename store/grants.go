@@ -229,3 +229,17 @@ func (s *Store) Grants(ctx context.Context, f GrantFilter, p Page) ([]Grant, str
 	}
 	return out, next, nil
 }
+
+// GrantOfRun returns the grant a run of workflowID is running: the row that run (or the
+// first run of its chain) claimed or was attached to.
+func (s *Store) GrantOfRun(ctx context.Context, workflowID, runID string) (Grant, error) {
+	var m schema.Grant
+	err := s.db.NewSelect().Model(&m).Where("workflow_id = ?", workflowID).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("run_id = ?", runID).WhereOr("first_run_id = ?", runID)
+		}).Limit(1).Scan(ctx)
+	if err != nil {
+		return Grant{}, noRows(err, "grant of run", workflowID+"/"+runID)
+	}
+	return grantOf(m), nil
+}
