@@ -381,7 +381,7 @@ func resultStatus(p *commonpb.Payloads) string {
 	if err := converter.GetDefaultDataConverter().FromPayloads(p, &res); err != nil {
 		return ""
 	}
-	return res.Status
+	return string(res.Status)
 }
 
 // eventName is the event type as Temporal's UI shows it, e.g. ActivityTaskScheduled.
