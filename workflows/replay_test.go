@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
@@ -46,8 +47,8 @@ func newReplayer(t *testing.T) sdkworker.WorkflowReplayer {
 // Every committed history must replay against the current code: a change to the command
 // sequence without workflow.GetVersion fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	// testdata/*.json are today's code; testdata/v0, v1… the histories of earlier versions,
-	// which runs still in flight may have.
+	// testdata/*.json are today's code; testdata/<version>/ would hold the histories of
+	// earlier versions that runs still in flight may have.
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)
 	older, err := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
@@ -129,7 +130,8 @@ type realEnv struct {
 
 func (e *realEnv) startWorker() {
 	e.t.Helper()
-	e.w = worker.New(e.c, &activities.Activities{Store: e.st, Directory: e.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	e.w = worker.New(e.c, &activities.Activities{Store: e.st, Directory: e.dir, MaxAccessDuration: 4 * time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		worker.Options{TaskQueue: e.tq, StopTimeout: 5 * time.Second})
 	require.NoError(e.t, e.w.Start())
 }
@@ -141,18 +143,21 @@ func (e *realEnv) stopWorker() {
 	}
 }
 
+// start creates the grant row (the API's part) and starts its run.
 func (e *realEnv) start(tech string, d time.Duration) client.WorkflowRun {
 	e.t.Helper()
 	in := input()
-	in.TechnicianID, in.GrantID, in.Duration, in.RequestedAt = tech, "grt_"+tech, d, time.Now().UTC()
+	in.TechnicianID, in.GrantID = tech, "grt_"+tech
+	e.st.AddGrant(store.Grant{ID: in.GrantID, WorkflowID: workflows.WorkflowID(in.TenantID, in.ApplicationID, tech), TenantID: in.TenantID,
+		ApplicationID: in.ApplicationID, TechnicianID: tech, RequestedAt: time.Now().UTC(), RequestedDuration: d})
 	run, err := e.c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
 	require.NoError(e.t, err)
 	return run
 }
 
-func (e *realEnv) waitStatus(run client.WorkflowRun, status string) workflows.Status {
+func (e *realEnv) waitStatus(run client.WorkflowRun, status workflows.Status) workflows.State {
 	e.t.Helper()
-	var s workflows.Status
+	var s workflows.State
 	require.Eventually(e.t, func() bool {
 		v, err := e.c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.StatusQueryName)
 		if err != nil {
@@ -216,7 +221,7 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_expiry", 2*time.Second)
 		res := e.result(run)
-		assert.Equal(t, store.StatusExpired, res.Status)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
 		acct, _ := e.dir.Account(upn)
 		assert.False(t, acct.Enabled)
 		e.history(run, "expired")
@@ -226,13 +231,13 @@ func TestRealServer(t *testing.T) {
 		e := newEnv(t)
 		e.startWorker()
 		run := e.start("tec_restart", 3*time.Second)
-		active := e.waitStatus(run, store.StatusActive)
+		active := e.waitStatus(run, workflows.StatusActive)
 		// The worker goes away while the grant sleeps; a fresh one (empty cache) must
 		// rebuild the workflow from its history to fire the timer and disable.
 		e.stopWorker()
 		e.startWorker()
 		res := e.result(run)
-		assert.Equal(t, store.StatusExpired, res.Status)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
 		assert.Equal(t, active.ExpiresAt, res.ExpiresAt)
 		acct, _ := e.dir.Account(upn)
 		assert.False(t, acct.Enabled)
@@ -243,7 +248,7 @@ func TestRealServer(t *testing.T) {
 		e := newEnv(t)
 		e.startWorker()
 		run := e.start("tec_revoke", time.Hour)
-		active := e.waitStatus(run, store.StatusActive)
+		active := e.waitStatus(run, workflows.StatusActive)
 
 		h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
 			WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: workflows.ExtendUpdateName,
@@ -263,14 +268,19 @@ func TestRealServer(t *testing.T) {
 		}
 		assertRejected(t, err, workflows.ErrTypeDurationExceedsMaximum)
 
-		// A repeated request finds the live grant (USE_EXISTING), not a second account.
-		again := e.start("tec_revoke", time.Hour)
-		assert.Equal(t, run.GetRunID(), again.GetRunID())
+		// A second start while the grant lives is refused by Temporal (the API then returns the
+		// live grant).
+		in := input()
+		in.TechnicianID, in.GrantID = "tec_revoke", "grt_again"
+		_, err = c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		require.ErrorAs(t, err, &started)
+		assert.Equal(t, run.GetRunID(), started.RunId)
 
 		require.NoError(t, c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.RevokeSignalName,
 			workflows.RevokeSignal{By: "tec_admin", ByKind: "admin", Reason: "done"}))
 		res := e.result(run)
-		assert.Equal(t, store.StatusRevoked, res.Status)
+		assert.Equal(t, workflows.StatusRevoked, res.Status)
 		assert.Equal(t, "tec_admin", res.RevokedBy)
 		require.Len(t, res.Extensions, 1)
 		e.history(run, "extended_revoked")
@@ -282,7 +292,7 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_denied", time.Hour)
 		res := e.result(run)
-		assert.Equal(t, store.StatusDenied, res.Status)
+		assert.Equal(t, workflows.StatusDenied, res.Status)
 		assert.Empty(t, e.dir.Ops())
 		e.history(run, "denied")
 	})
@@ -294,9 +304,23 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_failed", time.Hour)
 		res := e.result(run)
-		assert.Equal(t, store.StatusFailed, res.Status)
-		assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "DisableAccount", "DisableAccount"}, e.dir.Ops())
+		assert.Equal(t, workflows.StatusFailed, res.Status)
+		assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "ListAssignments", "DisableAccount", "ListAssignments", "DisableAccount"}, e.dir.Ops())
 		e.history(run, "failed_compensated")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		e := newEnv(t)
+		e.startWorker()
+		in := input()
+		in.GrantID, in.TechnicianID = "grt_forged", "tec_forged"
+		run, err := c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
+		require.NoError(t, err)
+		res := e.result(run)
+		assert.NotEmpty(t, res.Refused)
+		assert.Empty(t, e.dir.Ops())
+		assert.Equal(t, []string{workflows.ActionRefused}, e.st.Actions())
+		e.history(run, "refused")
 	})
 }
 
