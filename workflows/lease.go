@@ -100,10 +100,11 @@ func dbOptions(summary string) workflow.LocalActivityOptions {
 	}
 }
 
-// claimOptions: nothing is touched before the claim, so it waits out a database outage.
+// claimOptions: nothing is touched before the claim, so it waits out a database outage of up
+// to a day (then the run ends refused, and the row stays pending for the reconciler).
 func claimOptions(summary string) workflow.LocalActivityOptions {
 	o := dbOptions(summary)
-	o.ScheduleToCloseTimeout = 0
+	o.ScheduleToCloseTimeout = 24 * time.Hour
 	o.RetryPolicy.MaximumInterval = time.Minute
 	return o
 }

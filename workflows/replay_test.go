@@ -179,7 +179,7 @@ func (e *realEnv) result(run client.WorkflowRun) workflows.Result {
 
 // history fetches the run's history, checks it holds no password and replays it against
 // the current code; with -record it is written to testdata/<name>.json.
-func (e *realEnv) history(run client.WorkflowRun, name string) {
+func (e *realEnv) history(run client.WorkflowRun, name string) *historypb.History {
 	e.t.Helper()
 	it := e.c.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
@@ -202,6 +202,7 @@ func (e *realEnv) history(run client.WorkflowRun, name string) {
 		require.NoError(e.t, os.MkdirAll("testdata", 0o755))
 		require.NoError(e.t, os.WriteFile(filepath.Join("testdata", name+".json"), append(b, '\n'), 0o644))
 	}
+	return h
 }
 
 // TestRealServer runs grants on the pinned Temporal dev server with a real worker (fake
@@ -307,6 +308,28 @@ func TestRealServer(t *testing.T) {
 		assert.Equal(t, workflows.StatusFailed, res.Status)
 		assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "ListAssignments", "DisableAccount", "ListAssignments", "DisableAccount"}, e.dir.Ops())
 		e.history(run, "failed_compensated")
+	})
+
+	t.Run("disable blocked", func(t *testing.T) {
+		e := newEnv(t)
+		e.startWorker()
+		run := e.start("tec_blocked", 2*time.Second)
+		e.waitStatus(run, workflows.StatusActive)
+		e.dir.SetDisableErr(directory.ErrAuthorizationLost)
+		require.Eventually(t, func() bool { return countOf(e.dir.Ops(), "ListAssignments") >= 3 }, time.Minute, 50*time.Millisecond)
+		e.dir.SetDisableErr(nil)
+		res := e.result(run)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
+		assert.Contains(t, res.Failure, "disabled late")
+		assert.Equal(t, 1, countOf(e.st.Actions(), workflows.ActionDisableBlocked))
+		h := e.history(run, "disable_blocked")
+		scheduled := 0
+		for _, ev := range h.Events {
+			if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == workflows.DisableAccountActivity {
+				scheduled++
+			}
+		}
+		assert.Equal(t, 1, scheduled, "the server retried the disable: no workflow loop, no history growth")
 	})
 
 	t.Run("refused", func(t *testing.T) {
