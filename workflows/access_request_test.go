@@ -2,8 +2,8 @@ package workflows_test
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -39,12 +39,12 @@ type fixture struct {
 	dir *activitiestest.Directory
 
 	mu        sync.Mutex
-	payloads  []string           // activity inputs and results, JSON
-	started   []string           // activity types in start order (local ones included)
-	summaries []string           // activity summaries in schedule order (local ones included)
-	sa        []map[string]any   // search attribute upserts
-	statuses  []workflows.State  // status query answers taken by callbacks
-	schedules []string           // activity types as the workflow scheduled them (not attempts)
+	payloads  []string          // activity inputs and results, JSON
+	started   []string          // activity types in start order (local ones included)
+	summaries []string          // activity summaries in schedule order (local ones included)
+	sa        []map[string]any  // search attribute upserts
+	statuses  []workflows.State // status query answers taken by callbacks
+	schedules []string          // activity types as the workflow scheduled them (not attempts)
 }
 
 func newFixture(t *testing.T) *fixture {

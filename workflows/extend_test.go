@@ -50,7 +50,9 @@ func extendOutcomes(t *testing.T, calls []extendCall) (map[string]string, workfl
 }
 
 func TestExtendRules(t *testing.T) {
-	ext := func(d time.Duration) workflows.ExtendRequest { return workflows.ExtendRequest{Duration: d, By: "tec_1"} }
+	ext := func(d time.Duration) workflows.ExtendRequest {
+		return workflows.ExtendRequest{Duration: d, By: "tec_1"}
+	}
 	tests := []struct {
 		name      string
 		calls     []extendCall

@@ -116,8 +116,10 @@ func StartOptions(in AccessRequestInput, taskQueue string) client.StartWorkflowO
 		ID:                       WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID),
 		TaskQueue:                taskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    SearchAttributes(in.TenantID, in.ApplicationID),
+		// Without it the SDK answers a start of a running id with that run, as if started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:                    SearchAttributes(in.TenantID, in.ApplicationID),
 		// With a worker in this process (jitaccess dev) the first workflow task comes back
 		// in the start response; without one it is ignored.
 		EnableEagerStart: true,
