@@ -61,34 +61,33 @@ func TestRealServer(t *testing.T) {
 		Application: store.ApplicationConfig{ID: "app_1", TenantID: "tnt_1", Name: "Contoso", Status: "ready",
 			Domain: "contoso.com", Roles: []string{roleGlobalAdmin, roleHelpdesk}},
 		Technician: store.Technician{ID: "tec_alice", Email: "alice@msp.example", DisplayName: "Alice Smith"},
-	}}
+	}, Admins: []string{"tec_bob"}}
 	// The first disable attempt is throttled by Graph: the timeline must show the retry.
 	dir := &activitiestest.Directory{DisableErrs: []error{&directory.ThrottledError{Op: "disable", RetryAfter: time.Second}}}
-	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 4 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		worker.Options{TaskQueue: "jit-replay-test", StopTimeout: 5 * time.Second})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	in := workflows.AccessRequestInput{
-		GrantID: "grt_audit1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_alice",
-		TechnicianEmail: "alice@msp.example", Justification: "INC-4711 mailbox restore",
-		Duration: time.Hour, MaxDuration: 4 * time.Hour, RequestedAt: time.Now().UTC(),
-	}
+	in := workflows.AccessRequestInput{GrantID: "grt_audit1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_alice"}
+	st.AddGrant(store.Grant{ID: in.GrantID, WorkflowID: workflows.WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID),
+		TenantID: in.TenantID, ApplicationID: in.ApplicationID, TechnicianID: in.TechnicianID, Justification: "INC-4711 mailbox restore",
+		RequestedAt: time.Now().UTC(), RequestedDuration: time.Hour})
 	run, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in, "jit-replay-test"), workflows.WorkflowType, in)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQueryName)
-		var s workflows.Status
-		return err == nil && v.Get(&s) == nil && s.Status == store.StatusActive
+		var s workflows.State
+		return err == nil && v.Get(&s) == nil && s.Status == workflows.StatusActive
 	}, 30*time.Second, 20*time.Millisecond)
 
 	// While the grant is active: Temporal says it is running, so the partial history is fine…
 	rep, err := replay.Fetch(ctx, c, run.GetID(), "")
 	require.NoError(t, err)
 	assert.True(t, rep.Running)
-	assert.Equal(t, store.StatusActive, rep.Status)
+	assert.Equal(t, string(workflows.StatusActive), rep.Status)
 	assert.Equal(t, run.GetRunID(), rep.RunID)
 	// …but the same history exported to a file cannot tell it was not cut short.
 	running := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
@@ -106,14 +105,14 @@ func TestRealServer(t *testing.T) {
 		workflows.RevokeSignal{By: "tec_bob", ByKind: "admin", Reason: "incident closed"}))
 	var res workflows.Result
 	require.NoError(t, run.Get(ctx, &res))
-	require.Equal(t, store.StatusRevoked, res.Status)
+	require.Equal(t, workflows.StatusRevoked, res.Status)
 
 	// The whole history, from Temporal and from the CLI's export, replays cleanly.
 	rep, err = replay.Fetch(ctx, c, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
 	assert.False(t, rep.Running)
 	assert.True(t, rep.ResultChecked)
-	assert.Equal(t, store.StatusRevoked, rep.Status)
+	assert.Equal(t, string(workflows.StatusRevoked), rep.Status)
 	assert.Equal(t, 3, rep.ActivitiesChecked, "EnsureAccount, AssignRoles, DisableAccount")
 	file := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
 	rep, err = replay.File(file)
@@ -126,7 +125,7 @@ func TestRealServer(t *testing.T) {
 	// The timeline of the revoked grant, from the same history.
 	h, _, err := replay.FetchHistory(ctx, c, run.GetID(), run.GetRunID())
 	require.NoError(t, err)
-	entries, err := audit.Timeline(h)
+	entries, err := timeline.Timeline(h)
 	require.NoError(t, err)
 	var text, jsonLines strings.Builder
 	for _, e := range entries {
@@ -134,32 +133,34 @@ func TestRealServer(t *testing.T) {
 		jsonLines.WriteString(e.JSON() + "\n")
 	}
 	t.Logf("timeline:\n%s", text.String())
-	byKind := map[string]audit.Entry{}
+	byKind := map[string]timeline.Entry{}
 	for _, e := range entries {
 		if _, seen := byKind[e.Kind]; !seen {
 			byKind[e.Kind] = e
 		}
 	}
-	assert.Equal(t, "technician:tec_alice", byKind[audit.KindRequested].Actor)
-	assert.Contains(t, byKind[audit.KindRequested].Detail, "alice@msp.example")
-	assert.Contains(t, byKind[audit.KindRequested].Detail, "INC-4711 mailbox restore")
-	assert.Contains(t, byKind[audit.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
+	assert.Equal(t, "technician:tec_alice", byKind[timeline.KindRequested].Actor)
+	assert.Contains(t, byKind[timeline.KindRequested].Detail, "grt_audit1")
+	assert.NotContains(t, text.String(), "INC-4711", "the justification is the database's, not the history's")
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, "alice@msp.example")
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, "for 1h0m0s")
 	upn := "jit-alice_msp.example@contoso.com"
-	assert.Contains(t, byKind[audit.KindAccount].Detail, upn)
-	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")
-	assert.Contains(t, byKind[audit.KindRolesAssigned].Detail, "Helpdesk Administrator")
-	assert.Contains(t, byKind[audit.KindActive].Detail, upn)
-	assert.Equal(t, "technician:tec_alice", byKind[audit.KindExtended].Actor)
-	assert.Contains(t, byKind[audit.KindExtended].Detail, "extended by 30m0s")
-	assert.Equal(t, "admin:tec_bob", byKind[audit.KindRevokeRequested].Actor)
-	assert.Contains(t, byKind[audit.KindRevokeRequested].Detail, "incident closed")
-	assert.Equal(t, "Throttled", byKind[audit.KindRetry].Data["failure_type"])
-	assert.Contains(t, byKind[audit.KindRetry].Detail, "DisableAccount attempt 2")
-	assert.Contains(t, byKind[audit.KindDisabled].Detail, upn+" disabled")
-	assert.Contains(t, byKind[audit.KindDisabled].Detail, "2 role assignments removed")
-	assert.Equal(t, "admin:tec_bob", byKind[audit.KindEnded].Actor)
-	assert.Contains(t, byKind[audit.KindEnded].Detail, "revoked by tec_bob")
-	assert.False(t, byKind[audit.KindDisabled].Time.Before(byKind[audit.KindRevokeRequested].Time), "disabled after the revoke")
+	assert.Contains(t, byKind[timeline.KindAccount].Detail, upn)
+	assert.Contains(t, byKind[timeline.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")
+	assert.Contains(t, byKind[timeline.KindRolesAssigned].Detail, "Helpdesk Administrator")
+	assert.Contains(t, byKind[timeline.KindActive].Detail, upn)
+	assert.Equal(t, "technician:tec_alice", byKind[timeline.KindExtended].Actor)
+	assert.Contains(t, byKind[timeline.KindExtended].Detail, "extended by 30m0s")
+	assert.Equal(t, "admin:tec_bob", byKind[timeline.KindRevokeRequested].Actor)
+	assert.Contains(t, byKind[timeline.KindRevokeRequested].Detail, "incident closed")
+	assert.Equal(t, "Throttled", byKind[timeline.KindRetry].Data["failure_type"])
+	assert.Contains(t, byKind[timeline.KindRetry].Detail, "DisableAccount attempt 2")
+	assert.Contains(t, byKind[timeline.KindDisabled].Detail, upn+" disabled")
+	assert.Contains(t, byKind[timeline.KindDisabled].Detail, "2 role assignments removed")
+	assert.Equal(t, "admin:tec_bob", byKind[timeline.KindEnded].Actor)
+	assert.Contains(t, byKind[timeline.KindEnded].Detail, "revoked by tec_bob")
+	assert.False(t, byKind[timeline.KindDisabled].Time.Before(byKind[timeline.KindRevokeRequested].Time), "disabled after the revoke")
 
 	// No secret anywhere: neither the password the technician got nor the scrambles.
 	exported, err := os.ReadFile(file)

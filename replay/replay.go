@@ -381,6 +381,9 @@ func resultStatus(p *commonpb.Payloads) string {
 	if err := converter.GetDefaultDataConverter().FromPayloads(p, &res); err != nil {
 		return ""
 	}
+	if res.Refused != "" {
+		return "refused"
+	}
 	return string(res.Status)
 }
 

@@ -65,8 +65,9 @@ func (g *grant) verifyRevoke(ctx workflow.Context, s RevokeSignal) {
 	lctx := workflow.WithLocalActivityOptions(dctx, dbOptions("Verify who revoked"))
 	var a Actor
 	if err := workflow.ExecuteLocalActivity(lctx, VerifyActorActivity, VerifyActorInput{GrantID: g.in.GrantID, ActorID: s.By}).Get(lctx, &a); err != nil {
-		a = Actor{ID: s.By, Kind: s.ByKind}
+		a = Actor{Kind: s.ByKind}
 	}
+	a.ID = s.By // the name the signal carries, verified or not
 	if !a.Verified {
 		g.logger.Warn("Revoke from an unverified sender", "By", s.By)
 	}
@@ -100,6 +101,7 @@ func (g *grant) extend(ctx workflow.Context, req ExtendRequest) (ExtendResult, e
 	if err := workflow.ExecuteLocalActivity(lctx, CheckExtendActivity, CheckExtendInput{GrantID: g.in.GrantID, ActorID: req.By}).Get(lctx, &chk); err != nil {
 		return ExtendResult{}, temporal.NewApplicationError("the extension could not be checked: "+rootMessage(err), "ExtendCheckFailed")
 	}
+	chk.Actor.ID = req.By
 	if err := renewal(g.st, workflow.Now(ctx), g.revoke != nil, req, chk); err != nil {
 		return ExtendResult{}, err
 	}
