@@ -358,7 +358,8 @@ func TestAccessRequests(t *testing.T) {
 			status int
 			code   string
 		}{
-			{"past JIT_MAX_ACCESS_DURATION (the workflow's validator)", g.aliceToken, map[string]any{"duration": "20h"}, 400, "duration_exceeds_maximum"},
+			{"a step past the application's duration (the workflow's lease)", g.aliceToken, map[string]any{"duration": "20h"}, 400, "duration_exceeds_maximum"},
+			{"a step below the lease's minimum", g.aliceToken, map[string]any{"duration": "4m"}, 400, "invalid_duration"},
 			{"zero", g.aliceToken, map[string]any{"duration": "0s"}, 400, "invalid_duration"},
 			{"missing", g.aliceToken, map[string]any{}, 400, "invalid_duration"},
 			{"not a duration", g.aliceToken, map[string]any{"duration": "a while"}, 400, "invalid_duration"},
@@ -371,10 +372,9 @@ func TestAccessRequests(t *testing.T) {
 			require.Equal(t, tc.status, r.Status, "%s: %s", tc.name, r.Body)
 			require.Equal(t, tc.code, r.errorCode(), "%s: %s", tc.name, r.Body)
 		}
-		require.Contains(t, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "20h"}).errorMessage(), "24h")
-		// 4h + 1h + 19h is exactly the maximum.
-		r = g.must(200, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "19h"}))
-		require.Equal(t, expires.Add(20*time.Hour), parseTime(t, r.JSON["expires_at"]))
+		require.Contains(t, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "20h"}).errorMessage(), "4h0m0s this application allows")
+		r = g.must(200, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "4h"}))
+		require.Equal(t, expires.Add(5*time.Hour), parseTime(t, r.JSON["expires_at"]))
 		require.Len(t, g.auditEvents(workflows.ActionExtended), 2, "refusals change nothing")
 
 		g.must(202, g.do("POST", "/v1/access-requests/"+id+"/revoke", g.aliceToken, nil))
@@ -390,9 +390,10 @@ func TestAccessRequests(t *testing.T) {
 		a2 := g.must(202, g.request(g.aliceToken, second)).str("id")
 		b1 := g.must(202, g.request(g.bobToken, northwind)).str("id")
 		g.waitStatus(g.bobToken, b1, string(workflows.StatusActive))
-		g.waitStatus(g.aliceToken, a2, string(workflows.StatusActive))
-		g.must(202, g.do("POST", "/v1/access-requests/"+a2+"/revoke", g.aliceToken, nil))
-		g.waitStatus(g.aliceToken, a2, string(workflows.StatusRevoked))
+		// One account, one live grant: the second application on the same domain would give
+		// alice's account to two grants, so it is denied while a1 lives.
+		g.waitStatus(g.aliceToken, a2, string(workflows.StatusDenied))
+		require.Contains(t, g.must(200, g.do("GET", "/v1/access-requests/"+a2, g.aliceToken, nil)).str("failure"), "in use by another live grant")
 
 		ids := func(r response) []string {
 			var out []string
@@ -414,7 +415,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, []string{b1, a2, a1}, list(g.adminToken, ""))
 		require.Equal(t, []string{b1}, list(g.adminToken, "?technician_id="+g.bob))
 		require.Equal(t, []string{a2, a1}, list(g.adminToken, "?tenant_id="+g.tenant))
-		require.Equal(t, []string{a2}, list(g.adminToken, "?status=revoked"))
+		require.Equal(t, []string{a2}, list(g.adminToken, "?status=denied"))
 		require.Equal(t, []string{a2}, list(g.adminToken, "?application_id="+second))
 		require.Equal(t, []string{b1, a1}, list(g.adminToken, "?status=active"))
 
@@ -458,7 +459,7 @@ func TestAccessRequests(t *testing.T) {
 			{"POST", "/v1/access-requests", map[string]any{"application_id": g.app}, 403, 200, 404},
 			{"GET", "/v1/access-requests/:grant_id", nil, 200, 200, 404},
 			{"GET", "/v1/access-requests/:grant_id/credentials", nil, 403, 200, 404},
-			{"POST", "/v1/access-requests/:grant_id/extend", map[string]any{"duration": "1m"}, 403, 200, 404},
+			{"POST", "/v1/access-requests/:grant_id/extend", map[string]any{"duration": "5m"}, 403, 200, 404},
 			// Last: the owner's revoke is checked below on another grant.
 			{"POST", "/v1/access-requests/:grant_id/revoke", map[string]any{}, 202, 0, 404},
 		}

@@ -80,8 +80,9 @@ func (g *grant) validateExtend(ctx workflow.Context, req ExtendRequest) error {
 	if key := updateKey(ctx); slices.Contains(g.appliedKeys, key) {
 		return nil // applied already: the handler answers with the current expiry
 	}
+	// The bounds the grant began with; the handler checks again with the current ones.
 	return renewal(g.st, workflow.Now(ctx), g.revoke != nil, req,
-		ExtendCheck{Actor: Actor{Verified: true}, Entitled: true})
+		ExtendCheck{Actor: Actor{Verified: true}, Entitled: true, MaxStep: g.plan.MaxStep, MaxTotal: g.plan.MaxTotal})
 }
 
 // extend renews the lease once the database confirms the actor, the membership and the
