@@ -1,11 +1,11 @@
 // Package activities holds the side effects of the AccessRequest workflow: the database
-// projection and audit log (through Store) and the customer's Entra directory (through
-// Directory). Activities are methods on *Activities so the worker registers them once with
-// their dependencies, in the style of Temporal's samples-go.
+// (through Store) and the customer's Entra directory (through Directory). It maps the
+// workflow's wire types (package workflows) to storage rows. Activities are methods on
+// *Activities so the worker registers them once with their dependencies.
 //
-// Inputs and results are small structs that carry identifiers only. Passwords are generated
-// inside EnsureAccount and DisableAccount, handed to the directory and the sealed credential
-// store, and never returned, logged or put in an error, so they never reach workflow history.
+// Passwords are generated inside EnsureAccount and DisableAccount, handed to the directory
+// and the sealed credential store, and never returned, logged or put in an error, so they
+// never reach workflow history.
 package activities
 
 import (
@@ -17,20 +17,13 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// Activity type names as registered by the worker (method names of *Activities).
-// Workflows refer to the methods themselves; these names are for tools and tests.
-const (
-	BeginGrantName       = "BeginGrant"
-	CheckEntitlementName = "CheckEntitlement"
-	RecordGrantName      = "RecordGrant"
-	EnsureAccountName    = "EnsureAccount"
-	AssignRolesName      = "AssignRoles"
-	DisableAccountName   = "DisableAccount"
-)
-
 // Store is the part of *store.Store the activities need.
 type Store interface {
+	ClaimGrant(ctx context.Context, c store.Claim) (store.Grant, error)
+	Grant(ctx context.Context, id string) (store.Grant, error)
 	CheckEntitlement(ctx context.Context, tenantID, applicationID, technicianID string) (store.Entitlement, error)
+	LockAccount(ctx context.Context, grantID, upn string) error
+	GrantActor(ctx context.Context, grantID, actorID string) (kind string, ok bool, err error)
 	// RecordTransition writes the projection and its audit event (nil: none) atomically.
 	RecordTransition(ctx context.Context, u store.GrantUpdate, event *store.AuditEvent) error
 	// SaveCredential seals the password before it is written.
@@ -45,16 +38,35 @@ type Store interface {
 type Directory interface {
 	EnsureAccount(ctx context.Context, applicationID string, spec directory.AccountSpec, password string) (directory.Account, error)
 	AssignRoles(ctx context.Context, applicationID, objectID string, roleIDs []string) ([]string, error)
+	ListAssignments(ctx context.Context, applicationID, objectID string) ([]directory.RoleAssignment, error)
 	DisableAccount(ctx context.Context, applicationID, objectID string, assignmentIDs []string, scramble string) error
 }
 
-// Activities carries the dependencies of every activity. The zero Now and Logger fall back
-// to time.Now and slog.Default.
+// Metrics receives what the activities count; nil counts nothing. worker.Metrics implements it.
+type Metrics interface {
+	// Transition: a grant entered status (a projection write committed).
+	Transition(status string)
+	// Refused: a run was refused before touching anything.
+	Refused()
+	// Extended: an extension was recorded.
+	Extended()
+	// DirectoryOutcome: a directory call for the application ended with outcome ("ok" or an
+	// error type).
+	DirectoryOutcome(applicationID, outcome string)
+	// DisableBlocked: a disable is blocked until the application is authorized again.
+	DisableBlocked()
+}
+
+// Activities carries the dependencies of every activity. MaxAccessDuration is the global
+// maximum of a grant's total active time (JIT_MAX_ACCESS_DURATION; zero:
+// workflows.DefaultMaxTotal). The zero Now and Logger fall back to time.Now and slog.Default.
 type Activities struct {
-	Store     Store
-	Directory Directory
-	Now       func() time.Time
-	Logger    *slog.Logger
+	Store             Store
+	Directory         Directory
+	Metrics           Metrics
+	MaxAccessDuration time.Duration
+	Now               func() time.Time
+	Logger            *slog.Logger
 }
 
 func (a *Activities) now() time.Time {
@@ -70,3 +82,18 @@ func (a *Activities) logger() *slog.Logger {
 	}
 	return slog.Default()
 }
+
+func (a *Activities) metrics() Metrics {
+	if a.Metrics != nil {
+		return a.Metrics
+	}
+	return noMetrics{}
+}
+
+type noMetrics struct{}
+
+func (noMetrics) Transition(string)               {}
+func (noMetrics) Refused()                        {}
+func (noMetrics) Extended()                       {}
+func (noMetrics) DirectoryOutcome(string, string) {}
+func (noMetrics) DisableBlocked()                 {}

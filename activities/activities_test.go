@@ -18,86 +18,186 @@ import (
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // *store.Store is what cmd/jitaccess wires in.
 var _ activities.Store = (*store.Store)(nil)
 
+// The store names the final statuses as strings; they must be the workflow's.
+func TestFinalStatusesAgree(t *testing.T) {
+	var want []string
+	for _, s := range workflows.FinalStatuses() {
+		want = append(want, string(s))
+	}
+	assert.ElementsMatch(t, want, store.TerminalStatuses())
+	for _, s := range workflows.Statuses() {
+		assert.True(t, store.IsValidStatus(string(s)), s)
+	}
+}
+
 func newActs() (*activities.Activities, *activitiestest.Store, *activitiestest.Directory) {
 	st := &activitiestest.Store{Entitlement: store.Entitlement{
 		Allowed: true, RuleID: "ent_1", RuleName: "All admins",
-		Application: store.ApplicationConfig{ID: "app_1", Name: "Contoso", Domain: "contoso.com", Roles: []string{"r1", "r2"}},
-		Technician:  store.Technician{ID: "tec_1", Email: "alice@msp.example", DisplayName: "Alice"},
+		Application: store.ApplicationConfig{ID: "app_1", Name: "Contoso", Domain: "contoso.com", Roles: []string{"r1", "r2"},
+			AccessDuration: 4 * time.Hour},
+		Technician: store.Technician{ID: "tec_1", Email: "alice@msp.example", DisplayName: "Alice"},
 	}}
 	dir := &activitiestest.Directory{}
-	return &activities.Activities{Store: st, Directory: dir}, st, dir
+	return &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 8 * time.Hour}, st, dir
 }
 
-func TestCheckEntitlement(t *testing.T) {
+func pending(id string, d time.Duration) store.Grant {
+	return store.Grant{ID: id, TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1", RequestedDuration: d}
+}
+
+func begin(id, firstRun string) workflows.BeginInput {
+	return workflows.BeginInput{GrantID: id, TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1",
+		WorkflowID: "access/tnt_1/app_1/tec_1", RunID: firstRun, FirstRunID: firstRun}
+}
+
+// The database decides: a run with no row of its own is refused and writes only an audit event.
+func TestBeginGrant(t *testing.T) {
+	tests := []struct {
+		name      string
+		rows      []store.Grant
+		in        workflows.BeginInput
+		deny      string // entitlement refusal
+		wantPlan  workflows.Plan
+		wantRow   string // status of the row afterwards
+		wantAudit string
+	}{
+		{name: "no row: refused", in: begin("grt_x", "run1"), wantPlan: workflows.Plan{Refused: true}, wantAudit: workflows.ActionRefused},
+		{name: "another run's row: refused", rows: []store.Grant{func() store.Grant { g := pending("grt_1", time.Hour); g.FirstRunID = "run0"; return g }()},
+			in: begin("grt_1", "run1"), wantPlan: workflows.Plan{Refused: true}, wantRow: "pending", wantAudit: workflows.ActionRefused},
+		{name: "row of another technician: refused", rows: []store.Grant{func() store.Grant { g := pending("grt_1", time.Hour); g.TechnicianID = "tec_2"; return g }()},
+			in: begin("grt_1", "run1"), wantPlan: workflows.Plan{Refused: true}, wantRow: "pending", wantAudit: workflows.ActionRefused},
+		{name: "allowed, duration as requested", rows: []store.Grant{pending("grt_1", time.Hour)}, in: begin("grt_1", "run1"),
+			wantPlan: workflows.Plan{Duration: time.Hour, MaxStep: 4 * time.Hour, MaxTotal: 8 * time.Hour, AccountUPN: "jit-alice_msp.example@contoso.com"},
+			wantRow:  "provisioning", wantAudit: workflows.ActionRequested},
+		{name: "requested beyond the application's duration: bounded", rows: []store.Grant{pending("grt_1", 100*time.Hour)}, in: begin("grt_1", "run1"),
+			wantPlan: workflows.Plan{Duration: 4 * time.Hour, MaxStep: 4 * time.Hour, MaxTotal: 8 * time.Hour, AccountUPN: "jit-alice_msp.example@contoso.com"},
+			wantRow:  "provisioning", wantAudit: workflows.ActionRequested},
+		{name: "reset run of the same chain: claimed again", rows: []store.Grant{func() store.Grant { g := pending("grt_1", time.Hour); g.FirstRunID = "run1"; return g }()},
+			in:       func() workflows.BeginInput { b := begin("grt_1", "run1"); b.RunID = "run2"; return b }(),
+			wantPlan: workflows.Plan{Duration: time.Hour, MaxStep: 4 * time.Hour, MaxTotal: 8 * time.Hour, AccountUPN: "jit-alice_msp.example@contoso.com"},
+			wantRow:  "provisioning", wantAudit: workflows.ActionRequested},
+		{name: "not entitled: denied", rows: []store.Grant{pending("grt_1", time.Hour)}, in: begin("grt_1", "run1"), deny: "no rule",
+			wantPlan: workflows.Plan{Denied: true}, wantRow: "pending", wantAudit: workflows.ActionRequested},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, st, dir := newActs()
+			for _, g := range tc.rows {
+				st.AddGrant(g)
+			}
+			if tc.deny != "" {
+				st.Entitlement.Allowed, st.Entitlement.Reason = false, tc.deny
+			}
+			plan, err := a.BeginGrant(context.Background(), tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantPlan.Refused, plan.Refused, plan.Reason)
+			assert.Equal(t, tc.wantPlan.Denied, plan.Denied, plan.Reason)
+			if !plan.Refused && !plan.Denied {
+				assert.Equal(t, tc.wantPlan.Duration, plan.Duration)
+				assert.Equal(t, tc.wantPlan.MaxStep, plan.MaxStep)
+				assert.Equal(t, tc.wantPlan.MaxTotal, plan.MaxTotal)
+				assert.Equal(t, tc.wantPlan.AccountUPN, plan.AccountUPN)
+				assert.Equal(t, []string{"r1", "r2"}, plan.Roles)
+			}
+			if row, ok := st.Row(tc.in.GrantID); ok {
+				assert.Equal(t, tc.wantRow, row.Status)
+			}
+			require.Equal(t, []string{tc.wantAudit}, st.Actions())
+			assert.Empty(t, dir.Calls(), "no directory call")
+		})
+	}
+}
+
+// One account, one live grant: a second application on the same domain is denied while the
+// first grant lives, and allowed once it ended.
+func TestBeginGrantLocksTheAccount(t *testing.T) {
 	ctx := context.Background()
 	a, st, _ := newActs()
-
-	res, err := a.CheckEntitlement(ctx, activities.CheckEntitlementInput{TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1"})
+	st.AddGrant(pending("grt_1", time.Hour))
+	g2 := pending("grt_2", time.Hour)
+	g2.ApplicationID = "app_2"
+	st.AddGrant(g2)
+	p1, err := a.BeginGrant(ctx, begin("grt_1", "run1"))
 	require.NoError(t, err)
-	assert.Equal(t, activities.EntitlementResult{
-		Allowed: true, RuleID: "ent_1", RuleName: "All admins", ApplicationName: "Contoso",
-		Domain: "contoso.com", Roles: []string{"r1", "r2"},
-		TechnicianEmail: "alice@msp.example", TechnicianDisplayName: "Alice",
-	}, res)
-
-	// A denial is a result, not an error.
-	st.Entitlement = store.Entitlement{Allowed: false, Reason: "no rule"}
-	res, err = a.CheckEntitlement(ctx, activities.CheckEntitlementInput{})
+	require.False(t, p1.Denied)
+	in2 := begin("grt_2", "run2")
+	in2.ApplicationID = "app_2"
+	p2, err := a.BeginGrant(ctx, in2)
 	require.NoError(t, err)
-	assert.False(t, res.Allowed)
-	assert.Equal(t, "no rule", res.Reason)
+	assert.True(t, p2.Denied)
+	assert.Contains(t, p2.Reason, "grt_1")
 
-	// Entitled but not provisionable.
-	st.Entitlement = store.Entitlement{Allowed: true, Technician: store.Technician{Email: "a@b.c"}}
-	res, err = a.CheckEntitlement(ctx, activities.CheckEntitlementInput{})
+	require.NoError(t, a.RecordGrant(ctx, []workflows.Record{{GrantID: "grt_1", Status: workflows.StatusExpired, Action: workflows.ActionExpired, Key: "final"}}))
+	st.AddGrant(func() store.Grant { g := pending("grt_3", time.Hour); g.ApplicationID = "app_2"; return g }())
+	in3 := begin("grt_3", "run3")
+	in3.ApplicationID = "app_2"
+	p3, err := a.BeginGrant(ctx, in3)
 	require.NoError(t, err)
-	assert.False(t, res.Allowed)
-	assert.Contains(t, res.Reason, "not ready")
-
-	st.EntitlementErr = errors.New("db down")
-	_, err = a.CheckEntitlement(ctx, activities.CheckEntitlementInput{})
-	require.ErrorContains(t, err, "db down")
+	assert.False(t, p3.Denied, p3.Reason)
 }
 
 func TestRecordGrantWritesProjectionAndAudit(t *testing.T) {
+	ctx := context.Background()
 	a, st, _ := newActs()
-	exp := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	err := a.RecordGrant(context.Background(), activities.RecordGrantInput{
-		GrantUpdate: store.GrantUpdate{GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1",
-			Status: store.StatusRevoked, ExpiresAt: exp, RevokedBy: "tec_2"},
-		Action: activities.ActionRevoked, ActorID: "tec_2", ActorKind: "admin", Reason: "done",
-	})
-	require.NoError(t, err)
-	require.Len(t, st.Grants, 1)
-	assert.Equal(t, store.StatusRevoked, st.Grants[0].Status)
-	assert.Equal(t, exp, st.Grants[0].ExpiresAt)
+	st.AddGrant(pending("grt_1", time.Hour))
+	rec := workflows.Record{GrantID: "grt_1", RunID: "run1", TenantID: "tnt_1", Status: workflows.StatusRevoking,
+		Action: workflows.ActionRevoke, Key: "revoking", Actor: workflows.Actor{ID: "tec_9", Kind: "admin"}, Reason: "left"}
+	// The same record twice (a retried write) is logged once.
+	require.NoError(t, a.RecordGrant(ctx, []workflows.Record{rec, rec}))
 	require.Len(t, st.Audits, 1)
-	ev := st.Audits[0]
-	assert.Equal(t, "tnt_1", ev.TenantID)
-	assert.Equal(t, "tec_2", ev.ActorID)
-	assert.Equal(t, "admin", ev.ActorKind)
-	assert.Equal(t, "grant.revoked", ev.Action)
-	assert.Equal(t, "grt_1", ev.Target)
-	assert.Equal(t, "done", ev.Details["reason"])
+	e := st.Audits[0]
+	assert.Equal(t, "unverified", e.ActorKind, "an actor the database did not verify is logged as such")
+	assert.Equal(t, "tec_9", e.ActorID, "with the name it claimed")
+	assert.Equal(t, false, e.Details["actor_verified"])
+	row, _ := st.Row("grt_1")
+	assert.Equal(t, "revoking", row.Status)
 
-	// No action: projection only. System actor by default.
-	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1", Status: store.StatusProvisioning}}))
-	assert.Len(t, st.Audits, 1)
-	require.NoError(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1", Status: store.StatusExpired}, Action: activities.ActionExpired}))
-	assert.Equal(t, "system", st.Audits[1].ActorKind)
-
+	// A grant whose row is gone is skipped, not retried for ever.
+	require.NoError(t, a.RecordGrant(ctx, []workflows.Record{{GrantID: "grt_gone", Status: workflows.StatusExpired}}))
+	// A failing write fails the activity (the workflow keeps the record).
 	st.RecordGrantErrs = []error{errors.New("db down")}
-	require.ErrorContains(t, a.RecordGrant(context.Background(), activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{GrantID: "grt_1"}}), "db down")
+	require.ErrorContains(t, a.RecordGrant(ctx, []workflows.Record{rec}), "db down")
+}
+
+func TestVerifyActorAndCheckExtend(t *testing.T) {
+	ctx := context.Background()
+	a, st, _ := newActs()
+	st.AddGrant(pending("grt_1", time.Hour))
+	st.Admins = []string{"tec_admin"}
+	tests := []struct {
+		actor    string
+		verified bool
+		kind     string
+	}{
+		{"tec_1", true, "technician"}, {"tec_admin", true, "admin"}, {"tec_other", false, ""}, {"", false, ""},
+	}
+	for _, tc := range tests {
+		got, err := a.VerifyActor(ctx, workflows.VerifyActorInput{GrantID: "grt_1", ActorID: tc.actor})
+		require.NoError(t, err)
+		assert.Equal(t, tc.verified, got.Verified, tc.actor)
+		assert.Equal(t, tc.kind, got.Kind, tc.actor)
+	}
+	chk, err := a.CheckExtend(ctx, workflows.CheckExtendInput{GrantID: "grt_1", ActorID: "tec_1"})
+	require.NoError(t, err)
+	assert.True(t, chk.Entitled && chk.Actor.Verified)
+	assert.Equal(t, 4*time.Hour, chk.MaxStep)
+	assert.Equal(t, 8*time.Hour, chk.MaxTotal)
+	st.Entitlement.Allowed, st.Entitlement.Reason = false, "removed from the tenant"
+	chk, err = a.CheckExtend(ctx, workflows.CheckExtendInput{GrantID: "grt_1", ActorID: "tec_1"})
+	require.NoError(t, err)
+	assert.False(t, chk.Entitled)
+	assert.Equal(t, "removed from the tenant", chk.Reason)
 }
 
 func TestEnsureAccountKeepsPasswordOut(t *testing.T) {
 	a, st, dir := newActs()
-	in := activities.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", TechnicianDisplayName: "Alice", Domain: "contoso.com"}
+	in := workflows.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", TechnicianDisplayName: "Alice", Domain: "contoso.com"}
 	res, err := a.EnsureAccount(context.Background(), in)
 	require.NoError(t, err)
 	assert.Equal(t, "jit-alice_msp.example@contoso.com", res.UPN)
@@ -116,7 +216,8 @@ func TestEnsureAccountKeepsPasswordOut(t *testing.T) {
 	assert.NotContains(t, string(b), cred.Password)
 
 	// A second grant re-enables with a fresh password, by the id the first one recorded.
-	require.NoError(t, st.RecordTransition(context.Background(), store.GrantUpdate{GrantID: "grt_0", Status: store.StatusExpired,
+	st.AddGrant(pending("grt_0", time.Hour))
+	require.NoError(t, st.RecordTransition(context.Background(), store.GrantUpdate{GrantID: "grt_0", Status: "expired",
 		AccountUPN: res.UPN, AccountID: res.ObjectID}, nil))
 	res2, err := a.EnsureAccount(context.Background(), in)
 	require.NoError(t, err)
@@ -129,20 +230,25 @@ func TestEnsureAccountKeepsPasswordOut(t *testing.T) {
 	assert.NotEqual(t, cred.Password, cred2.Password)
 
 	// An e-mail that cannot make a UPN fails for good.
-	_, err = a.EnsureAccount(context.Background(), activities.EnsureAccountInput{TechnicianEmail: "nope", Domain: "contoso.com"})
+	_, err = a.EnsureAccount(context.Background(), workflows.EnsureAccountInput{TechnicianEmail: "nope", Domain: "contoso.com"})
 	assertAppError(t, err, activities.ErrTypeInvalidAccount, true, 0)
 }
 
-func TestAssignAndDisable(t *testing.T) {
+func TestAssignAndDisableRemovesEveryAssignment(t *testing.T) {
 	ctx := context.Background()
 	a, st, dir := newActs()
-	acct, err := a.EnsureAccount(ctx, activities.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+	acct, err := a.EnsureAccount(ctx, workflows.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
 	require.NoError(t, err)
-	got, err := a.AssignRoles(ctx, activities.AssignRolesInput{GrantID: "grt_1", ApplicationID: "app_1", ObjectID: acct.ObjectID, RoleIDs: []string{"r1", "r2", "r3"}})
+	got, err := a.AssignRoles(ctx, workflows.AssignRolesInput{GrantID: "grt_1", ApplicationID: "app_1", ObjectID: acct.ObjectID, RoleIDs: []string{"r1", "r2", "r3"}})
 	require.NoError(t, err)
 	assert.Len(t, got.AssignmentIDs, 3)
+	dir.AddAssignment(acct.ObjectID, "ra-out-of-band")
 
-	require.NoError(t, a.DisableAccount(ctx, activities.DisableAccountInput{GrantID: "grt_1", ApplicationID: "app_1", ObjectID: acct.ObjectID, AssignmentIDs: got.AssignmentIDs}))
+	// The grant remembers one assignment; the disable removes all four.
+	res, err := a.DisableAccount(ctx, workflows.DisableAccountInput{GrantID: "grt_1", ApplicationID: "app_1", ObjectID: acct.ObjectID, AssignmentIDs: got.AssignmentIDs[:1]})
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.AssignmentsRemoved)
+	assert.False(t, res.WasBlocked)
 	d, _ := dir.Account(acct.ObjectID)
 	assert.False(t, d.Enabled)
 	assert.Empty(t, d.Assignments)
@@ -152,15 +258,53 @@ func TestAssignAndDisable(t *testing.T) {
 	assert.NotEqual(t, pws[0], pws[len(pws)-1], "scrambled to a new password")
 
 	// Compensation without an object id finds the account by its UPN.
-	_, err = a.EnsureAccount(ctx, activities.EnsureAccountInput{GrantID: "grt_2", ApplicationID: "app_1", TechnicianEmail: "bob@msp.example", Domain: "contoso.com"})
+	_, err = a.EnsureAccount(ctx, workflows.EnsureAccountInput{GrantID: "grt_2", ApplicationID: "app_1", TechnicianEmail: "bob@msp.example", Domain: "contoso.com"})
 	require.NoError(t, err)
-	require.NoError(t, a.DisableAccount(ctx, activities.DisableAccountInput{GrantID: "grt_2", ApplicationID: "app_1", TechnicianEmail: "bob@msp.example", Domain: "contoso.com"}))
+	_, err = a.DisableAccount(ctx, workflows.DisableAccountInput{GrantID: "grt_2", ApplicationID: "app_1", UPN: "jit-bob_msp.example@contoso.com"})
+	require.NoError(t, err)
 	d, _ = dir.Account("jit-bob_msp.example@contoso.com")
 	assert.False(t, d.Enabled)
 
 	// Nothing to disable is success.
-	require.NoError(t, a.DisableAccount(ctx, activities.DisableAccountInput{GrantID: "grt_3", ApplicationID: "app_1", TechnicianEmail: "carol@msp.example", Domain: "contoso.com"}))
+	_, err = a.DisableAccount(ctx, workflows.DisableAccountInput{GrantID: "grt_3", ApplicationID: "app_1", UPN: "jit-carol_msp.example@contoso.com"})
+	require.NoError(t, err)
 	assert.Contains(t, st.Deleted, "grt_3")
+}
+
+// A disable blocked by lost authorization records itself once, from the attempt that found
+// it (the heartbeat carries the fact to later attempts), and reports the late disable.
+func TestDisableBlockedIsRecordedOnce(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	a, st, dir := newActs()
+	st.AddGrant(pending("grt_1", time.Hour))
+	acct, err := a.EnsureAccount(context.Background(), workflows.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+	require.NoError(t, err)
+	dir.SetDisableErr(directory.ErrAuthorizationLost)
+	in := workflows.DisableAccountInput{GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", ObjectID: acct.ObjectID}
+
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	_, err = env.ExecuteActivity(workflows.DisableAccountActivity, in)
+	assertAppError(t, err, activities.ErrTypeAuthorizationLost, false, time.Minute)
+	assert.Equal(t, []string{workflows.ActionDisableBlocked}, st.Actions())
+	row, _ := st.Row("grt_1")
+	assert.Equal(t, "revoking", row.Status)
+	assert.Contains(t, row.Failure, "authorization to the customer tenant was lost")
+
+	// A later attempt (heartbeat details of the blocked one) records nothing more.
+	env = ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	env.SetHeartbeatDetails(struct{ Blocked bool }{true})
+	_, err = env.ExecuteActivity(workflows.DisableAccountActivity, in)
+	require.Error(t, err)
+	assert.Len(t, st.Actions(), 1, "recorded once, not on every attempt")
+
+	dir.SetDisableErr(nil)
+	v, err := env.ExecuteActivity(workflows.DisableAccountActivity, in)
+	require.NoError(t, err)
+	var res workflows.DisableAccountResult
+	require.NoError(t, v.Get(&res))
+	assert.True(t, res.WasBlocked)
 }
 
 func assertAppError(t *testing.T, err error, typ string, nonRetryable bool, delay time.Duration) {
@@ -200,19 +344,19 @@ func TestDirectoryErrorMapping(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			a, _, dir := newActs()
-			acct, err := a.EnsureAccount(ctx, activities.EnsureAccountInput{GrantID: "g", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+			acct, err := a.EnsureAccount(ctx, workflows.EnsureAccountInput{GrantID: "g", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
 			require.NoError(t, err)
 
 			dir.AssignErrs = []error{tc.err}
-			_, err = a.AssignRoles(ctx, activities.AssignRolesInput{ObjectID: acct.ObjectID, RoleIDs: []string{"r"}})
+			_, err = a.AssignRoles(ctx, workflows.AssignRolesInput{ObjectID: acct.ObjectID, RoleIDs: []string{"r"}})
 			checkMapped(t, err, tc.typ, tc.nonRetryable, tc.delay)
 
 			dir.EnsureErrs = []error{tc.err}
-			_, err = a.EnsureAccount(ctx, activities.EnsureAccountInput{GrantID: "g", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+			_, err = a.EnsureAccount(ctx, workflows.EnsureAccountInput{GrantID: "g", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
 			checkMapped(t, err, tc.typ, tc.nonRetryable, tc.delay)
 
 			dir.DisableErrs = []error{tc.err}
-			err = a.DisableAccount(ctx, activities.DisableAccountInput{GrantID: "g", ObjectID: acct.ObjectID})
+			_, err = a.DisableAccount(ctx, workflows.DisableAccountInput{GrantID: "g", ObjectID: acct.ObjectID})
 			checkMapped(t, err, tc.typ, false, tc.disableDelay)
 		})
 	}
@@ -237,14 +381,14 @@ func TestActivityEnvironment(t *testing.T) {
 	a, _, dir := newActs()
 	env.RegisterActivity(a)
 
-	v, err := env.ExecuteActivity(activities.EnsureAccountName, activities.EnsureAccountInput{GrantID: "g", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+	v, err := env.ExecuteActivity(workflows.EnsureAccountActivity, workflows.EnsureAccountInput{GrantID: "g", ApplicationID: "app_1", TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
 	require.NoError(t, err)
-	var res activities.AccountResult
+	var res workflows.AccountResult
 	require.NoError(t, v.Get(&res))
 	assert.True(t, strings.HasPrefix(res.UPN, "jit-alice"))
 
 	dir.AssignErrs = []error{directory.ErrAuthorizationLost}
-	_, err = env.ExecuteActivity(a.AssignRoles, activities.AssignRolesInput{ObjectID: res.ObjectID, RoleIDs: []string{"r"}})
+	_, err = env.ExecuteActivity(a.AssignRoles, workflows.AssignRolesInput{ObjectID: res.ObjectID, RoleIDs: []string{"r"}})
 	var appErr *temporal.ApplicationError
 	require.ErrorAs(t, err, &appErr)
 	assert.Equal(t, activities.ErrTypeAuthorizationLost, appErr.Type())

@@ -10,31 +10,35 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
-// Application error types the activities return. Workflows list the non-retryable ones in
-// their retry policies and match on them to explain a failure.
+// Application error types the activities return (the wire names are workflows').
 const (
-	// ErrTypeAuthorizationLost: the tenant's consent no longer works; an admin must authorize again.
-	ErrTypeAuthorizationLost = "AuthorizationLost"
-	// ErrTypeNotAuthorized: the application was never authorized.
-	ErrTypeNotAuthorized = "NotAuthorized"
-	// ErrTypeGraphRejected: Graph refused the request with a 4xx other than 429; retrying the
-	// same request cannot succeed.
-	ErrTypeGraphRejected = "GraphRejected"
-	// ErrTypeThrottled: Graph answered 429/503; retried after its Retry-After.
-	ErrTypeThrottled = "Throttled"
-	// ErrTypeReplicationLag: a user created moments ago is not yet visible; retried.
-	ErrTypeReplicationLag = "ReplicationLag"
-	// ErrTypeGraphUnavailable: Graph answered 5xx; retried.
-	ErrTypeGraphUnavailable = "GraphUnavailable"
-	// ErrTypeInvalidAccount: the technician's e-mail or the domain cannot make a valid UPN.
-	ErrTypeInvalidAccount = "InvalidAccount"
+	ErrTypeAuthorizationLost = workflows.ErrTypeAuthorizationLost
+	ErrTypeNotAuthorized     = workflows.ErrTypeNotAuthorized
+	ErrTypeGraphRejected     = workflows.ErrTypeGraphRejected
+	ErrTypeThrottled         = workflows.ErrTypeThrottled
+	ErrTypeReplicationLag    = workflows.ErrTypeReplicationLag
+	ErrTypeGraphUnavailable  = workflows.ErrTypeGraphUnavailable
+	ErrTypeInvalidAccount    = workflows.ErrTypeInvalidAccount
 )
 
-// NonRetryableErrorTypes are the error types a provisioning step must not retry.
-func NonRetryableErrorTypes() []string {
-	return []string{ErrTypeAuthorizationLost, ErrTypeNotAuthorized, ErrTypeGraphRejected, ErrTypeInvalidAccount}
+// Outcome names how an activity attempt ended: "ok", the application error type,
+// "canceled", "timeout" or "error" (metrics labels).
+func Outcome(err error) string {
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &appErr) && appErr.Type() != "":
+		return appErr.Type()
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
 }
 
 // authorizationLostRetryDelay spaces the attempts of a disable that cannot succeed until an

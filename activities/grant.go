@@ -2,156 +2,200 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
-// CheckEntitlementInput names the technician and the application requested.
-type CheckEntitlementInput struct {
-	TenantID      string
-	ApplicationID string
-	TechnicianID  string
-}
-
-// EntitlementResult is the database's answer. A denial is a normal result (Allowed false
-// with Reason), not an error.
-type EntitlementResult struct {
-	Allowed  bool
-	Reason   string // why not, when denied
-	RuleID   string
-	RuleName string
-
-	ApplicationName string
-	Domain          string   // where the technician's account lives
-	Roles           []string // role template ids to assign
-
-	TechnicianEmail       string
-	TechnicianDisplayName string
-}
-
-// CheckEntitlement asks the database whether the technician may use the application now.
-// It is authoritative: rules may have changed since the API accepted the request.
-func (a *Activities) CheckEntitlement(ctx context.Context, in CheckEntitlementInput) (EntitlementResult, error) {
-	ent, err := a.Store.CheckEntitlement(ctx, in.TenantID, in.ApplicationID, in.TechnicianID)
+// BeginGrant claims the grant row the API created for this run chain and loads from the
+// database everything that decides the grant: the entitlement, the duration (the request
+// bounded by the application's duration and the global maximum), the account and the roles.
+// A run with no row of its own is refused (grant.refused, nothing else written). An allowed
+// grant locks its account (one account, one live grant) and is recorded as provisioning
+// with its grant.requested event; a denied one stays pending for the workflow to finish.
+func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (workflows.Plan, error) {
+	g, err := a.Store.ClaimGrant(ctx, store.Claim{GrantID: in.GrantID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
+		TechnicianID: in.TechnicianID, WorkflowID: in.WorkflowID, RunID: in.RunID, FirstRunID: in.FirstRunID})
+	if errors.Is(err, store.ErrClaimRefused) {
+		return a.refuse(ctx, in, err.Error())
+	}
 	if err != nil {
-		return EntitlementResult{}, fmt.Errorf("check entitlement of %s to %s: %w", in.TechnicianID, in.ApplicationID, err)
+		return workflows.Plan{}, fmt.Errorf("claim grant %s: %w", in.GrantID, err)
 	}
-	res := EntitlementResult{
-		Allowed:               ent.Allowed,
-		Reason:                ent.Reason,
-		RuleID:                ent.RuleID,
-		RuleName:              ent.RuleName,
-		ApplicationName:       ent.Application.Name,
-		Domain:                ent.Application.Domain,
-		Roles:                 ent.Application.Roles,
-		TechnicianEmail:       ent.Technician.Email,
-		TechnicianDisplayName: ent.Technician.DisplayName,
+	ent, err := a.Store.CheckEntitlement(ctx, g.TenantID, g.ApplicationID, g.TechnicianID)
+	if err != nil {
+		return workflows.Plan{}, fmt.Errorf("check entitlement of grant %s: %w", g.ID, err)
 	}
-	// An entitled technician still cannot get an account where none can be provisioned.
-	if res.Allowed && (res.Domain == "" || len(res.Roles) == 0) {
-		res.Allowed = false
-		res.Reason = "the application is not ready: it needs a domain and at least one role"
+	plan := a.planOf(g, ent)
+	if !plan.Denied {
+		err := a.Store.LockAccount(ctx, g.ID, plan.AccountUPN)
+		switch {
+		case errors.Is(err, store.ErrAccountInUse):
+			plan.Denied, plan.Reason = true, err.Error()
+		case err != nil:
+			return workflows.Plan{}, err
+		}
 	}
-	if res.Allowed && res.TechnicianEmail == "" {
-		res.Allowed = false
-		res.Reason = "the technician has no e-mail address to name the account after"
+	status := workflows.StatusPending
+	switch {
+	case plan.Denied:
+	case plan.ApprovalRequired:
+		status = workflows.StatusPendingApproval
+	default:
+		status = workflows.StatusProvisioning
 	}
-	if !res.Allowed && res.Reason == "" {
-		res.Reason = "no entitlement rule grants this application to the technician"
+	rec := workflows.Record{GrantID: g.ID, WorkflowID: in.WorkflowID, RunID: in.RunID, TenantID: g.TenantID,
+		ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, Status: status, Action: workflows.ActionRequested,
+		Key: "requested", Actor: workflows.Actor{ID: g.TechnicianID, Kind: store.ActorTechnician, Verified: true},
+		RuleID: plan.RuleID, RuleName: plan.RuleName}
+	event := auditEvent(rec)
+	event.Details["justification"] = g.Justification
+	if err := a.Store.RecordTransition(ctx, updateOf(rec), &event); err != nil {
+		return workflows.Plan{}, fmt.Errorf("record request of grant %s: %w", g.ID, err)
 	}
-	return res, nil
+	a.metrics().Transition(string(status))
+	return plan, nil
 }
 
-// RecordGrantInput is one transition of a grant: the projection columns to write (zero
-// values leave a column unchanged, except Status) and the audit event it is (Action empty: no
-// audit event). The embedded update keeps the payload's JSON flat, as recorded histories hold it.
-type RecordGrantInput struct {
-	store.GrantUpdate
-
-	// Audit event of the transition.
-	Action    string // e.g. "grant.requested", "grant.activated"
-	ActorID   string // technician id; empty means the system
-	ActorKind string // admin | technician | system
-	Reason    string // denial, revocation or failure reason
-	RuleID    string
-	RuleName  string
-	Extension time.Duration // for "grant.extended"
+// planOf turns the database's answers into the grant's plan.
+func (a *Activities) planOf(g store.Grant, ent store.Entitlement) workflows.Plan {
+	maxTotal := a.MaxAccessDuration
+	if maxTotal <= 0 {
+		maxTotal = workflows.DefaultMaxTotal
+	}
+	app := ent.Application
+	ceiling := maxTotal
+	if app.AccessDuration > 0 {
+		ceiling = min(app.AccessDuration, maxTotal)
+	}
+	duration := g.RequestedDuration
+	if duration <= 0 || duration > ceiling {
+		duration = ceiling
+	}
+	p := workflows.Plan{
+		Denied: !ent.Allowed, Reason: ent.Reason, RuleID: ent.RuleID, RuleName: ent.RuleName, RequestedAt: g.RequestedAt,
+		Duration: duration, MaxStep: ceiling, MaxTotal: maxTotal,
+		TechnicianEmail: ent.Technician.Email, TechnicianDisplayName: ent.Technician.DisplayName,
+		Domain: app.Domain, Roles: app.Roles,
+	}
+	switch {
+	case p.Denied && p.Reason == "":
+		p.Reason = "no entitlement rule grants this application to the technician"
+	case p.Denied:
+	case p.Domain == "" || len(p.Roles) == 0:
+		p.Denied, p.Reason = true, "the application is not ready: it needs a domain and at least one role"
+	case p.TechnicianEmail == "":
+		p.Denied, p.Reason = true, "the technician has no e-mail address to name the account after"
+	default:
+		upn, err := directory.BuildUPN(p.TechnicianEmail, p.Domain)
+		if err != nil {
+			p.Denied, p.Reason = true, fmt.Sprintf("no valid account name for %s in %s: %v", p.TechnicianEmail, p.Domain, err)
+		}
+		p.AccountUPN = upn
+	}
+	return p
 }
 
-// Audit actions recorded by the workflow.
-const (
-	ActionRequested = "grant.requested"
-	ActionDenied    = "grant.denied"
-	ActionActivated = "grant.activated"
-	ActionExtended  = "grant.extended"
-	ActionRevoke    = "grant.revoke_requested"
-	ActionExpired   = "grant.expired"
-	ActionRevoked   = "grant.revoked"
-	ActionFailed    = "grant.failed"
-	// ActionDisableBlocked: the account cannot be disabled until an admin authorizes the
-	// application again (the grant stays revoking).
-	ActionDisableBlocked = "grant.disable_blocked"
-)
-
-// RecordGrant writes the grant's projection row and the audit event of the transition in
-// one transaction.
-func (a *Activities) RecordGrant(ctx context.Context, in RecordGrantInput) error {
-	var event *store.AuditEvent
-	if in.Action != "" {
-		e := auditEvent(in)
-		event = &e
+// refuse records a run that has no grant of its own and counts it.
+func (a *Activities) refuse(ctx context.Context, in workflows.BeginInput, reason string) (workflows.Plan, error) {
+	event := auditEvent(workflows.Record{GrantID: in.GrantID, WorkflowID: in.WorkflowID, RunID: in.RunID, TenantID: in.TenantID,
+		ApplicationID: in.ApplicationID, TechnicianID: in.TechnicianID, Action: workflows.ActionRefused, Key: "refused", Reason: reason})
+	if err := a.Store.RecordTransition(ctx, store.GrantUpdate{GrantID: in.GrantID}, &event); err != nil {
+		return workflows.Plan{}, fmt.Errorf("record refusal of run %s: %w", in.RunID, err)
 	}
-	if err := a.Store.RecordTransition(ctx, in.GrantUpdate, event); err != nil {
-		return fmt.Errorf("record grant %s as %s: %w", in.GrantID, in.Status, err)
+	a.logger().WarnContext(ctx, "workflow run refused", "grant_id", in.GrantID, "workflow_id", in.WorkflowID, "run_id", in.RunID, "reason", reason)
+	a.metrics().Refused()
+	return workflows.Plan{Refused: true, Reason: reason}, nil
+}
+
+// RecordGrant writes records in order, each projection write with its audit event in one
+// transaction. A record of a grant whose row is gone (its tenant was deleted) is skipped.
+func (a *Activities) RecordGrant(ctx context.Context, recs []workflows.Record) error {
+	for _, rec := range recs {
+		var event *store.AuditEvent
+		if rec.Action != "" {
+			e := auditEvent(rec)
+			event = &e
+		}
+		err := a.Store.RecordTransition(ctx, updateOf(rec), event)
+		if errors.Is(err, store.ErrNotFound) {
+			a.logger().WarnContext(ctx, "grant record skipped: no such grant", "grant_id", rec.GrantID, "status", rec.Status)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("record grant %s as %s: %w", rec.GrantID, rec.Status, err)
+		}
+		switch {
+		case rec.Action == workflows.ActionExtended:
+			a.metrics().Extended()
+		case rec.Status != "":
+			a.metrics().Transition(string(rec.Status))
+		}
 	}
 	return nil
 }
 
-// BeginGrant is a grant's first step in one local activity: it checks the entitlement and
-// writes the request (the projection and its grant.requested event) in one transaction,
-// already as provisioning when the check allows it. in is the pending transition.
-// Separate CheckEntitlement and RecordGrant steps cost two more local activities and one more
-// commit before any account work can start (docs/performance.md).
-func (a *Activities) BeginGrant(ctx context.Context, in RecordGrantInput) (EntitlementResult, error) {
-	res, err := a.CheckEntitlement(ctx, CheckEntitlementInput{TenantID: in.TenantID, ApplicationID: in.ApplicationID, TechnicianID: in.TechnicianID})
+// VerifyActor says whether the database knows in.ActorID as the grant's technician or an admin.
+func (a *Activities) VerifyActor(ctx context.Context, in workflows.VerifyActorInput) (workflows.Actor, error) {
+	kind, ok, err := a.Store.GrantActor(ctx, in.GrantID, in.ActorID)
 	if err != nil {
-		return res, err
+		return workflows.Actor{}, fmt.Errorf("verify %s on grant %s: %w", in.ActorID, in.GrantID, err)
 	}
-	event := auditEvent(in) // grant.requested, as the technician asked: status pending
-	u := in.GrantUpdate
-	if res.Allowed {
-		u.Status = store.StatusProvisioning
-	}
-	if err := a.Store.RecordTransition(ctx, u, &event); err != nil {
-		return EntitlementResult{}, fmt.Errorf("record request of grant %s: %w", in.GrantID, err)
-	}
-	return res, nil
+	return workflows.Actor{ID: in.ActorID, Kind: kind, Verified: ok}, nil
 }
 
-// auditEventID is the same for every attempt of one transition, so an attempt that committed
-// but whose answer was lost is not logged twice when the activity is retried. A run records
-// each action once, except extensions, which differ in their new expiry.
-func auditEventID(in RecordGrantInput) string {
-	return store.DerivedID("aud", strings.Join([]string{in.GrantID, in.RunID, in.Action, in.ExpiresAt.UTC().Format(time.RFC3339Nano)}, "\x00"))
+// CheckExtend verifies the actor and re-checks membership and entitlement, with the current
+// bounds of an extension (the application's duration per step, the global maximum in all).
+func (a *Activities) CheckExtend(ctx context.Context, in workflows.CheckExtendInput) (workflows.ExtendCheck, error) {
+	actor, err := a.VerifyActor(ctx, workflows.VerifyActorInput(in))
+	if err != nil {
+		return workflows.ExtendCheck{}, err
+	}
+	g, err := a.Store.Grant(ctx, in.GrantID)
+	if err != nil {
+		return workflows.ExtendCheck{}, fmt.Errorf("load grant %s: %w", in.GrantID, err)
+	}
+	ent, err := a.Store.CheckEntitlement(ctx, g.TenantID, g.ApplicationID, g.TechnicianID)
+	if err != nil {
+		return workflows.ExtendCheck{}, fmt.Errorf("check entitlement of grant %s: %w", g.ID, err)
+	}
+	p := a.planOf(g, ent)
+	return workflows.ExtendCheck{Actor: actor, Entitled: ent.Allowed, Reason: ent.Reason, MaxStep: p.MaxStep, MaxTotal: p.MaxTotal}, nil
 }
 
-// auditEvent describes a transition for auditors: ids and times, never a credential.
-func auditEvent(in RecordGrantInput) store.AuditEvent {
-	actorID, kind := in.ActorID, in.ActorKind
-	if actorID == "" {
-		actorID, kind = "system", "system"
-	} else if kind == "" {
-		kind = "technician"
+// updateOf maps a record to the projection's columns.
+func updateOf(r workflows.Record) store.GrantUpdate {
+	return store.GrantUpdate{GrantID: r.GrantID, RunID: r.RunID, Status: string(r.Status),
+		ActivatedAt: r.ActivatedAt, ExpiresAt: r.ExpiresAt, EndedAt: r.EndedAt, AccountUPN: r.AccountUPN, AccountID: r.AccountID,
+		Roles: r.Roles, Failure: r.Failure, RevokedBy: r.RevokedBy, ReleaseAccount: r.ReleaseAccount}
+}
+
+// auditEventID is the same for every attempt of one transition of one run, so a write that
+// committed but whose answer was lost is not logged twice.
+func auditEventID(r workflows.Record) string {
+	return store.DerivedID("aud", strings.Join([]string{r.GrantID, r.RunID, r.Action, r.Key}, "\x00"))
+}
+
+// auditEvent describes a record for auditors: ids and times, never a credential. An actor
+// the database did not verify is logged as "unverified" with the name it claimed.
+func auditEvent(r workflows.Record) store.AuditEvent {
+	actorID, kind := r.Actor.ID, r.Actor.Kind
+	switch {
+	case actorID == "" || actorID == store.ActorSystem:
+		actorID, kind = store.ActorSystem, store.ActorSystem
+	case !r.Actor.Verified:
+		kind = "unverified"
 	}
 	details := map[string]any{
-		"status":         in.Status,
-		"application_id": in.ApplicationID,
-		"technician_id":  in.TechnicianID,
-		"workflow_id":    in.WorkflowID,
-		"run_id":         in.RunID,
+		"application_id": r.ApplicationID,
+		"technician_id":  r.TechnicianID,
+		"workflow_id":    r.WorkflowID,
+		"run_id":         r.RunID,
 	}
 	setIf := func(key, v string) {
 		if v != "" {
@@ -163,30 +207,27 @@ func auditEvent(in RecordGrantInput) store.AuditEvent {
 			details[key] = t.UTC().Format(time.RFC3339Nano)
 		}
 	}
-	setIf("justification", in.Justification)
-	setIf("reason", in.Reason)
-	setIf("failure", in.Failure)
-	setIf("rule_id", in.RuleID)
-	setIf("rule_name", in.RuleName)
-	setIf("account_upn", in.AccountUPN)
-	setIf("account_id", in.AccountID)
-	setIf("revoked_by", in.RevokedBy)
-	setTime("activated_at", in.ActivatedAt)
-	setTime("expires_at", in.ExpiresAt)
-	setTime("ended_at", in.EndedAt)
-	if len(in.Roles) > 0 {
-		details["roles"] = in.Roles
+	setIf("status", string(r.Status))
+	setIf("reason", r.Reason)
+	setIf("failure", r.Failure)
+	setIf("rule_id", r.RuleID)
+	setIf("rule_name", r.RuleName)
+	setIf("account_upn", r.AccountUPN)
+	setIf("account_id", r.AccountID)
+	setIf("revoked_by", r.RevokedBy)
+	setTime("activated_at", r.ActivatedAt)
+	setTime("expires_at", r.ExpiresAt)
+	setTime("ended_at", r.EndedAt)
+	if !r.Actor.Verified && r.Actor.ID != "" && actorID != store.ActorSystem {
+		details["actor_verified"] = false
+		setIf("claimed_kind", r.Actor.Kind)
 	}
-	if in.Extension > 0 {
-		details["extension"] = in.Extension.String()
+	if len(r.Roles) > 0 {
+		details["roles"] = r.Roles
 	}
-	return store.AuditEvent{
-		ID:        auditEventID(in),
-		TenantID:  in.TenantID,
-		ActorID:   actorID,
-		ActorKind: kind,
-		Action:    in.Action,
-		Target:    in.GrantID,
-		Details:   details,
+	if r.Extension > 0 {
+		details["extension"] = r.Extension.String()
 	}
+	return store.AuditEvent{ID: auditEventID(r), TenantID: r.TenantID, ActorID: actorID, ActorKind: kind,
+		Action: r.Action, Target: r.GrantID, Details: details}
 }

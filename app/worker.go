@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
@@ -23,14 +22,10 @@ func ConfigureProcess(cfg config.Config) {
 // RunWorker blocks until ctx ends, then stops the worker gracefully: in-flight activities
 // finish within the stop timeout; anything cut short is retried by Temporal elsewhere.
 func (a *App) RunWorker(ctx context.Context) error {
-	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, Now: time.Now, Logger: a.Log.With("component", "activities")}
-	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log, DataConverter: a.Converter})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	a.Log.Info("worker started", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
-	<-ctx.Done()
-	w.Stop()
+	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, MaxAccessDuration: a.Cfg.MaxAccessDuration,
+		Now: time.Now, Logger: a.Log.With("component", "activities")}
+	a.Log.Info("worker starting", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
+	err := worker.Run(ctx, a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
 	a.Log.Info("worker stopped")
-	return nil
+	return err
 }

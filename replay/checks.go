@@ -348,7 +348,7 @@ func markerName(attrs string) string {
 	case m == nil:
 		return "marker"
 	case m[1] == "LocalActivity":
-		return "local activity (BeginGrant, RecordGrant or CheckEntitlement)"
+		return "local activity (BeginGrant, RecordGrant, VerifyActor or CheckExtend)"
 	case m[1] == "Version":
 		return "workflow.GetVersion"
 	}

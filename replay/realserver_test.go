@@ -77,34 +77,33 @@ func TestRealServer(t *testing.T) {
 		Application: store.ApplicationConfig{ID: "app_1", TenantID: "tnt_1", Name: "Contoso", Status: "ready",
 			Domain: "contoso.com", Roles: []string{roleGlobalAdmin, roleHelpdesk}},
 		Technician: store.Technician{ID: "tec_alice", Email: "alice@msp.example", DisplayName: "Alice Smith"},
-	}}
+	}, Admins: []string{"tec_bob"}}
 	// The first disable attempt is throttled by Graph: the timeline must show the retry.
 	dir := &activitiestest.Directory{DisableErrs: []error{&directory.ThrottledError{Op: "disable", RetryAfter: time.Second}}}
-	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 4 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		worker.Options{TaskQueue: "jit-replay-test", StopTimeout: 5 * time.Second})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	in := workflows.AccessRequestInput{
-		GrantID: "grt_audit1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_alice",
-		TechnicianEmail: "alice@msp.example", Justification: "INC-4711 mailbox restore",
-		Duration: time.Hour, MaxDuration: 4 * time.Hour, RequestedAt: time.Now().UTC(),
-	}
+	in := workflows.AccessRequestInput{GrantID: "grt_audit1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_alice"}
+	st.AddGrant(store.Grant{ID: in.GrantID, WorkflowID: workflows.WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID),
+		TenantID: in.TenantID, ApplicationID: in.ApplicationID, TechnicianID: in.TechnicianID, Justification: "INC-4711 mailbox restore",
+		RequestedAt: time.Now().UTC(), RequestedDuration: time.Hour})
 	run, err := c.ExecuteWorkflow(ctx, workflows.StartOptions(in, "jit-replay-test"), workflows.WorkflowType, in)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.StatusQueryName)
-		var s workflows.Status
-		return err == nil && v.Get(&s) == nil && s.Status == store.StatusActive
+		var s workflows.State
+		return err == nil && v.Get(&s) == nil && s.Status == workflows.StatusActive
 	}, 30*time.Second, 20*time.Millisecond)
 
 	// While the grant is active: Temporal says it is running, so the partial history is fine…
 	rep, err := replay.Fetch(ctx, c, run.GetID(), "", dc)
 	require.NoError(t, err)
 	assert.True(t, rep.Running)
-	assert.Equal(t, store.StatusActive, rep.Status)
+	assert.Equal(t, string(workflows.StatusActive), rep.Status)
 	assert.Equal(t, run.GetRunID(), rep.RunID)
 	// …but the same history exported to a file cannot tell it was not cut short.
 	running := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
@@ -122,14 +121,14 @@ func TestRealServer(t *testing.T) {
 		workflows.RevokeSignal{By: "tec_bob", ByKind: "admin", Reason: "incident closed"}))
 	var res workflows.Result
 	require.NoError(t, run.Get(ctx, &res))
-	require.Equal(t, store.StatusRevoked, res.Status)
+	require.Equal(t, workflows.StatusRevoked, res.Status)
 
 	// The whole history, from Temporal and from the CLI's export, replays cleanly.
 	rep, err = replay.Fetch(ctx, c, run.GetID(), run.GetRunID(), dc)
 	require.NoError(t, err)
 	assert.False(t, rep.Running)
 	assert.True(t, rep.ResultChecked)
-	assert.Equal(t, store.StatusRevoked, rep.Status)
+	assert.Equal(t, string(workflows.StatusRevoked), rep.Status)
 	assert.Equal(t, 3, rep.ActivitiesChecked, "EnsureAccount, AssignRoles, DisableAccount")
 	file := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
 	rep, err = replay.File(file, dc)
@@ -157,9 +156,11 @@ func TestRealServer(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "technician:tec_alice", byKind[timeline.KindRequested].Actor)
-	assert.Contains(t, byKind[timeline.KindRequested].Detail, "alice@msp.example")
-	assert.Contains(t, byKind[timeline.KindRequested].Detail, "INC-4711 mailbox restore")
+	assert.Contains(t, byKind[timeline.KindRequested].Detail, "grt_audit1")
+	assert.NotContains(t, text.String(), "INC-4711", "the justification is the database's, not the history's")
 	assert.Contains(t, byKind[timeline.KindEntitled].Detail, `rule "All admins → Contoso" (ent_rule1)`)
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, "alice@msp.example")
+	assert.Contains(t, byKind[timeline.KindEntitled].Detail, "for 1h0m0s")
 	upn := "jit-alice_msp.example@contoso.com"
 	assert.Contains(t, byKind[timeline.KindAccount].Detail, upn)
 	assert.Contains(t, byKind[timeline.KindRolesAssigned].Detail, "Global Administrator ("+roleGlobalAdmin+")")

@@ -391,7 +391,10 @@ func resultStatus(dc converter.DataConverter, p *commonpb.Payloads) string {
 	if err := dc.FromPayloads(p, &res); err != nil {
 		return ""
 	}
-	return res.Status
+	if res.Refused != "" {
+		return "refused"
+	}
+	return string(res.Status)
 }
 
 // eventName is the event type as Temporal's UI shows it, e.g. ActivityTaskScheduled.

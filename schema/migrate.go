@@ -15,27 +15,45 @@ const advisoryLockKey = 0x6a6974616363
 
 // migration is one step of the schema, written in SQL that PostgreSQL and SQLite both accept;
 // "{{ts}}" stands for the timestamp type (timestamptz on PostgreSQL, TIMESTAMP on SQLite).
+// A step whose SQL cannot be shared (SQLite cannot alter a constraint) sets sqliteUp and
+// sqliteDown, used instead of up and down on SQLite.
 type migration struct {
-	name string
-	up   []string
-	down []string
+	name       string
+	up         []string
+	down       []string
+	sqliteUp   []string
+	sqliteDown []string
+}
+
+// steps returns the statements of m for db's dialect.
+func (m migration) steps(db *bun.DB, up bool) []string {
+	switch {
+	case IsPostgres(db) && up, m.sqliteUp == nil && up:
+		return m.up
+	case IsPostgres(db), m.sqliteDown == nil:
+		return m.down
+	case up:
+		return m.sqliteUp
+	}
+	return m.sqliteDown
 }
 
 // migrations lists every schema step in order. Append; never edit a released step.
 func migrations() []migration {
-	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), signInMigration()}
+	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), grantClaimsMigration(), signInMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {
 	ms := migrate.NewMigrations()
 	for _, m := range migrations() {
+		m := m
 		ms.Add(migrate.Migration{
 			Name: m.name,
 			Up: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.up)
+				return execAll(ctx, mg.DB(), m.steps(mg.DB(), true))
 			},
 			Down: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.down)
+				return execAll(ctx, mg.DB(), m.steps(mg.DB(), false))
 			},
 		})
 	}

@@ -140,7 +140,7 @@ type Grant struct {
 
 	ID            string     `bun:"id,pk"`
 	WorkflowID    string     `bun:"workflow_id,notnull"`
-	RunID         string     `bun:"run_id,notnull"`
+	RunID         string     `bun:"run_id,nullzero"`
 	TenantID      string     `bun:"tenant_id,notnull"`
 	ApplicationID string     `bun:"application_id,notnull"`
 	TechnicianID  string     `bun:"technician_id,notnull"`
@@ -156,6 +156,11 @@ type Grant struct {
 	Failure       string     `bun:"failure,nullzero"`
 	RevokedBy     string     `bun:"revoked_by,nullzero"`
 	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+	// FirstRunID is the run chain that claimed the row; RequestedSeconds the duration asked
+	// for; AccountLock the account name while the grant is live (unique).
+	FirstRunID       string `bun:"first_run_id,nullzero"`
+	RequestedSeconds int64  `bun:"requested_seconds,notnull"`
+	AccountLock      string `bun:"account_lock,nullzero"`
 }
 
 // GrantCredential holds the sealed managed password of a grant's account while it is usable.

@@ -237,30 +237,36 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 	// Once started, a workflow must get its row even if the client went away.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startTimeout)
 	defer cancel()
-	wf := workflows.AccessRequestInput{
-		GrantID: store.NewID("grt"), TenantID: app.TenantID, ApplicationID: app.ID, TechnicianID: u.ID,
-		TechnicianEmail: u.Email, Justification: justification, Duration: duration,
-		MaxDuration: s.deps.MaxAccessDuration, RequestedAt: time.Now().UTC(),
-	}
+	// The row comes first: the workflow's input names it and nothing else; the worker reads
+	// everything that decides the grant from the database.
+	wf := workflows.AccessRequestInput{TenantID: app.TenantID, ApplicationID: app.ID, TechnicianID: u.ID}
+	workflowID := workflows.WorkflowID(wf.TenantID, wf.ApplicationID, wf.TechnicianID)
 	for attempt := 1; ; attempt++ {
-		workflowID, runID, err := s.deps.Workflows.Start(sctx, wf)
+		g, err := s.deps.Store.CreatePendingGrant(sctx, store.PendingGrant{WorkflowID: workflowID, TenantID: app.TenantID,
+			ApplicationID: app.ID, TechnicianID: u.ID, Justification: justification, Duration: duration, RequestedAt: time.Now().UTC()})
 		if err != nil {
+			return store.Grant{}, false, err
+		}
+		wf.GrantID = g.ID
+		_, runID, err := s.deps.Workflows.Start(sctx, wf)
+		if err == nil {
+			if err := s.deps.Store.AttachRun(sctx, g.ID, runID); err == nil {
+				g.RunID = runID
+			}
+			return g, true, nil
+		}
+		_ = s.deps.Store.DiscardPendingGrant(sctx, g.ID)
+		if !errors.Is(err, ErrGrantRunning) {
 			return store.Grant{}, false, s.workflowProblem(ctx, u, "start", err)
 		}
-		// A live run of the same (tenant, application, technician) carries an earlier grant id:
-		// its row is returned instead of a new one.
-		// The run's grant id is derived from its run id (the workflow does the same), so a
-		// retried request that finds the run its failed predecessor started still agrees
-		// with the workflow on the id.
-		g, created, err := s.deps.Store.StartGrant(sctx, store.GrantUpdate{
-			GrantID: workflows.GrantIDForRun(runID), WorkflowID: workflowID, RunID: runID, TenantID: wf.TenantID, ApplicationID: wf.ApplicationID,
-			TechnicianID: wf.TechnicianID, Status: store.StatusPending, Justification: wf.Justification, RequestedAt: wf.RequestedAt,
-		})
-		// A run that has recorded its end (revoked, expired…) but not yet closed is still
-		// "live" to Temporal; wait for it to close and start a new grant instead of
-		// answering with the ended one.
-		if err != nil || created || !store.IsTerminal(g.Status) || attempt == 3 {
-			return g, created, err
+		// A live run of the same (tenant, application, technician): its grant is the answer,
+		// unless it has recorded its end but not yet closed; then wait and start anew.
+		live, lerr := s.deps.Store.GrantOfRun(sctx, workflowID, runID)
+		if errors.Is(lerr, store.ErrNotFound) {
+			live, lerr = s.deps.Store.LiveGrant(sctx, app.TenantID, app.ID, u.ID)
+		}
+		if (lerr == nil && !store.IsTerminal(live.Status)) || attempt == 3 {
+			return live, false, lerr
 		}
 		if err := s.deps.Workflows.WaitClosed(sctx, workflowID, runID); err != nil {
 			return store.Grant{}, false, s.workflowProblem(ctx, u, "start", err)
@@ -378,7 +384,7 @@ func (s *Server) ReadCredentials(ctx context.Context, u Actor, grantID string) (
 	}
 	notActive := problem(http.StatusConflict, "grant_not_active",
 		fmt.Sprintf("The grant is %s; its credentials are available only while it is active.", g.Status))
-	if g.Status != store.StatusActive {
+	if g.Status != string(workflows.StatusActive) {
 		return credentialsView{}, notActive
 	}
 	upn, password, err := s.deps.Store.Credential(ctx, g.ID)
@@ -470,7 +476,7 @@ func (s *Server) ExtendGrant(ctx context.Context, u Actor, grantID, duration str
 	if err != nil {
 		return g, err
 	}
-	if g.Status != store.StatusActive {
+	if g.Status != string(workflows.StatusActive) {
 		return g, problem(http.StatusConflict, "grant_not_active", fmt.Sprintf("The grant is %s; only an active grant can be extended.", g.Status))
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)

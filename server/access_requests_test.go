@@ -117,7 +117,7 @@ func (g *grantEnv) waitStatus(token, grantID, status string) response {
 func (g *grantEnv) activeGrant(token, appID string) response {
 	g.t.Helper()
 	r := g.must(202, g.request(token, appID))
-	return g.waitStatus(token, r.str("id"), store.StatusActive)
+	return g.waitStatus(token, r.str("id"), string(workflows.StatusActive))
 }
 
 func (g *grantEnv) auditEvents(action string) []store.AuditEvent {
@@ -165,7 +165,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, grantID, again.str("id"))
 		require.Equal(t, r.str("run_id"), again.str("run_id"))
 
-		active := g.waitStatus(g.aliceToken, grantID, store.StatusActive)
+		active := g.waitStatus(g.aliceToken, grantID, string(workflows.StatusActive))
 		activated, expires := parseTime(t, active.JSON["activated_at"]), parseTime(t, active.JSON["expires_at"])
 		require.Equal(t, 4*time.Hour, expires.Sub(activated), "the application's access duration by default")
 		require.Nil(t, active.JSON["ended_at"])
@@ -182,7 +182,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, r.str("run_id"), desc.GetWorkflowExecutionInfo().GetExecution().GetRunId())
 		list := g.must(200, g.do("GET", "/v1/access-requests", g.adminToken, nil)).items()
 		require.Len(t, list, 1)
-		require.Len(t, g.auditEvents(activities.ActionRequested), 1, "the workflow records the request once")
+		require.Len(t, g.auditEvents(workflows.ActionRequested), 1, "the workflow records the request once")
 		accounts := 0
 		for _, call := range g.entra.Calls() {
 			if call.Op == "EnsureAccount" {
@@ -250,7 +250,7 @@ func TestAccessRequests(t *testing.T) {
 
 		// A shorter duration than the application's is fine.
 		r = g.must(202, g.do("POST", "/v1/access-requests", g.aliceToken, map[string]any{"application_id": g.app, "duration": "30m"}))
-		active := g.waitStatus(g.aliceToken, r.str("id"), store.StatusActive)
+		active := g.waitStatus(g.aliceToken, r.str("id"), string(workflows.StatusActive))
 		require.Equal(t, 30*time.Minute, parseTime(t, active.JSON["expires_at"]).Sub(parseTime(t, active.JSON["activated_at"])))
 	})
 
@@ -292,7 +292,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Len(t, g.auditEvents("credentials.read"), 2, "refusals are not reads")
 
 		g.must(202, g.do("POST", "/v1/access-requests/"+id+"/revoke", g.aliceToken, nil))
-		g.waitStatus(g.aliceToken, id, store.StatusRevoked)
+		g.waitStatus(g.aliceToken, id, string(workflows.StatusRevoked))
 		r = g.must(409, g.do("GET", path, g.aliceToken, nil))
 		require.Equal(t, "grant_not_active", r.errorCode())
 		require.NotContains(t, string(r.Body), acct.Password)
@@ -310,13 +310,13 @@ func TestAccessRequests(t *testing.T) {
 		r := g.must(202, g.do("POST", revoke, g.aliceToken, map[string]any{"reason": "done with the ticket"}))
 		require.Equal(t, id, r.str("id"))
 
-		done := g.waitStatus(g.aliceToken, id, store.StatusRevoked)
+		done := g.waitStatus(g.aliceToken, id, string(workflows.StatusRevoked))
 		require.NotNil(t, done.JSON["ended_at"])
 		acct, ok := g.entra.Account(upn)
 		require.True(t, ok)
 		require.False(t, acct.Enabled, "the account is disabled")
 		require.Empty(t, acct.Assignments, "and its roles removed")
-		requested := g.auditEvents(activities.ActionRevoke)
+		requested := g.auditEvents(workflows.ActionRevoke)
 		require.Len(t, requested, 1)
 		require.Equal(t, g.alice, requested[0].ActorID)
 		require.Equal(t, "done with the ticket", requested[0].Details["reason"])
@@ -330,8 +330,8 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, grant.str("workflow_id"), second.str("workflow_id"))
 		require.NotEqual(t, grant.str("run_id"), second.str("run_id"))
 		g.must(202, g.do("POST", "/v1/access-requests/"+second.str("id")+"/revoke", g.adminToken, nil))
-		g.waitStatus(g.adminToken, second.str("id"), store.StatusRevoked)
-		byAdmin := g.auditEvents(activities.ActionRevoke)
+		g.waitStatus(g.adminToken, second.str("id"), string(workflows.StatusRevoked))
+		byAdmin := g.auditEvents(workflows.ActionRevoke)
 		require.Len(t, byAdmin, 2)
 		require.Equal(t, g.admin.ID, byAdmin[0].ActorID, "newest first")
 		require.Equal(t, "admin", byAdmin[0].ActorKind)
@@ -349,7 +349,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, "active", r.str("status"))
 		read := g.must(200, g.do("GET", "/v1/access-requests/"+id, g.aliceToken, nil))
 		require.Equal(t, r.JSON["expires_at"], read.JSON["expires_at"], "the projection has the new expiry")
-		require.Len(t, g.auditEvents(activities.ActionExtended), 1)
+		require.Len(t, g.auditEvents(workflows.ActionExtended), 1)
 
 		refusals := []struct {
 			name   string
@@ -358,7 +358,8 @@ func TestAccessRequests(t *testing.T) {
 			status int
 			code   string
 		}{
-			{"past JIT_MAX_ACCESS_DURATION (the workflow's validator)", g.aliceToken, map[string]any{"duration": "20h"}, 400, "duration_exceeds_maximum"},
+			{"a step past the application's duration (the workflow's lease)", g.aliceToken, map[string]any{"duration": "20h"}, 400, "duration_exceeds_maximum"},
+			{"a step below the lease's minimum", g.aliceToken, map[string]any{"duration": "4m"}, 400, "invalid_duration"},
 			{"zero", g.aliceToken, map[string]any{"duration": "0s"}, 400, "invalid_duration"},
 			{"missing", g.aliceToken, map[string]any{}, 400, "invalid_duration"},
 			{"not a duration", g.aliceToken, map[string]any{"duration": "a while"}, 400, "invalid_duration"},
@@ -371,14 +372,13 @@ func TestAccessRequests(t *testing.T) {
 			require.Equal(t, tc.status, r.Status, "%s: %s", tc.name, r.Body)
 			require.Equal(t, tc.code, r.errorCode(), "%s: %s", tc.name, r.Body)
 		}
-		require.Contains(t, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "20h"}).errorMessage(), "24h")
-		// 4h + 1h + 19h is exactly the maximum.
-		r = g.must(200, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "19h"}))
-		require.Equal(t, expires.Add(20*time.Hour), parseTime(t, r.JSON["expires_at"]))
-		require.Len(t, g.auditEvents(activities.ActionExtended), 2, "refusals change nothing")
+		require.Contains(t, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "20h"}).errorMessage(), "4h0m0s this application allows")
+		r = g.must(200, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "4h"}))
+		require.Equal(t, expires.Add(5*time.Hour), parseTime(t, r.JSON["expires_at"]))
+		require.Len(t, g.auditEvents(workflows.ActionExtended), 2, "refusals change nothing")
 
 		g.must(202, g.do("POST", "/v1/access-requests/"+id+"/revoke", g.aliceToken, nil))
-		g.waitStatus(g.aliceToken, id, store.StatusRevoked)
+		g.waitStatus(g.aliceToken, id, string(workflows.StatusRevoked))
 		require.Equal(t, "grant_not_active", g.must(409, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "1h"})).errorCode())
 	})
 
@@ -389,10 +389,11 @@ func TestAccessRequests(t *testing.T) {
 		a1 := g.activeGrant(g.aliceToken, g.app).str("id")
 		a2 := g.must(202, g.request(g.aliceToken, second)).str("id")
 		b1 := g.must(202, g.request(g.bobToken, northwind)).str("id")
-		g.waitStatus(g.bobToken, b1, store.StatusActive)
-		g.waitStatus(g.aliceToken, a2, store.StatusActive)
-		g.must(202, g.do("POST", "/v1/access-requests/"+a2+"/revoke", g.aliceToken, nil))
-		g.waitStatus(g.aliceToken, a2, store.StatusRevoked)
+		g.waitStatus(g.bobToken, b1, string(workflows.StatusActive))
+		// One account, one live grant: the second application on the same domain would give
+		// alice's account to two grants, so it is denied while a1 lives.
+		g.waitStatus(g.aliceToken, a2, string(workflows.StatusDenied))
+		require.Contains(t, g.must(200, g.do("GET", "/v1/access-requests/"+a2, g.aliceToken, nil)).str("failure"), "in use by another live grant")
 
 		ids := func(r response) []string {
 			var out []string
@@ -414,7 +415,7 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, []string{b1, a2, a1}, list(g.adminToken, ""))
 		require.Equal(t, []string{b1}, list(g.adminToken, "?technician_id="+g.bob))
 		require.Equal(t, []string{a2, a1}, list(g.adminToken, "?tenant_id="+g.tenant))
-		require.Equal(t, []string{a2}, list(g.adminToken, "?status=revoked"))
+		require.Equal(t, []string{a2}, list(g.adminToken, "?status=denied"))
 		require.Equal(t, []string{a2}, list(g.adminToken, "?application_id="+second))
 		require.Equal(t, []string{b1, a1}, list(g.adminToken, "?status=active"))
 
@@ -458,7 +459,7 @@ func TestAccessRequests(t *testing.T) {
 			{"POST", "/v1/access-requests", map[string]any{"application_id": g.app}, 403, 200, 404},
 			{"GET", "/v1/access-requests/:grant_id", nil, 200, 200, 404},
 			{"GET", "/v1/access-requests/:grant_id/credentials", nil, 403, 200, 404},
-			{"POST", "/v1/access-requests/:grant_id/extend", map[string]any{"duration": "1m"}, 403, 200, 404},
+			{"POST", "/v1/access-requests/:grant_id/extend", map[string]any{"duration": "5m"}, 403, 200, 404},
 			// Last: the owner's revoke is checked below on another grant.
 			{"POST", "/v1/access-requests/:grant_id/revoke", map[string]any{}, 202, 0, 404},
 		}
@@ -490,7 +491,7 @@ func TestAccessRequests(t *testing.T) {
 		}
 		require.Len(t, covered, 8)
 
-		g.waitStatus(g.aliceToken, grant, store.StatusRevoked)
+		g.waitStatus(g.aliceToken, grant, string(workflows.StatusRevoked))
 		own := g.activeGrant(g.aliceToken, g.app).str("id")
 		g.must(202, g.do("POST", "/v1/access-requests/"+own+"/revoke", g.aliceToken, map[string]any{}))
 	})

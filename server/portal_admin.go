@@ -15,6 +15,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // The admin pages. Each POST calls the same *Server method as the JSON API and, when that
@@ -534,7 +535,7 @@ func (s *Server) grantRows(ctx context.Context, gs []store.Grant) []grantRow {
 func (s *Server) portalGrants(c *gin.Context) {
 	ctx := c.Request.Context()
 	status := c.Query("status")
-	statuses := []string{store.StatusPending, store.StatusProvisioning, store.StatusActive, store.StatusRevoking}
+	statuses := []string{string(workflows.StatusPending), string(workflows.StatusProvisioning), string(workflows.StatusActive), string(workflows.StatusRevoking)}
 	if status != "" {
 		statuses = []string{status}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // The technicians' pages: the applications I may request, a grant with its credentials,
@@ -93,9 +94,9 @@ func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView,
 	s.render(c, status, "grant.html", pageData{Title: "Access to " + rows[0].Application, Nav: "my", Problem: p, Data: map[string]any{
 		"Grant": rows[0], "Own": g.TechnicianID == actor.ID, "Creds": creds, "Admin": actor.IsAdmin(),
 		// Refresh while the workflow works, including just after a revoke it has not yet picked up.
-		"Waiting": g.Status == store.StatusPending || g.Status == store.StatusProvisioning || g.Status == store.StatusRevoking ||
+		"Waiting": g.Status == string(workflows.StatusPending) || g.Status == string(workflows.StatusProvisioning) || g.Status == string(workflows.StatusRevoking) ||
 			(c.Query("done") == "revoked" && !store.IsTerminal(g.Status)),
-		"Active":     g.Status == store.StatusActive && c.Query("done") != "revoked",
+		"Active":     g.Status == string(workflows.StatusActive) && c.Query("done") != "revoked",
 		"Ended":      store.IsTerminal(g.Status),
 		"Extensions": durationChoices(s.deps.MinAccessDuration, s.deps.MaxAccessDuration, 0)}})
 }

@@ -413,8 +413,7 @@ func TestPortalTechnicianRequestRevealRevoke(t *testing.T) {
 	g, err := pe.store.Grant(ctx, grantID)
 	require.NoError(t, err)
 	now := time.Now().UTC()
-	require.NoError(t, pe.store.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, WorkflowID: g.WorkflowID, RunID: g.RunID,
-		TenantID: g.TenantID, ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, Status: store.StatusActive,
+	require.NoError(t, pe.store.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, RunID: g.RunID, Status: string(workflows.StatusActive),
 		ActivatedAt: now, ExpiresAt: now.Add(time.Hour), AccountUPN: "tech_msp.example@contoso.com", AccountID: "oid-1"}))
 	require.NoError(t, pe.store.SaveCredential(ctx, g.ID, "tech_msp.example@contoso.com", "Managed-Passw0rd!"))
 

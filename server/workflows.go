@@ -16,8 +16,9 @@ import (
 // Workflows is what the API needs of the grant workflows. NewTemporalWorkflows implements it
 // on a Temporal client; errors the caller can act on are *RefusalError.
 type Workflows interface {
-	// Start starts the grant workflow of in, or finds the live run of the same
-	// (tenant, application, technician), and returns its ids.
+	// Start starts the grant workflow of in (whose grant row exists) and returns its ids.
+	// A live run of the same (tenant, application, technician) is ErrGrantRunning, with
+	// that run's ids.
 	Start(ctx context.Context, in workflows.AccessRequestInput) (workflowID, runID string, err error)
 	// Revoke asks the run to end the grant now.
 	Revoke(ctx context.Context, workflowID, runID string, sig workflows.RevokeSignal) error
@@ -36,6 +37,9 @@ type RefusalError struct {
 
 func (e *RefusalError) Error() string { return e.Code + ": " + e.Message }
 
+// ErrGrantRunning: a run of the grant's workflow id is live already.
+var ErrGrantRunning = errors.New("a grant of this technician for this application is live")
+
 // ErrWorkflowsUnavailable wraps failures to reach the workflow engine (the API answers 503).
 var ErrWorkflowsUnavailable = errors.New("the workflow engine is unavailable")
 
@@ -51,8 +55,11 @@ type temporalWorkflows struct {
 }
 
 func (w *temporalWorkflows) Start(ctx context.Context, in workflows.AccessRequestInput) (string, string, error) {
-	// The options carry USE_EXISTING: a running grant of the same id is returned, not an error.
 	run, err := w.c.ExecuteWorkflow(ctx, workflows.StartOptions(in, w.taskQueue), workflows.WorkflowType, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return workflows.WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID), started.RunId, ErrGrantRunning
+	}
 	if err != nil {
 		return "", "", engineError("start workflow "+workflows.WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID), err)
 	}
@@ -111,6 +118,14 @@ func extendError(workflowID, runID string, err error) error {
 		case workflows.ErrTypeDurationExceedsMaximum:
 			return &RefusalError{Status: http.StatusBadRequest, Code: "duration_exceeds_maximum",
 				Message: "duration: " + appErr.Message()}
+		case workflows.ErrTypeExtensionTooShort:
+			return &RefusalError{Status: http.StatusBadRequest, Code: "invalid_duration", Message: "duration: " + appErr.Message()}
+		case workflows.ErrTypeExtensionLimit:
+			return &RefusalError{Status: http.StatusConflict, Code: "extension_limit_reached", Message: appErr.Message()}
+		case workflows.ErrTypeNotEntitled:
+			return &RefusalError{Status: http.StatusForbidden, Code: "not_entitled", Message: appErr.Message()}
+		case workflows.ErrTypeActorUnverified:
+			return &RefusalError{Status: http.StatusForbidden, Code: "forbidden", Message: appErr.Message()}
 		}
 	}
 	return engineError("extend "+workflowID+"/"+runID, err)

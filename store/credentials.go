@@ -33,12 +33,17 @@ func (s *Store) SaveCredential(ctx context.Context, grantID, upn, password strin
 	return nil
 }
 
-// Credential returns the account name and unsealed password of a grant; ErrNotFound once
-// the account was disabled (DeleteCredential).
+// Credential returns the account name and unsealed password of a grant while it is truly
+// active: status active and now before expires_at, whatever else the row says. Otherwise,
+// or once the account was disabled (DeleteCredential), ErrNotFound.
 func (s *Store) Credential(ctx context.Context, grantID string) (upn, password string, err error) {
 	var m schema.GrantCredential
-	if err := s.db.NewSelect().Model(&m).Where("grant_id = ?", grantID).Scan(ctx); err != nil {
-		return "", "", noRows(err, "credential", grantID)
+	err = s.db.NewSelect().Model(&m).Where("grant_id = ?", grantID).
+		Where("grant_id IN (?)", s.db.NewSelect().Model((*schema.Grant)(nil)).Column("id").
+			Where("id = ? AND status = 'active' AND expires_at > ?", grantID, s.clock())).
+		Scan(ctx)
+	if err != nil {
+		return "", "", noRows(err, "active credential", grantID)
 	}
 	plain, err := s.sealer.Open(m.PasswordSealed, passwordAAD(grantID))
 	if err != nil {

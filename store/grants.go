@@ -13,21 +13,21 @@ import (
 	"github.com/jitaccess/jitaccess/schema"
 )
 
+// finalStatuses are the grant statuses a row never leaves (workflows.FinalStatuses; the
+// store names them as strings to stay free of the workflow engine).
+var finalStatuses = []string{"expired", "revoked", "denied", "failed", "expired_unapproved", "terminated"}
+
+var liveStatuses = []string{"pending", "pending_approval", "provisioning", "active", "revoking"}
+
 // TerminalStatuses are the statuses a grant never leaves.
-func TerminalStatuses() []string {
-	return []string{StatusExpired, StatusRevoked, StatusDenied, StatusFailed}
-}
+func TerminalStatuses() []string { return slices.Clone(finalStatuses) }
 
 // IsTerminal reports whether a grant in status has ended for good.
-func IsTerminal(status string) bool { return slices.Contains(TerminalStatuses(), status) }
+func IsTerminal(status string) bool { return slices.Contains(finalStatuses, status) }
 
 // IsValidStatus reports whether status is one of the grant statuses.
 func IsValidStatus(status string) bool {
-	switch status {
-	case StatusPending, StatusProvisioning, StatusActive, StatusRevoking:
-		return true
-	}
-	return IsTerminal(status)
+	return slices.Contains(liveStatuses, status) || IsTerminal(status)
 }
 
 // Grant is the projection of one AccessRequest workflow run.
@@ -50,13 +50,17 @@ type Grant struct {
 	Failure       string
 	RevokedBy     string
 	UpdatedAt     time.Time
+	// FirstRunID is the run chain that claimed the grant; RequestedDuration what was asked.
+	FirstRunID        string
+	RequestedDuration time.Duration
 }
 
 func grantOf(m schema.Grant) Grant {
 	return Grant{ID: m.ID, WorkflowID: m.WorkflowID, RunID: m.RunID, TenantID: m.TenantID, ApplicationID: m.ApplicationID,
 		TechnicianID: m.TechnicianID, Status: m.Status, Justification: m.Justification, RequestedAt: utc(m.RequestedAt),
 		ActivatedAt: utc(m.ActivatedAt), ExpiresAt: utc(m.ExpiresAt), EndedAt: utc(m.EndedAt), AccountUPN: m.AccountUPN, AccountID: m.AccountID,
-		Roles: orEmpty(m.Roles), Failure: m.Failure, RevokedBy: m.RevokedBy, UpdatedAt: utc(m.UpdatedAt)}
+		Roles: orEmpty(m.Roles), Failure: m.Failure, RevokedBy: m.RevokedBy, UpdatedAt: utc(m.UpdatedAt),
+		FirstRunID: m.FirstRunID, RequestedDuration: time.Duration(m.RequestedSeconds) * time.Second}
 }
 
 // GrantFilter narrows a grant listing; empty fields do not filter.
@@ -67,41 +71,10 @@ type GrantFilter struct {
 	ApplicationID string
 }
 
-// StartGrant inserts the projection of a freshly started workflow run unless a row for the
-// same (workflow_id, run_id) exists, then reads the row back. created is false when the run
-// belongs to an earlier request (its live grant is returned): the row was written for another
-// request time. (The workflow may write the row first, from the same input and so with the
-// same requested_at; that still counts as this request's.)
-func (s *Store) StartGrant(ctx context.Context, u GrantUpdate) (g Grant, created bool, err error) {
-	if u.Status == "" {
-		u.Status = StatusPending
-	}
-	m := grantRow(u, s.clock())
-	if _, err := s.db.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-		return Grant{}, false, fmt.Errorf("start grant: %w", err)
-	}
-	var stored schema.Grant
-	if err := s.db.NewSelect().Model(&stored).Where("workflow_id = ? AND run_id = ?", u.WorkflowID, u.RunID).Scan(ctx); err != nil {
-		return Grant{}, false, noRows(err, "grant of run", u.WorkflowID+"/"+u.RunID)
-	}
-	return grantOf(stored), stored.ID == u.GrantID && stored.RequestedAt.Equal(m.RequestedAt), nil
-}
-
-func grantRow(u GrantUpdate, now time.Time) schema.Grant {
-	requested := dbTime(u.RequestedAt)
-	if requested.IsZero() {
-		requested = now
-	}
-	return schema.Grant{ID: u.GrantID, WorkflowID: u.WorkflowID, RunID: u.RunID, TenantID: u.TenantID, ApplicationID: u.ApplicationID,
-		TechnicianID: u.TechnicianID, Status: u.Status, Justification: u.Justification, RequestedAt: requested,
-		ActivatedAt: dbTime(u.ActivatedAt), ExpiresAt: dbTime(u.ExpiresAt), EndedAt: dbTime(u.EndedAt), AccountUPN: u.AccountUPN,
-		AccountID: u.AccountID, Roles: schema.StringList(orEmpty(u.Roles)), Failure: u.Failure, RevokedBy: u.RevokedBy, UpdatedAt: now}
-}
-
-// RecordGrant writes the projection of a grant: an upsert by GrantID where zero-valued fields
-// leave columns unchanged and Status is always written, except that a grant in a terminal
-// status (expired, revoked, denied, failed) never moves to another status: such an update is
-// ignored. It is safe to repeat (activities retry).
+// RecordGrant writes the projection of a grant the API created: zero-valued fields leave
+// columns unchanged and Status is always written, except that a grant in a terminal status
+// never moves to another status: such an update is ignored. A grant that does not exist is
+// ErrNotFound. It is safe to repeat (activities retry).
 func (s *Store) RecordGrant(ctx context.Context, u GrantUpdate) error {
 	return s.RecordTransition(ctx, u, nil)
 }
@@ -114,6 +87,10 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *Audi
 	if u.GrantID == "" {
 		return errors.New("record grant: no grant id")
 	}
+	if event != nil && u.Status == "" {
+		// An event about the grant that is not a transition of its row (a refused run).
+		return s.RecordAudit(ctx, *event)
+	}
 	if !IsValidStatus(u.Status) {
 		return fmt.Errorf("record grant %s: invalid status %q", u.GrantID, u.Status)
 	}
@@ -125,12 +102,7 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *Audi
 		}
 		event = &e
 	}
-	err := s.recordGrant(ctx, u, event)
-	if isUniqueViolation(err) {
-		// Lost an insert race with another writer of the same grant: the row exists now.
-		err = s.recordGrant(ctx, u, event)
-	}
-	return err
+	return s.recordGrant(ctx, u, event)
 }
 
 func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *AuditEvent) error {
@@ -143,24 +115,11 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *AuditEven
 		now := s.clock()
 		var cur schema.Grant
 		q := tx.NewSelect().Model(&cur).Where("id = ?", u.GrantID)
-		if u.WorkflowID != "" && u.RunID != "" {
-			// Two first requests racing can make the API insert the run's row under the other
-			// request's grant id before the workflow writes; the run's row is the grant then.
-			q = q.WhereOr("workflow_id = ? AND run_id = ?", u.WorkflowID, u.RunID)
-		}
 		if schema.IsPostgres(tx) {
 			q = q.For("UPDATE")
 		}
-		err := q.Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			m := grantRow(u, now)
-			if _, err := tx.NewInsert().Model(&m).Exec(ctx); err != nil {
-				return fmt.Errorf("record grant %s: %w", u.GrantID, err)
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("record grant %s: %w", u.GrantID, err)
+		if err := q.Scan(ctx); err != nil {
+			return noRows(err, "grant", u.GrantID)
 		}
 		if IsTerminal(cur.Status) && cur.Status != u.Status {
 			return nil
@@ -179,22 +138,19 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *AuditEven
 				upd = upd.Set("? = ?", bun.Ident(col), dbTime(v))
 			}
 		}
-		setString("workflow_id", u.WorkflowID)
 		setString("run_id", u.RunID)
-		setString("tenant_id", u.TenantID)
-		setString("application_id", u.ApplicationID)
-		setString("technician_id", u.TechnicianID)
-		setString("justification", u.Justification)
 		setString("account_upn", u.AccountUPN)
 		setString("account_id", u.AccountID)
 		setString("failure", u.Failure)
 		setString("revoked_by", u.RevokedBy)
-		setTime("requested_at", u.RequestedAt)
 		setTime("activated_at", u.ActivatedAt)
 		setTime("expires_at", u.ExpiresAt)
 		setTime("ended_at", u.EndedAt)
 		if len(u.Roles) > 0 {
 			upd = upd.Set("roles = ?", schema.StringList(u.Roles))
+		}
+		if IsTerminal(u.Status) || u.ReleaseAccount {
+			upd = upd.Set("account_lock = NULL")
 		}
 		if _, err := upd.Exec(ctx); err != nil {
 			return fmt.Errorf("record grant %s: %w", u.GrantID, err)
@@ -272,4 +228,18 @@ func (s *Store) Grants(ctx context.Context, f GrantFilter, p Page) ([]Grant, str
 		out[i] = grantOf(m)
 	}
 	return out, next, nil
+}
+
+// GrantOfRun returns the grant a run of workflowID is running: the row that run (or the
+// first run of its chain) claimed or was attached to.
+func (s *Store) GrantOfRun(ctx context.Context, workflowID, runID string) (Grant, error) {
+	var m schema.Grant
+	err := s.db.NewSelect().Model(&m).Where("workflow_id = ?", workflowID).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("run_id = ?", runID).WhereOr("first_run_id = ?", runID)
+		}).Limit(1).Scan(ctx)
+	if err != nil {
+		return Grant{}, noRows(err, "grant of run", workflowID+"/"+runID)
+	}
+	return grantOf(m), nil
 }

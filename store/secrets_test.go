@@ -65,8 +65,7 @@ func TestSecretsAreNotReadableAtRest(t *testing.T) {
 		require.NoError(t, err)
 		state, err := st.CreateOAuthState(ctx, app.ID, admin.ID, verifier, time.Minute)
 		require.NoError(t, err)
-		g, _, err := st.StartGrant(ctx, store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: "wf", RunID: "r", TenantID: tn.ID,
-			ApplicationID: app.ID, TechnicianID: admin.ID})
+		g, err := st.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: "wf", TenantID: tn.ID, ApplicationID: app.ID, TechnicianID: admin.ID})
 		require.NoError(t, err)
 		require.NoError(t, st.SaveCredential(ctx, g.ID, "admin@contoso.com", password))
 

@@ -435,35 +435,45 @@ func TestCheckEntitlement(t *testing.T) {
 	})
 }
 
+// pendingGrant creates the API's row of a grant of f.tech for f.app.
+func pendingGrant(t *testing.T, st *store.Store, f fixture, d time.Duration) store.Grant {
+	t.Helper()
+	g, err := st.CreatePendingGrant(context.Background(), store.PendingGrant{WorkflowID: "access/" + f.tenant.ID + "/" + f.app.ID + "/" + f.tech.ID,
+		TenantID: f.tenant.ID, ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Justification: "ticket 42", Duration: d})
+	require.NoError(t, err)
+	return g
+}
+
+func claimOf(g store.Grant, firstRun string) store.Claim {
+	return store.Claim{GrantID: g.ID, TenantID: g.TenantID, ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID,
+		WorkflowID: g.WorkflowID, RunID: firstRun, FirstRunID: firstRun}
+}
+
 func TestGrantsProjection(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
-		wf := "access/" + f.tenant.ID + "/" + f.app.ID + "/" + f.tech.ID
-		start := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-1", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusPending, Justification: "ticket 42", RequestedAt: time.Now()}
-		g, created, err := st.StartGrant(ctx, start)
+		g := pendingGrant(t, st, f, 90*time.Minute)
+		require.Equal(t, "pending", g.Status)
+		require.Empty(t, g.RunID)
+		require.NoError(t, st.AttachRun(ctx, g.ID, "run-1"))
+		got, err := st.Grant(ctx, g.ID)
 		require.NoError(t, err)
-		require.True(t, created)
-		require.Equal(t, start.GrantID, g.ID)
-
-		// A second request that found the same live run gets the first grant back.
-		dup := start
-		dup.GrantID = store.NewID("grt")
-		g2, created, err := st.StartGrant(ctx, dup)
+		require.Equal(t, "run-1", got.RunID)
+		require.Equal(t, 90*time.Minute, got.RequestedDuration)
+		byRun, err := st.GrantOfRun(ctx, g.WorkflowID, "run-1")
 		require.NoError(t, err)
-		require.False(t, created)
-		require.Equal(t, start.GrantID, g2.ID)
+		require.Equal(t, g.ID, byRun.ID)
 
 		// The workflow writes its transitions; zero fields leave columns alone.
 		now := time.Now().UTC()
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusProvisioning}))
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive, ActivatedAt: now,
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "provisioning"}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active", ActivatedAt: now,
 			ExpiresAt: now.Add(time.Hour), AccountUPN: "alice@contoso.com", AccountID: "oid-1", Roles: []string{"role-1"}}))
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}), "repeatable")
-		got, err := st.Grant(ctx, g.ID)
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active"}), "repeatable")
+		got, err = st.Grant(ctx, g.ID)
 		require.NoError(t, err)
-		require.Equal(t, store.StatusActive, got.Status)
+		require.Equal(t, "active", got.Status)
 		require.Equal(t, "ticket 42", got.Justification)
 		require.Equal(t, "alice@contoso.com", got.AccountUPN)
 		require.Equal(t, []string{"role-1"}, got.Roles)
@@ -473,37 +483,33 @@ func TestGrantsProjection(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, g.ID, live.ID)
 
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusRevoked, EndedAt: now, RevokedBy: f.admin.ID}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "revoked", EndedAt: now, RevokedBy: f.admin.ID}))
 		// Terminal statuses are final.
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}))
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusExpired}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active"}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "expired"}))
 		got, err = st.Grant(ctx, g.ID)
 		require.NoError(t, err)
-		require.Equal(t, store.StatusRevoked, got.Status)
+		require.Equal(t, "revoked", got.Status)
 		require.Equal(t, f.admin.ID, got.RevokedBy)
 		_, err = st.LiveGrant(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
 
 		require.Error(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "bogus"}))
+		require.ErrorIs(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: "grt_missing", Status: "active"}), store.ErrNotFound,
+			"the workflow never creates a row")
+		// SPEC §10 statuses are accepted by the schema.
+		for _, status := range []string{"pending_approval", "expired_unapproved", "terminated"} {
+			g := pendingGrant(t, st, f, time.Hour)
+			require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: status}), status)
+		}
 
-		// RecordGrant also inserts when the workflow writes first.
-		first := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-2", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusDenied, RequestedAt: time.Now().Add(time.Second)}
-		require.NoError(t, st.RecordGrant(ctx, first))
-		g3, created, err := st.StartGrant(ctx, first)
-		require.NoError(t, err)
-		require.True(t, created, "same grant id")
-		require.Equal(t, store.StatusDenied, g3.Status)
-
+		g2 := pendingGrant(t, st, f, time.Hour)
 		list, next, err := st.Grants(ctx, store.GrantFilter{TechnicianID: f.tech.ID}, store.Page{Limit: 1})
 		require.NoError(t, err)
 		require.Len(t, list, 1)
-		require.Equal(t, first.GrantID, list[0].ID, "newest first")
-		list, next, err = st.Grants(ctx, store.GrantFilter{TechnicianID: f.tech.ID}, store.Page{Limit: 1, Cursor: next})
-		require.NoError(t, err)
-		require.Equal(t, g.ID, list[0].ID)
-		require.Empty(t, next)
-		list, _, err = st.Grants(ctx, store.GrantFilter{Status: store.StatusRevoked}, store.Page{})
+		require.Equal(t, g2.ID, list[0].ID, "newest first")
+		require.NotEmpty(t, next)
+		list, _, err = st.Grants(ctx, store.GrantFilter{Status: "revoked"}, store.Page{})
 		require.NoError(t, err)
 		require.Len(t, list, 1)
 		list, _, err = st.Grants(ctx, store.GrantFilter{TenantID: "tnt_other"}, store.Page{})
@@ -511,21 +517,65 @@ func TestGrantsProjection(t *testing.T) {
 		require.Empty(t, list)
 
 		// A live grant blocks deleting its application.
-		g4 := store.NewID("grt")
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g4, WorkflowID: wf, RunID: "run-3", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusActive}))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g2.ID, Status: "active"}))
 		require.ErrorIs(t, st.DeleteApplication(ctx, f.tenant.ID, f.app.ID), store.ErrInUse)
 
 		// The account an earlier grant of the same technician and application made.
-		id, err := st.KnownAccountID(ctx, g4, "alice@contoso.com")
+		id, err := st.KnownAccountID(ctx, g2.ID, "alice@contoso.com")
 		require.NoError(t, err)
 		require.Equal(t, "oid-1", id)
-		id, err = st.KnownAccountID(ctx, g4, "someone-else@contoso.com")
+		id, err = st.KnownAccountID(ctx, g2.ID, "someone-else@contoso.com")
 		require.NoError(t, err)
 		require.Empty(t, id)
 		id, err = st.KnownAccountID(ctx, g.ID, "alice@contoso.com")
 		require.NoError(t, err)
 		require.Empty(t, id, "a grant's own account is not an earlier one")
+
+		// A pending row no run took is discarded; a claimed one is kept.
+		g3 := pendingGrant(t, st, f, time.Hour)
+		require.NoError(t, st.DiscardPendingGrant(ctx, g3.ID))
+		_, err = st.Grant(ctx, g3.ID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		g4 := pendingGrant(t, st, f, time.Hour)
+		_, err = st.ClaimGrant(ctx, claimOf(g4, "run-4"))
+		require.NoError(t, err)
+		require.NoError(t, st.DiscardPendingGrant(ctx, g4.ID))
+		_, err = st.Grant(ctx, g4.ID)
+		require.NoError(t, err)
+	})
+}
+
+// Credentials are handed out only while the grant is truly active: status active and
+// now before expires_at, in the query itself.
+func TestCredentialsOnlyWhileTrulyActive(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		now := time.Now().UTC()
+		tests := []struct {
+			name    string
+			status  string
+			expires time.Time
+			ok      bool
+		}{
+			{"active, before expiry", "active", now.Add(time.Hour), true},
+			{"active, past expires_at (disable blocked)", "active", now.Add(-time.Second), false},
+			{"revoking", "revoking", now.Add(time.Hour), false},
+			{"provisioning", "provisioning", time.Time{}, false},
+		}
+		for _, tc := range tests {
+			g := pendingGrant(t, st, f, time.Hour)
+			require.NoError(t, st.SaveCredential(ctx, g.ID, "alice@contoso.com", "Pw-1!aaaaaaaaaaaa"))
+			require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: tc.status, ExpiresAt: tc.expires}))
+			_, pw, err := st.Credential(ctx, g.ID)
+			if tc.ok {
+				require.NoError(t, err, tc.name)
+				require.Equal(t, "Pw-1!aaaaaaaaaaaa", pw)
+			} else {
+				require.ErrorIs(t, err, store.ErrNotFound, tc.name)
+			}
+			require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "expired"}))
+		}
 	})
 }
 
@@ -533,10 +583,9 @@ func TestCredentials(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
-		g, _, err := st.StartGrant(ctx, store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: "wf", RunID: "r", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID})
-		require.NoError(t, err)
-		_, _, err = st.Credential(ctx, g.ID)
+		g := pendingGrant(t, st, f, time.Hour)
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active", ExpiresAt: time.Now().Add(time.Hour)}))
+		_, _, err := st.Credential(ctx, g.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		require.NoError(t, st.SaveCredential(ctx, g.ID, "alice@contoso.com", "Pw-1!aaaaaaaaaaaa"))
 		require.NoError(t, st.SaveCredential(ctx, g.ID, "alice@contoso.com", "Pw-2!bbbbbbbbbbbb"))
@@ -590,29 +639,72 @@ func TestAuditEvents(t *testing.T) {
 	})
 }
 
-// Two first requests can race: the API may store the run's row under the other request's
-// grant id before the workflow (which knows its own id) writes. The workflow's writes must
-// land on that row rather than fail on the unique (workflow_id, run_id).
-func TestRecordGrantFollowsTheRunsRow(t *testing.T) {
+// A grant row is run by the run chain that claimed it first; anything else is refused.
+func TestClaimGrant(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
-		wf := "access/" + f.tenant.ID + "/" + f.app.ID + "/" + f.tech.ID
-		apiRow := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-x", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusPending, RequestedAt: time.Now()}
-		_, created, err := st.StartGrant(ctx, apiRow)
+		g := pendingGrant(t, st, f, time.Hour)
+		claimed, err := st.ClaimGrant(ctx, claimOf(g, "run-1"))
 		require.NoError(t, err)
-		require.True(t, created)
+		require.Equal(t, "run-1", claimed.FirstRunID)
 
-		workflowsOwn := store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-x", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusActive, AccountUPN: "jit-a@contoso.com"}
-		require.NoError(t, st.RecordGrant(ctx, workflowsOwn))
+		reset := claimOf(g, "run-1")
+		reset.RunID = "run-1-reset"
+		_, err = st.ClaimGrant(ctx, reset)
+		require.NoError(t, err, "a Reset keeps the first run id: same grant")
+		got, _ := st.Grant(ctx, g.ID)
+		require.Equal(t, "run-1-reset", got.RunID)
 
-		got, err := st.Grant(ctx, apiRow.GrantID)
+		refused := map[string]store.Claim{
+			"no such row":      claimOf(store.Grant{ID: "grt_forged", TenantID: g.TenantID, ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, WorkflowID: g.WorkflowID}, "run-2"),
+			"another chain":    claimOf(g, "run-2"),
+			"other technician": func() store.Claim { c := claimOf(g, "run-1"); c.TechnicianID = f.admin.ID; return c }(),
+			"other workflow":   func() store.Claim { c := claimOf(g, "run-1"); c.WorkflowID = "access/x"; return c }(),
+		}
+		for name, c := range refused {
+			_, err := st.ClaimGrant(ctx, c)
+			require.ErrorIs(t, err, store.ErrClaimRefused, name)
+		}
+		g2 := pendingGrant(t, st, f, time.Hour)
+		_, err = st.ClaimGrant(ctx, claimOf(g2, "run-1"))
+		require.ErrorIs(t, err, store.ErrClaimRefused, "one run chain claims one grant")
+
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "expired"}))
+		_, err = st.ClaimGrant(ctx, claimOf(g, "run-1"))
+		require.ErrorIs(t, err, store.ErrClaimRefused, "an ended grant is not run again")
+	})
+}
+
+// One account, one live grant: the lock is unique and goes with the grant's end.
+func TestLockAccount(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		g1 := pendingGrant(t, st, f, time.Hour)
+		g2 := pendingGrant(t, st, f, time.Hour)
+		require.NoError(t, st.LockAccount(ctx, g1.ID, "JIT-Alice@contoso.com"))
+		require.NoError(t, st.LockAccount(ctx, g1.ID, "jit-alice@contoso.com"), "the holder may lock again")
+		err := st.LockAccount(ctx, g2.ID, "jit-alice@CONTOSO.com")
+		require.ErrorIs(t, err, store.ErrAccountInUse)
+		require.ErrorContains(t, err, g1.ID)
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g1.ID, Status: "revoked"}))
+		require.NoError(t, st.LockAccount(ctx, g2.ID, "jit-alice@contoso.com"))
+	})
+}
+
+func TestGrantActor(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		g := pendingGrant(t, st, f, time.Hour)
+		other, _, err := st.CreateTechnician(ctx, "bob@msp.example", "Bob", store.RoleTechnician)
 		require.NoError(t, err)
-		require.Equal(t, store.StatusActive, got.Status)
-		require.Equal(t, "jit-a@contoso.com", got.AccountUPN)
-		_, err = st.Grant(ctx, workflowsOwn.GrantID)
-		require.ErrorIs(t, err, store.ErrNotFound, "no second row for the same run")
+		for actor, want := range map[string]string{f.tech.ID: store.ActorTechnician, f.admin.ID: store.ActorAdmin, other.ID: "", "tec_unknown": "", "": ""} {
+			kind, ok, err := st.GrantActor(ctx, g.ID, actor)
+			require.NoError(t, err)
+			require.Equal(t, want != "", ok, actor)
+			require.Equal(t, want, kind, actor)
+		}
 	})
 }

@@ -2,18 +2,6 @@ package store
 
 import "time"
 
-// Grant statuses. The Temporal workflow is the source of truth; the grants table is its projection.
-const (
-	StatusPending      = "pending"
-	StatusProvisioning = "provisioning"
-	StatusActive       = "active"
-	StatusRevoking     = "revoking"
-	StatusExpired      = "expired"
-	StatusRevoked      = "revoked"
-	StatusDenied       = "denied"
-	StatusFailed       = "failed"
-)
-
 // ApplicationConfig is what a grant needs to know of an Entra ID application.
 type ApplicationConfig struct {
 	ID             string
@@ -46,25 +34,22 @@ type Entitlement struct {
 }
 
 // GrantUpdate writes the projection of one grant. Zero values leave a column unchanged,
-// except Status, which is always written.
+// except Status, which is always written. Identity columns (tenant, application,
+// technician, request) are the API's and never change.
 type GrantUpdate struct {
-	GrantID       string
-	WorkflowID    string
-	RunID         string
-	TenantID      string
-	ApplicationID string
-	TechnicianID  string
-	Status        string
-	Justification string
-	RequestedAt   time.Time
-	ActivatedAt   time.Time
-	ExpiresAt     time.Time
-	EndedAt       time.Time
-	AccountUPN    string
-	AccountID     string
-	Roles         []string
-	Failure       string
-	RevokedBy     string
+	GrantID     string
+	RunID       string
+	Status      string
+	ActivatedAt time.Time
+	ExpiresAt   time.Time
+	EndedAt     time.Time
+	AccountUPN  string
+	AccountID   string
+	Roles       []string
+	Failure     string
+	RevokedBy   string
+	// ReleaseAccount frees the account for another grant (implied by a final status).
+	ReleaseAccount bool
 }
 
 // AuditEvent is one entry of the audit log.

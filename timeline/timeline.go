@@ -20,16 +20,15 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/jitaccess/jitaccess/activities"
-	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // Kinds of timeline entries.
 const (
-	KindRequested       = "requested"        // the technician's request (workflow input)
-	KindEntitled        = "entitled"         // CheckEntitlement allowed it: the rule
-	KindDenied          = "denied"           // CheckEntitlement refused it: the reason
+	KindRequested       = "requested"        // the run started for a grant the API recorded (workflow input: ids only)
+	KindEntitled        = "entitled"         // BeginGrant: the database allowed it, with the rule and the duration
+	KindDenied          = "denied"           // BeginGrant: the database refused it, with the reason
+	KindRefused         = "refused"          // BeginGrant: the run has no grant of its own (not started by the API)
 	KindStatus          = "status"           // a status change not covered by a more specific entry
 	KindAccount         = "account"          // EnsureAccount created or re-enabled the account
 	KindRolesAssigned   = "roles_assigned"   // AssignRoles assigned the roles
@@ -89,8 +88,9 @@ type Grant struct {
 	Status string
 }
 
-// Describe reads the grant's identity from the history's first event. dc decodes payloads
-// (temporalclient.ReaderConverter: encrypted ones and those recorded before the codec).
+// Describe reads the grant's identity from the history's first event.
+// dc decodes payloads (temporalclient.ReaderConverter: encrypted ones and those recorded before
+// the codec).
 func Describe(h *historypb.History, dc converter.DataConverter) (Grant, error) {
 	events := h.GetEvents()
 	if len(events) == 0 || events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
@@ -107,24 +107,32 @@ func Describe(h *historypb.History, dc converter.DataConverter) (Grant, error) {
 	g := Grant{
 		WorkflowID: start.GetWorkflowId(), RunID: start.GetOriginalExecutionRunId(),
 		GrantID: in.GrantID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
-		TechnicianID: in.TechnicianID, TechnicianEmail: in.TechnicianEmail,
+		TechnicianID: in.TechnicianID,
+	}
+	if in.Carry != nil {
+		g.TechnicianEmail = in.Carry.Plan.TechnicianEmail
 	}
 	for _, e := range events {
 		if s, ok := statusOf(e); ok {
 			g.Status = s
 		}
+		if plan, ok := beginResult(dc, e); ok && plan.TechnicianEmail != "" {
+			g.TechnicianEmail = plan.TechnicianEmail
+		}
 		if a := e.GetWorkflowExecutionCompletedEventAttributes(); a != nil {
 			var res workflows.Result
 			if decode(dc, a.GetResult(), &res) == nil && res.Status != "" {
-				g.Status = res.Status
+				g.Status = string(res.Status)
+			}
+			if res.Refused != "" {
+				g.Status = KindRefused
 			}
 		}
 	}
 	return g, nil
 }
 
-// Timeline derives the grant's timeline from its history, in the order of events; dc as for
-// Describe.
+// Timeline derives the grant's timeline from its history, in the order of events.
 func Timeline(h *historypb.History, dc converter.DataConverter) ([]Entry, error) {
 	if _, err := Describe(h, dc); err != nil {
 		return nil, err
@@ -159,7 +167,7 @@ type timeline struct {
 	updates map[string]workflows.ExtendRequest
 
 	in     workflows.AccessRequestInput
-	ent    activities.EntitlementResult
+	plan   workflows.Plan
 	upn    string
 	status string
 }
@@ -245,31 +253,29 @@ func (t *timeline) started(e *historypb.HistoryEvent) error {
 		return err
 	}
 	in := t.in
-	who := in.TechnicianEmail
-	if who == "" {
-		who = in.TechnicianID
+	detail := fmt.Sprintf("run started for grant %s: technician %s, application %s in tenant %s", in.GrantID, in.TechnicianID, in.ApplicationID, in.TenantID)
+	data := map[string]any{"grant_id": in.GrantID, "tenant_id": in.TenantID, "application_id": in.ApplicationID, "technician_id": in.TechnicianID}
+	if c := in.Carry; c != nil {
+		t.plan, t.upn, t.status = c.Plan, c.State.AccountUPN, string(c.State.Status)
+		detail += fmt.Sprintf(" (continued from an earlier run: %s until %s)", c.State.Status, formatTime(c.State.ExpiresAt))
+		data["continued"] = true
 	}
-	detail := fmt.Sprintf("%s requested application %s in tenant %s for %s", who, in.ApplicationID, in.TenantID, in.Duration)
-	if in.Justification != "" {
-		detail += fmt.Sprintf(", justification %q", in.Justification)
-	} else {
-		detail += ", no justification given"
-	}
-	detail += " (grant " + in.GrantID + ")"
-	data := map[string]any{
-		"grant_id": in.GrantID, "tenant_id": in.TenantID, "application_id": in.ApplicationID,
-		"technician_id": in.TechnicianID, "technician_email": in.TechnicianEmail,
-		"justification": in.Justification, "duration": in.Duration.String(),
-	}
-	if in.MaxDuration > 0 {
-		data["max_duration"] = in.MaxDuration.String()
-	}
-	at := e.GetEventTime().AsTime()
-	if !in.RequestedAt.IsZero() {
-		data["requested_at"] = in.RequestedAt.UTC().Format(time.RFC3339Nano)
-	}
-	t.emit(e, at, KindRequested, "technician:"+in.TechnicianID, detail, data)
+	t.emit(e, e.GetEventTime().AsTime(), KindRequested, "technician:"+in.TechnicianID, detail, data)
 	return nil
+}
+
+// beginResult decodes the plan BeginGrant returned, if e records it.
+func beginResult(dc converter.DataConverter, e *historypb.HistoryEvent) (workflows.Plan, bool) {
+	var plan workflows.Plan
+	a := e.GetMarkerRecordedEventAttributes()
+	if a.GetMarkerName() != "LocalActivity" || a.GetFailure() != nil {
+		return plan, false
+	}
+	var md localActivityMarker
+	if decode(dc, a.GetDetails()["data"], &md) != nil || md.ActivityType != workflows.BeginGrantActivity {
+		return plan, false
+	}
+	return plan, decode(dc, a.GetDetails()["result"], &plan) == nil
 }
 
 // localActivityMarker is the "data" of the SDK's local activity marker.
@@ -306,36 +312,35 @@ func (t *timeline) marker(e *historypb.HistoryEvent) error {
 	if f := a.GetFailure(); f != nil {
 		kind := KindStepFailed
 		detail := fmt.Sprintf("%s failed after %d attempts: %s", md.ActivityType, max(md.Attempt, 1), failureText(f))
-		if md.ActivityType == activities.RecordGrantName {
-			// The workflow goes on (it is the source of truth), but the database misses this step.
+		if md.ActivityType == workflows.RecordGrantActivity {
+			// The workflow goes on; the record stays in its outbox and goes with the next write.
 			kind = KindRecordFailed
-			detail = fmt.Sprintf("the database projection and audit event of this step were not written (%s); the grant went on. "+
-				"GET /v1/audit-events lacks this step; this timeline does not", failureText(f))
+			detail = fmt.Sprintf("the database projection and audit event of this step were not written yet (%s); "+
+				"the grant went on and the record was kept for the next write", failureText(f))
 		}
 		t.emit(e, at, kind, "system", detail, map[string]any{"activity": md.ActivityType, "attempts": md.Attempt, "failure_type": failureType(f)})
 		return nil
 	}
-	if md.ActivityType != activities.CheckEntitlementName && md.ActivityType != activities.BeginGrantName {
+	plan, ok := beginResult(t.dc, e)
+	if !ok {
 		return nil
 	}
-	if err := t.decode(a.GetDetails()["result"], &t.ent); err != nil {
-		return err
+	t.plan = plan
+	data := map[string]any{"allowed": !plan.Denied && !plan.Refused, "rule_id": plan.RuleID, "rule_name": plan.RuleName,
+		"domain": plan.Domain, "roles": plan.Roles, "duration": plan.Duration.String(), "account_upn": plan.AccountUPN}
+	switch {
+	case plan.Refused:
+		data["reason"] = plan.Reason
+		t.emit(e, at, KindRefused, "system", "refused, nothing done: "+plan.Reason, data)
+	case plan.Denied:
+		data["reason"] = plan.Reason
+		t.emit(e, at, KindDenied, "system", "denied: "+plan.Reason, data)
+	default:
+		detail := fmt.Sprintf("rule %q (%s) entitles %s to application %s for %s; account %s; roles %s",
+			plan.RuleName, plan.RuleID, orDash(plan.TechnicianEmail, t.in.TechnicianID), t.in.ApplicationID, plan.Duration,
+			plan.AccountUPN, RoleList(plan.Roles))
+		t.emit(e, at, KindEntitled, "system", detail, data)
 	}
-	ent := t.ent
-	data := map[string]any{"allowed": ent.Allowed, "rule_id": ent.RuleID, "rule_name": ent.RuleName,
-		"application_name": ent.ApplicationName, "domain": ent.Domain, "roles": ent.Roles}
-	if !ent.Allowed {
-		data["reason"] = ent.Reason
-		t.emit(e, at, KindDenied, "system", "denied: "+ent.Reason, data)
-		return nil
-	}
-	app := t.in.ApplicationID
-	if ent.ApplicationName != "" {
-		app = fmt.Sprintf("%q (%s)", ent.ApplicationName, t.in.ApplicationID)
-	}
-	detail := fmt.Sprintf("rule %q (%s) entitles %s to application %s; account domain %s; roles %s",
-		ent.RuleName, ent.RuleID, orDash(t.in.TechnicianEmail, ent.TechnicianEmail), app, ent.Domain, RoleList(ent.Roles))
-	t.emit(e, at, KindEntitled, "system", detail, data)
 	return nil
 }
 
@@ -347,19 +352,18 @@ func (t *timeline) upsert(e *historypb.HistoryEvent) {
 	t.enter(e, s, t.workflowNow(e.GetUpsertWorkflowSearchAttributesEventAttributes().GetWorkflowTaskCompletedEventId()))
 }
 
-// stepScheduled tells when provisioning and revoking began from the Graph steps themselves:
-// since fewer-visibility-writes a run upserts JitStatus only when the grant becomes active or
-// ends (or a disable is blocked), so older runs say it with an upsert, newer ones do not.
+// stepScheduled tells when provisioning and revoking began from the Graph steps themselves
+// (the status upserts say it too; enter reports each status once).
 func (t *timeline) stepScheduled(e *historypb.HistoryEvent) {
 	at := t.workflowNow(e.GetActivityTaskScheduledEventAttributes().GetWorkflowTaskCompletedEventId())
 	switch activityType(e) {
-	case activities.EnsureAccountName:
-		if t.status != store.StatusProvisioning {
-			t.enter(e, store.StatusProvisioning, at)
+	case workflows.EnsureAccountActivity:
+		if t.status != string(workflows.StatusProvisioning) {
+			t.enter(e, string(workflows.StatusProvisioning), at)
 		}
-	case activities.DisableAccountName:
-		if t.status != store.StatusRevoking {
-			t.enter(e, store.StatusRevoking, at)
+	case workflows.DisableAccountActivity:
+		if t.status != string(workflows.StatusRevoking) {
+			t.enter(e, string(workflows.StatusRevoking), at)
 		}
 	}
 }
@@ -368,7 +372,7 @@ func (t *timeline) stepScheduled(e *historypb.HistoryEvent) {
 func (t *timeline) enter(e *historypb.HistoryEvent, s string, at time.Time) {
 	t.status = s
 	switch s {
-	case store.StatusActive:
+	case string(workflows.StatusActive):
 		exp := expiresOf(e)
 		detail := "access active"
 		if t.upn != "" {
@@ -378,9 +382,9 @@ func (t *timeline) enter(e *historypb.HistoryEvent, s string, at time.Time) {
 			detail += " until " + formatTime(exp)
 		}
 		t.emit(e, at, KindActive, "system", detail, map[string]any{"activated_at": formatTime(at), "expires_at": formatTime(exp)})
-	case store.StatusProvisioning:
+	case string(workflows.StatusProvisioning):
 		t.emit(e, at, KindStatus, "system", "provisioning: creating or re-enabling the account and assigning roles", map[string]any{"status": s})
-	case store.StatusRevoking:
+	case string(workflows.StatusRevoking):
 		t.emit(e, at, KindStatus, "system", "revoking: disabling the account", map[string]any{"status": s})
 	}
 	// pending is the request itself; final statuses are told by the workflow's end.
@@ -408,8 +412,8 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 	sched := t.scheduled[a.GetScheduledEventId()]
 	input := sched.GetActivityTaskScheduledEventAttributes().GetInput()
 	switch activityType(sched) {
-	case activities.EnsureAccountName:
-		var res activities.AccountResult
+	case workflows.EnsureAccountActivity:
+		var res workflows.AccountResult
 		if err := t.decode(a.GetResult(), &res); err != nil {
 			return err
 		}
@@ -420,9 +424,9 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 		}
 		t.emit(e, time.Time{}, KindAccount, "system", fmt.Sprintf("account %s (object id %s) %s, which only the technician can read",
 			res.UPN, res.ObjectID, verb), map[string]any{"upn": res.UPN, "object_id": res.ObjectID, "created": res.Created})
-	case activities.AssignRolesName:
-		var in activities.AssignRolesInput
-		var res activities.AssignRolesResult
+	case workflows.AssignRolesActivity:
+		var in workflows.AssignRolesInput
+		var res workflows.AssignRolesResult
 		if err := t.decode(input, &in); err != nil {
 			return err
 		}
@@ -432,21 +436,25 @@ func (t *timeline) activityCompleted(e *historypb.HistoryEvent) error {
 		t.emit(e, time.Time{}, KindRolesAssigned, "system", fmt.Sprintf("roles %s assigned to %s (%d role %s)",
 			RoleList(in.RoleIDs), orDash(t.upn, in.ObjectID), len(res.AssignmentIDs), plural(len(res.AssignmentIDs), "assignment", "assignments")),
 			map[string]any{"roles": in.RoleIDs, "object_id": in.ObjectID, "assignment_ids": res.AssignmentIDs})
-	case activities.DisableAccountName:
-		var in activities.DisableAccountInput
+	case workflows.DisableAccountActivity:
+		var in workflows.DisableAccountInput
+		var res workflows.DisableAccountResult
 		if err := t.decode(input, &in); err != nil {
 			return err
 		}
-		account := orDash(in.UPN, in.ObjectID)
-		if account == "-" {
-			account = "any account made for " + in.TechnicianEmail + " in " + in.Domain
+		if err := t.decode(a.GetResult(), &res); err != nil {
+			return err
 		}
+		account := orDash(in.UPN, in.ObjectID)
 		detail := fmt.Sprintf("account %s disabled, signed out of every session, password replaced by one nobody knows", account)
-		if n := len(in.AssignmentIDs); n > 0 {
+		if n := res.AssignmentsRemoved; n > 0 {
 			detail += fmt.Sprintf(", %d role %s removed", n, plural(n, "assignment", "assignments"))
 		}
+		if res.WasBlocked {
+			detail += " (late: authorization was lost until an admin authorized the application again)"
+		}
 		t.emit(e, time.Time{}, KindDisabled, "system", detail,
-			map[string]any{"upn": in.UPN, "object_id": in.ObjectID, "assignment_ids": in.AssignmentIDs})
+			map[string]any{"upn": in.UPN, "object_id": in.ObjectID, "assignments_removed": res.AssignmentsRemoved, "was_blocked": res.WasBlocked})
 	}
 	return nil
 }
@@ -532,8 +540,7 @@ func (t *timeline) signaled(e *historypb.HistoryEvent) error {
 		reason = "none given"
 	}
 	detail := fmt.Sprintf("revoke requested, reason %q", reason)
-	switch t.status {
-	case store.StatusExpired, store.StatusRevoked, store.StatusDenied, store.StatusFailed, store.StatusRevoking:
+	if st := workflows.Status(t.status); st.Final() || st == workflows.StatusRevoking {
 		detail += fmt.Sprintf(" (the grant was already %s: no effect)", t.status)
 	}
 	t.emit(e, time.Time{}, KindRevokeRequested, actor, detail, map[string]any{"by": s.By, "by_kind": s.ByKind, "reason": s.Reason})
@@ -548,9 +555,9 @@ func (t *timeline) completed(e *historypb.HistoryEvent) error {
 	actor := "system"
 	var detail string
 	switch res.Status {
-	case store.StatusExpired:
+	case workflows.StatusExpired:
 		detail = "expired: access ended at " + formatTime(res.ExpiresAt) + " and the account was disabled"
-	case store.StatusRevoked:
+	case workflows.StatusRevoked:
 		detail = "revoked"
 		if res.RevokedBy != "" {
 			detail += " by " + res.RevokedBy
@@ -559,14 +566,19 @@ func (t *timeline) completed(e *historypb.HistoryEvent) error {
 		if !res.ExpiresAt.IsZero() {
 			detail += ", before its expiry at " + formatTime(res.ExpiresAt)
 		}
-	case store.StatusDenied:
+	case workflows.StatusDenied:
 		detail = "denied: " + res.Failure
-	case store.StatusFailed:
+	case workflows.StatusFailed:
 		detail = "failed: " + res.Failure
+	case "":
+		detail = "refused: " + res.Refused
 	default:
-		detail = res.Status
+		detail = string(res.Status)
 	}
-	data := map[string]any{"status": res.Status, "ended_at": formatTime(res.EndedAt)}
+	data := map[string]any{"status": string(res.Status), "ended_at": formatTime(res.EndedAt)}
+	if res.Refused != "" {
+		data["status"], data["reason"] = KindRefused, res.Refused
+	}
 	if res.AccountUPN != "" {
 		data["upn"] = res.AccountUPN
 	}
@@ -629,8 +641,6 @@ var builtinRoleNames = map[string]string{
 	"4d6ac14f-3453-41d0-bef9-a3e0c569773a": "License Administrator",
 }
 
-// statusOf and expiresOf read search attributes, which the SDK always encodes with the
-// default converter (never with a codec).
 func statusOf(e *historypb.HistoryEvent) (string, bool) {
 	var fields map[string]*commonpb.Payload
 	if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil {

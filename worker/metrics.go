@@ -8,48 +8,47 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/jitaccess/jitaccess/activities"
-	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
-// Metrics observes the activities as they run (local ones included) and exports what an
-// operator watches: grant transitions, directory calls and their failures, disables that
-// keep failing, and applications whose authorization was lost. It is a Temporal worker
-// interceptor, so the activities themselves know nothing of Prometheus.
+// Metrics exports what an operator watches: grant transitions, refused runs, extensions,
+// directory calls and their failures, blocked disables, and applications whose authorization
+// was lost. The activities count through it (activities.Metrics); as a worker interceptor it
+// times the directory activities by name, never reading their payloads.
 type Metrics struct {
 	interceptor.WorkerInterceptorBase
 
 	transitions       *prometheus.CounterVec
+	refused           prometheus.Counter
 	extensions        prometheus.Counter
 	directoryCalls    *prometheus.CounterVec
 	directoryDuration *prometheus.HistogramVec
 	disableFailures   *prometheus.CounterVec
+	disableBlocked    prometheus.Counter
 	authLost          prometheus.Gauge
-
-	dc converter.DataConverter
 
 	mu           sync.Mutex
 	authLostApps map[string]bool // applications whose last directory call lost authorization
 }
 
+var _ activities.Metrics = (*Metrics)(nil)
+
 // NewMetrics creates the metrics and registers them on reg. A collector already registered
 // (a second worker in the same process) is shared; other registration errors are logged.
-// dc decodes local activities' results (nil: the SDK's default converter).
-func NewMetrics(reg prometheus.Registerer, logger *slog.Logger, dc converter.DataConverter) *Metrics {
-	if dc == nil {
-		dc = converter.GetDefaultDataConverter()
-	}
-	m := &Metrics{authLostApps: map[string]bool{}, dc: dc}
+func NewMetrics(reg prometheus.Registerer, logger *slog.Logger) *Metrics {
+	m := &Metrics{authLostApps: map[string]bool{}}
 	m.transitions = register(reg, logger, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jitaccess_grant_transitions_total",
 		Help: "Grant status transitions recorded by the workflow, by new status.",
 	}, []string{"status"}))
+	m.refused = register(reg, logger, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "jitaccess_grant_runs_refused_total",
+		Help: "Workflow runs refused before any directory call: no grant row of their own (not started by the API, or claimed by another run).",
+	}))
 	m.extensions = register(reg, logger, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "jitaccess_grant_extensions_total",
 		Help: "Accepted extensions of active grants.",
@@ -67,6 +66,10 @@ func NewMetrics(reg prometheus.Registerer, logger *slog.Logger, dc converter.Dat
 		Name: "jitaccess_disable_failures_total",
 		Help: "Failed attempts to disable an account (retried without limit), by error type. Rising means accounts stay enabled past their expiry.",
 	}, []string{"reason"}))
+	m.disableBlocked = register(reg, logger, prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "jitaccess_disable_blocked_total",
+		Help: "Disables blocked until an admin authorizes the application again (counted once per grant).",
+	}))
 	m.authLost = register(reg, logger, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "jitaccess_authorization_lost_applications",
 		Help: "Applications whose last directory call failed because their authorization was lost; an admin must authorize them again.",
@@ -90,78 +93,21 @@ func register[C prometheus.Collector](reg prometheus.Registerer, logger *slog.Lo
 	return c
 }
 
-// InterceptActivity implements interceptor.WorkerInterceptor.
-func (m *Metrics) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
-	return &activityMetrics{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}, m: m}
-}
+// Transition implements activities.Metrics.
+func (m *Metrics) Transition(status string) { m.transitions.WithLabelValues(status).Inc() }
 
-type activityMetrics struct {
-	interceptor.ActivityInboundInterceptorBase
-	m *Metrics
-}
+// Refused implements activities.Metrics.
+func (m *Metrics) Refused() { m.refused.Inc() }
 
-func (a *activityMetrics) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
-	name := activity.GetInfo(ctx).ActivityType.Name
-	start := time.Now()
-	res, err := a.Next.ExecuteActivity(ctx, in)
-	a.m.observe(name, in.Args, time.Since(start), err)
-	if name == activities.BeginGrantName && err == nil {
-		a.m.begun(allowed(a.m.dc, res))
-	}
-	return res, err
-}
+// Extended implements activities.Metrics.
+func (m *Metrics) Extended() { m.extensions.Inc() }
 
-// allowed reads BeginGrant's answer: the value itself, or (local activities) its payloads.
-func allowed(dc converter.DataConverter, res any) bool {
-	switch r := res.(type) {
-	case activities.EntitlementResult:
-		return r.Allowed
-	case *commonpb.Payloads:
-		var ent activities.EntitlementResult
-		return dc.FromPayloads(r, &ent) == nil && ent.Allowed
-	}
-	return false
-}
+// DisableBlocked implements activities.Metrics.
+func (m *Metrics) DisableBlocked() { m.disableBlocked.Inc() }
 
-// begun counts BeginGrant's transitions: the request, and provisioning when allowed.
-func (m *Metrics) begun(allowed bool) {
-	m.transitions.WithLabelValues(store.StatusPending).Inc()
-	if allowed {
-		m.transitions.WithLabelValues(store.StatusProvisioning).Inc()
-	}
-}
-
-// observe records one activity attempt.
-func (m *Metrics) observe(name string, args []any, elapsed time.Duration, err error) {
-	switch name {
-	case activities.RecordGrantName:
-		if rec, ok := firstArg[activities.RecordGrantInput](args); ok && err == nil {
-			switch rec.Action {
-			case activities.ActionExtended:
-				m.extensions.Inc()
-			case activities.ActionDisableBlocked:
-				// The first record of revoking for an expiry (fewer-visibility-writes does
-				// not record a plain expiry's revoking); the disable failure counters and the
-				// authorization-lost gauge raise the alarm itself.
-				m.transitions.WithLabelValues(store.StatusRevoking).Inc()
-			default:
-				m.transitions.WithLabelValues(rec.Status).Inc()
-			}
-		}
-	case activities.EnsureAccountName, activities.AssignRolesName, activities.DisableAccountName:
-		outcome := outcomeOf(err)
-		m.directoryCalls.WithLabelValues(name, outcome).Inc()
-		m.directoryDuration.WithLabelValues(name).Observe(elapsed.Seconds())
-		if name == activities.DisableAccountName && err != nil {
-			m.disableFailures.WithLabelValues(outcome).Inc()
-		}
-		m.trackAuthorization(applicationOf(args), outcome)
-	}
-}
-
-// trackAuthorization keeps the set of applications that lost their authorization: added on
-// such an error, removed when a later directory call for it succeeds.
-func (m *Metrics) trackAuthorization(applicationID, outcome string) {
+// DirectoryOutcome implements activities.Metrics: it keeps the set of applications that lost
+// their authorization (added on such an error, removed when a later call succeeds).
+func (m *Metrics) DirectoryOutcome(applicationID, outcome string) {
 	if applicationID == "" {
 		return
 	}
@@ -178,49 +124,28 @@ func (m *Metrics) trackAuthorization(applicationID, outcome string) {
 	m.authLost.Set(float64(len(m.authLostApps)))
 }
 
-func outcomeOf(err error) string {
-	if err == nil {
-		return "ok"
-	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() != "" {
-		return appErr.Type()
-	}
-	if errors.Is(err, context.Canceled) {
-		return "canceled"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "timeout"
-	}
-	return "error"
+// InterceptActivity implements interceptor.WorkerInterceptor.
+func (m *Metrics) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	return &activityMetrics{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}, m: m}
 }
 
-func applicationOf(args []any) string {
-	if in, ok := firstArg[activities.EnsureAccountInput](args); ok {
-		return in.ApplicationID
-	}
-	if in, ok := firstArg[activities.AssignRolesInput](args); ok {
-		return in.ApplicationID
-	}
-	if in, ok := firstArg[activities.DisableAccountInput](args); ok {
-		return in.ApplicationID
-	}
-	return ""
+type activityMetrics struct {
+	interceptor.ActivityInboundInterceptorBase
+	m *Metrics
 }
 
-// firstArg returns the activity's input (its only argument after the context).
-func firstArg[T any](args []any) (T, bool) {
-	var zero T
-	if len(args) == 0 {
-		return zero, false
-	}
-	switch v := args[0].(type) {
-	case T:
-		return v, true
-	case *T:
-		if v != nil {
-			return *v, true
+func (a *activityMetrics) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	name := activity.GetInfo(ctx).ActivityType.Name
+	start := time.Now()
+	res, err := a.Next.ExecuteActivity(ctx, in)
+	switch name {
+	case workflows.EnsureAccountActivity, workflows.AssignRolesActivity, workflows.DisableAccountActivity:
+		outcome := activities.Outcome(err)
+		a.m.directoryCalls.WithLabelValues(name, outcome).Inc()
+		a.m.directoryDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		if name == workflows.DisableAccountActivity && err != nil {
+			a.m.disableFailures.WithLabelValues(outcome).Inc()
 		}
 	}
-	return zero, false
+	return res, err
 }

@@ -1,14 +1,16 @@
-// Package worker runs the AccessRequest workflow and its activities on a Temporal task queue,
-// and exports what an operator watches as Prometheus metrics.
+// Package worker is the one place that registers and runs the AccessRequest workflow and
+// its activities on a Temporal task queue, and exports what an operator watches as
+// Prometheus metrics.
 package worker
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -29,9 +31,6 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Logger for metric registration problems; nil: slog.Default().
 	Logger *slog.Logger
-	// DataConverter decodes payloads for the metrics (the client's reader converter,
-	// temporalclient.ReaderConverter); nil: the SDK's default.
-	DataConverter converter.DataConverter
 	// StopTimeout defaults to DefaultStopTimeout.
 	StopTimeout time.Duration
 	// Concurrency limits; zero keeps the SDK's defaults.
@@ -62,11 +61,27 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
 	}
 	if opts.Registerer != nil {
-		wo.Interceptors = []interceptor.WorkerInterceptor{NewMetrics(opts.Registerer, logger, opts.DataConverter)}
+		m := NewMetrics(opts.Registerer, logger)
+		wo.Interceptors = []interceptor.WorkerInterceptor{m}
+		if acts.Metrics == nil {
+			acts.Metrics = m
+		}
 	}
 	w := sdkworker.New(c, queue, wo)
 	Register(w, acts)
 	return w
+}
+
+// Run runs a worker (New) until ctx ends, then stops it gracefully: in-flight activities
+// finish within the stop timeout; anything cut short is retried by Temporal elsewhere.
+func Run(ctx context.Context, c client.Client, acts *activities.Activities, opts Options) error {
+	w := New(c, acts, opts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
 }
 
 // Register registers the workflow under workflows.WorkflowType and every activity under its

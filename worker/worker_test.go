@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -51,39 +49,33 @@ func TestNewRegistersMetricsOnTheGivenRegistry(t *testing.T) {
 	assert.Contains(t, names, "jitaccess_grant_extensions_total")
 }
 
-func TestMetricsObserveActivities(t *testing.T) {
+func TestMetricsCountWhatTheActivitiesReport(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m := NewMetrics(reg, quiet(), nil)
-
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}}}, 0, nil)
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusActive}, Action: activities.ActionExtended}}, 0, nil)
-	m.observe(activities.RecordGrantName, []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: store.StatusExpired}}}, 0, errors.New("db down"))
+	m := NewMetrics(reg, quiet())
+	m.Transition("active")
+	m.Extended()
+	m.Refused()
+	m.DisableBlocked()
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.transitions.WithLabelValues("active")))
-	assert.Equal(t, 0.0, testutil.ToFloat64(m.transitions.WithLabelValues("expired")), "failed writes are not transitions")
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.extensions))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.refused))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.disableBlocked))
 
-	lost := temporal.NewApplicationError("lost", activities.ErrTypeAuthorizationLost)
-	dis := func(app string) []any { return []any{activities.DisableAccountInput{ApplicationID: app}} }
-	m.observe(activities.DisableAccountName, dis("app_1"), time.Millisecond, lost)
-	m.observe(activities.DisableAccountName, dis("app_2"), time.Millisecond, lost)
-	m.observe(activities.DisableAccountName, dis("app_1"), time.Millisecond, lost)
+	m.DirectoryOutcome("app_1", activities.ErrTypeAuthorizationLost)
+	m.DirectoryOutcome("app_2", activities.ErrTypeAuthorizationLost)
+	m.DirectoryOutcome("app_1", activities.ErrTypeAuthorizationLost)
 	assert.Equal(t, 2.0, testutil.ToFloat64(m.authLost), "two applications lost their authorization")
-	assert.Equal(t, 3.0, testutil.ToFloat64(m.disableFailures.WithLabelValues(activities.ErrTypeAuthorizationLost)))
-
-	m.observe(activities.DisableAccountName, dis("app_1"), time.Millisecond, nil)
+	m.DirectoryOutcome("app_1", "ok")
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.authLost), "app_1 is back")
-	m.observe(activities.EnsureAccountName, []any{activities.EnsureAccountInput{ApplicationID: "app_2"}}, time.Millisecond, temporal.NewApplicationError("x", activities.ErrTypeThrottled))
+	m.DirectoryOutcome("app_2", activities.ErrTypeThrottled)
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.authLost), "throttling says nothing of authorization")
-	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.EnsureAccountName, activities.ErrTypeThrottled)))
-	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.DisableAccountName, "ok")))
-	assert.Equal(t, 2, testutil.CollectAndCount(m.directoryDuration), "one histogram per operation seen")
 }
 
-// End to end through the SDK: the interceptor sees local and regular activities of a whole
-// grant run in the test environment.
-func TestMetricsInterceptorInWorkflow(t *testing.T) {
+// End to end through the SDK: the activities count transitions and refusals, the
+// interceptor times directory calls, over a whole grant run in the test environment.
+func TestMetricsInWorkflow(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
-	m := NewMetrics(reg, quiet(), nil)
+	m := NewMetrics(reg, quiet())
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{m}})
@@ -92,21 +84,26 @@ func TestMetricsInterceptorInWorkflow(t *testing.T) {
 		Application: store.ApplicationConfig{Domain: "contoso.com", Roles: []string{"r"}},
 		Technician:  store.Technician{Email: "alice@msp.example"},
 	}}
+	st.AddGrant(store.Grant{ID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1", RequestedDuration: time.Hour})
 	dir := &activitiestest.Directory{DisableErrs: []error{directory.ErrAuthorizationLost}}
-	Register(env, &activities.Activities{Store: st, Directory: dir, Logger: quiet()})
+	Register(env, &activities.Activities{Store: st, Directory: dir, Metrics: m, Logger: quiet()})
 
-	env.ExecuteWorkflow(workflows.WorkflowType, workflows.AccessRequestInput{
-		GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1",
-		TechnicianEmail: "alice@msp.example", Duration: time.Hour,
-	})
+	env.ExecuteWorkflow(workflows.WorkflowType, workflows.AccessRequestInput{GrantID: "grt_1", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1"})
 	require.NoError(t, env.GetWorkflowError())
 
-	for _, s := range []string{"pending", "provisioning", "active", "revoking", "expired"} {
+	for _, s := range []string{"provisioning", "active", "revoking", "expired"} {
 		assert.Equal(t, 1.0, testutil.ToFloat64(m.transitions.WithLabelValues(s)), s)
 	}
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.disableFailures.WithLabelValues(activities.ErrTypeAuthorizationLost)))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.disableBlocked))
 	assert.Equal(t, 0.0, testutil.ToFloat64(m.authLost), "the successful retry cleared it")
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(workflows.AssignRolesActivity, "ok")))
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(workflows.DisableAccountActivity, activities.ErrTypeAuthorizationLost)))
 
-	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.AssignRolesName, "ok")))
-	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.DisableAccountName, activities.ErrTypeAuthorizationLost)))
+	// A run with no grant row of its own is refused and counted.
+	env = suite.NewTestWorkflowEnvironment()
+	Register(env, &activities.Activities{Store: st, Directory: dir, Metrics: m, Logger: quiet()})
+	env.ExecuteWorkflow(workflows.WorkflowType, workflows.AccessRequestInput{GrantID: "grt_forged", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1"})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Equal(t, 1.0, testutil.ToFloat64(m.refused))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -46,8 +47,8 @@ func newReplayer(t *testing.T) sdkworker.WorkflowReplayer {
 // Every committed history must replay against the current code: a change to the command
 // sequence without workflow.GetVersion fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	// testdata/*.json are today's code; testdata/v0, v1… the histories of earlier versions,
-	// which runs still in flight may have.
+	// testdata/*.json are today's code; testdata/<version>/ would hold the histories of
+	// earlier versions that runs still in flight may have.
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)
 	older, err := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
@@ -129,7 +130,8 @@ type realEnv struct {
 
 func (e *realEnv) startWorker() {
 	e.t.Helper()
-	e.w = worker.New(e.c, &activities.Activities{Store: e.st, Directory: e.dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	e.w = worker.New(e.c, &activities.Activities{Store: e.st, Directory: e.dir, MaxAccessDuration: 4 * time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		worker.Options{TaskQueue: e.tq, StopTimeout: 5 * time.Second})
 	require.NoError(e.t, e.w.Start())
 }
@@ -141,18 +143,21 @@ func (e *realEnv) stopWorker() {
 	}
 }
 
+// start creates the grant row (the API's part) and starts its run.
 func (e *realEnv) start(tech string, d time.Duration) client.WorkflowRun {
 	e.t.Helper()
 	in := input()
-	in.TechnicianID, in.GrantID, in.Duration, in.RequestedAt = tech, "grt_"+tech, d, time.Now().UTC()
+	in.TechnicianID, in.GrantID = tech, "grt_"+tech
+	e.st.AddGrant(store.Grant{ID: in.GrantID, WorkflowID: workflows.WorkflowID(in.TenantID, in.ApplicationID, tech), TenantID: in.TenantID,
+		ApplicationID: in.ApplicationID, TechnicianID: tech, RequestedAt: time.Now().UTC(), RequestedDuration: d})
 	run, err := e.c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
 	require.NoError(e.t, err)
 	return run
 }
 
-func (e *realEnv) waitStatus(run client.WorkflowRun, status string) workflows.Status {
+func (e *realEnv) waitStatus(run client.WorkflowRun, status workflows.Status) workflows.State {
 	e.t.Helper()
-	var s workflows.Status
+	var s workflows.State
 	require.Eventually(e.t, func() bool {
 		v, err := e.c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.StatusQueryName)
 		if err != nil {
@@ -165,7 +170,7 @@ func (e *realEnv) waitStatus(run client.WorkflowRun, status string) workflows.St
 
 func (e *realEnv) result(run client.WorkflowRun) workflows.Result {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var res workflows.Result
 	require.NoError(e.t, run.Get(ctx, &res))
@@ -174,7 +179,7 @@ func (e *realEnv) result(run client.WorkflowRun) workflows.Result {
 
 // history fetches the run's history, checks it holds no password and replays it against
 // the current code; with -record it is written to testdata/<name>.json.
-func (e *realEnv) history(run client.WorkflowRun, name string) {
+func (e *realEnv) history(run client.WorkflowRun, name string) *historypb.History {
 	e.t.Helper()
 	it := e.c.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
@@ -197,6 +202,7 @@ func (e *realEnv) history(run client.WorkflowRun, name string) {
 		require.NoError(e.t, os.MkdirAll("testdata", 0o755))
 		require.NoError(e.t, os.WriteFile(filepath.Join("testdata", name+".json"), append(b, '\n'), 0o644))
 	}
+	return h
 }
 
 // TestRealServer runs grants on the pinned Temporal dev server with a real worker (fake
@@ -216,7 +222,7 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_expiry", 2*time.Second)
 		res := e.result(run)
-		assert.Equal(t, store.StatusExpired, res.Status)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
 		acct, _ := e.dir.Account(upn)
 		assert.False(t, acct.Enabled)
 		e.history(run, "expired")
@@ -226,13 +232,13 @@ func TestRealServer(t *testing.T) {
 		e := newEnv(t)
 		e.startWorker()
 		run := e.start("tec_restart", 3*time.Second)
-		active := e.waitStatus(run, store.StatusActive)
+		active := e.waitStatus(run, workflows.StatusActive)
 		// The worker goes away while the grant sleeps; a fresh one (empty cache) must
 		// rebuild the workflow from its history to fire the timer and disable.
 		e.stopWorker()
 		e.startWorker()
 		res := e.result(run)
-		assert.Equal(t, store.StatusExpired, res.Status)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
 		assert.Equal(t, active.ExpiresAt, res.ExpiresAt)
 		acct, _ := e.dir.Account(upn)
 		assert.False(t, acct.Enabled)
@@ -243,7 +249,7 @@ func TestRealServer(t *testing.T) {
 		e := newEnv(t)
 		e.startWorker()
 		run := e.start("tec_revoke", time.Hour)
-		active := e.waitStatus(run, store.StatusActive)
+		active := e.waitStatus(run, workflows.StatusActive)
 
 		h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
 			WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: workflows.ExtendUpdateName,
@@ -263,14 +269,19 @@ func TestRealServer(t *testing.T) {
 		}
 		assertRejected(t, err, workflows.ErrTypeDurationExceedsMaximum)
 
-		// A repeated request finds the live grant (USE_EXISTING), not a second account.
-		again := e.start("tec_revoke", time.Hour)
-		assert.Equal(t, run.GetRunID(), again.GetRunID())
+		// A second start while the grant lives is refused by Temporal (the API then returns the
+		// live grant).
+		in := input()
+		in.TechnicianID, in.GrantID = "tec_revoke", "grt_again"
+		_, err = c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		require.ErrorAs(t, err, &started)
+		assert.Equal(t, run.GetRunID(), started.RunId)
 
 		require.NoError(t, c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.RevokeSignalName,
 			workflows.RevokeSignal{By: "tec_admin", ByKind: "admin", Reason: "done"}))
 		res := e.result(run)
-		assert.Equal(t, store.StatusRevoked, res.Status)
+		assert.Equal(t, workflows.StatusRevoked, res.Status)
 		assert.Equal(t, "tec_admin", res.RevokedBy)
 		require.Len(t, res.Extensions, 1)
 		e.history(run, "extended_revoked")
@@ -282,7 +293,7 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_denied", time.Hour)
 		res := e.result(run)
-		assert.Equal(t, store.StatusDenied, res.Status)
+		assert.Equal(t, workflows.StatusDenied, res.Status)
 		assert.Empty(t, e.dir.Ops())
 		e.history(run, "denied")
 	})
@@ -294,9 +305,46 @@ func TestRealServer(t *testing.T) {
 		e.startWorker()
 		run := e.start("tec_failed", time.Hour)
 		res := e.result(run)
-		assert.Equal(t, store.StatusFailed, res.Status)
-		assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "DisableAccount", "DisableAccount"}, e.dir.Ops())
+		assert.Equal(t, workflows.StatusFailed, res.Status)
+		assert.Equal(t, []string{"EnsureAccount", "AssignRoles", "ListAssignments", "DisableAccount", "ListAssignments", "DisableAccount"}, e.dir.Ops())
 		e.history(run, "failed_compensated")
+	})
+
+	t.Run("disable blocked", func(t *testing.T) {
+		e := newEnv(t)
+		e.startWorker()
+		run := e.start("tec_blocked", 2*time.Second)
+		e.waitStatus(run, workflows.StatusActive)
+		e.dir.SetDisableErr(directory.ErrAuthorizationLost)
+		// The blocked attempt records itself; the next one comes a minute later (NextRetryDelay).
+		require.Eventually(t, func() bool { return countOf(e.st.Actions(), workflows.ActionDisableBlocked) == 1 }, time.Minute, 50*time.Millisecond)
+		e.dir.SetDisableErr(nil)
+		res := e.result(run)
+		assert.Equal(t, workflows.StatusExpired, res.Status)
+		assert.Contains(t, res.Failure, "disabled late")
+		assert.Equal(t, 1, countOf(e.st.Actions(), workflows.ActionDisableBlocked))
+		h := e.history(run, "disable_blocked")
+		scheduled := 0
+		for _, ev := range h.Events {
+			if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == workflows.DisableAccountActivity {
+				scheduled++
+			}
+		}
+		assert.Equal(t, 1, scheduled, "the server retried the disable: no workflow loop, no history growth")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		e := newEnv(t)
+		e.startWorker()
+		in := input()
+		in.GrantID, in.TechnicianID = "grt_forged", "tec_forged"
+		run, err := c.ExecuteWorkflow(context.Background(), workflows.StartOptions(in, e.tq), workflows.WorkflowType, in)
+		require.NoError(t, err)
+		res := e.result(run)
+		assert.NotEmpty(t, res.Refused)
+		assert.Empty(t, e.dir.Ops())
+		assert.Equal(t, []string{workflows.ActionRefused}, e.st.Actions())
+		e.history(run, "refused")
 	})
 }
 

@@ -3,8 +3,6 @@ package workflows
 import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/jitaccess/jitaccess/store"
 )
 
 // Custom search attributes of a grant, kept current by the workflow, so that an admin can
@@ -17,13 +15,13 @@ var (
 	ExpiresAtKey       = temporal.NewSearchAttributeKeyTime("JitExpiresAt")
 )
 
-// SearchAttributes is the initial set for StartWorkflowOptions.TypedSearchAttributes.
-func SearchAttributes(tenantID, applicationID, technicianEmail string) temporal.SearchAttributes {
+// SearchAttributes is the initial set for StartWorkflowOptions.TypedSearchAttributes; the
+// workflow adds the technician's e-mail from the database.
+func SearchAttributes(tenantID, applicationID string) temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(
 		TenantIDKey.ValueSet(tenantID),
 		ApplicationIDKey.ValueSet(applicationID),
-		TechnicianEmailKey.ValueSet(technicianEmail),
-		StatusKey.ValueSet(store.StatusPending),
+		StatusKey.ValueSet(string(StatusPending)),
 	)
 }
 

@@ -1,13 +1,16 @@
 // Package workflows holds the AccessRequest workflow: one just-in-time grant of an Entra ID
-// application to a technician, from the entitlement check to the durable disabling of the
-// account. The workflow is the source of truth of a grant; the grants table is its projection.
+// application to a technician, from the claim of the grant row the API created to the
+// durable disabling of the account. The workflow is the source of truth of a grant's
+// lifecycle; the grants table is its projection.
 //
-// The workflow code is deterministic (workflow.Now, workflow.Go, no map iteration) and thin:
-// every side effect is an activity of package activities. Changes to the command sequence
-// must go through workflow.GetVersion so recorded histories keep replaying.
+// This package owns the wire types of the lifecycle (what history records): the workflow
+// input, the status, the activity inputs and results. Package activities maps them to
+// storage rows. The workflow code is deterministic; changes to its command sequence go
+// through workflow.GetVersion so recorded histories keep replaying.
 package workflows
 
 import (
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -21,20 +24,59 @@ const (
 	RevokeSignalName = "revoke"
 	ExtendUpdateName = "extend"
 	StatusQueryName  = "status"
-
-	// DefaultMaxDuration bounds the total active time of a grant when the input names none
-	// (JIT_MAX_ACCESS_DURATION's default).
-	DefaultMaxDuration = 24 * time.Hour
 )
 
-// Application error types of the extend update's validator, for the API to map to HTTP.
+// Status is a grant's status (SPEC §4 and §10).
+type Status string
+
+// Grant statuses.
+const (
+	StatusPending           Status = "pending"
+	StatusPendingApproval   Status = "pending_approval"
+	StatusProvisioning      Status = "provisioning"
+	StatusActive            Status = "active"
+	StatusRevoking          Status = "revoking"
+	StatusExpired           Status = "expired"
+	StatusRevoked           Status = "revoked"
+	StatusDenied            Status = "denied"
+	StatusFailed            Status = "failed"
+	StatusExpiredUnapproved Status = "expired_unapproved"
+	// StatusTerminated: the run closed without its own cleanup and the reconciler finished it.
+	StatusTerminated Status = "terminated"
+)
+
+// Statuses lists every status, live ones first.
+func Statuses() []Status {
+	return []Status{StatusPending, StatusPendingApproval, StatusProvisioning, StatusActive, StatusRevoking,
+		StatusExpired, StatusRevoked, StatusDenied, StatusFailed, StatusExpiredUnapproved, StatusTerminated}
+}
+
+// FinalStatuses are the statuses a grant never leaves.
+func FinalStatuses() []Status {
+	return []Status{StatusExpired, StatusRevoked, StatusDenied, StatusFailed, StatusExpiredUnapproved, StatusTerminated}
+}
+
+// Final reports whether a grant in s has ended for good.
+func (s Status) Final() bool { return slices.Contains(FinalStatuses(), s) }
+
+// Application error types of the extend update, for the API to map to HTTP.
 const (
 	// ErrTypeNotActive: the grant is not active (409).
 	ErrTypeNotActive = "GrantNotActive"
 	// ErrTypeInvalidDuration: the extension is not a positive duration (400).
 	ErrTypeInvalidDuration = "InvalidDuration"
-	// ErrTypeDurationExceedsMaximum: the total active time would pass MaxDuration (400 duration_exceeds_maximum).
+	// ErrTypeExtensionTooShort: the extension is below the lease's minimum step (400).
+	ErrTypeExtensionTooShort = "ExtensionTooShort"
+	// ErrTypeDurationExceedsMaximum: the step or the total active time would pass a maximum
+	// (400 duration_exceeds_maximum).
 	ErrTypeDurationExceedsMaximum = "DurationExceedsMaximum"
+	// ErrTypeExtensionLimit: the grant has been extended the maximum number of times (409).
+	ErrTypeExtensionLimit = "ExtensionLimitReached"
+	// ErrTypeNotEntitled: membership or entitlement is gone (403 not_entitled).
+	ErrTypeNotEntitled = "NotEntitled"
+	// ErrTypeActorUnverified: the database does not know the actor as the grant's technician
+	// or an admin (403).
+	ErrTypeActorUnverified = "ActorUnverified"
 )
 
 // WorkflowID is the id of the grant workflow of a technician for an application. Temporal
@@ -43,24 +85,29 @@ func WorkflowID(tenantID, applicationID, technicianID string) string {
 	return "access/" + tenantID + "/" + applicationID + "/" + technicianID
 }
 
-// AccessRequestInput starts a grant. It carries no secret.
+// AccessRequestInput starts a grant. It names the grant row the API created and nothing
+// that decides the grant: duration, account and roles are read from the database.
 type AccessRequestInput struct {
-	GrantID         string
-	TenantID        string
-	ApplicationID   string
-	TechnicianID    string
-	TechnicianEmail string
-	Justification   string
-	// Duration of access once the account is usable.
-	Duration time.Duration
-	// MaxDuration bounds the total active time including extensions (0: DefaultMaxDuration).
-	MaxDuration time.Duration
-	RequestedAt time.Time
+	GrantID       string
+	TenantID      string
+	ApplicationID string
+	TechnicianID  string
+	// Carry is set only by the workflow itself when it continues as new.
+	Carry *Carry `json:",omitempty"`
 }
 
-// StartOptions are the options the API starts a grant with: the derived workflow id (a
-// repeated request finds the running grant instead of starting a second one), the task
-// queue (empty: TaskQueue), the initial search attributes and eager start.
+// Carry is the state a run hands to its continuation.
+type Carry struct {
+	Plan          Plan
+	State         State
+	AssignmentIDs []string
+	AppliedKeys   []string // update ids of applied extensions
+	Outbox        []Record // projection writes not yet committed
+}
+
+// StartOptions are the options the API starts a grant with: the derived workflow id, the task
+// queue (empty: TaskQueue), the initial search attributes. A live run of the same id makes
+// the start fail (WorkflowExecutionAlreadyStarted): the API then returns that run's grant.
 func StartOptions(in AccessRequestInput, taskQueue string) client.StartWorkflowOptions {
 	if taskQueue == "" {
 		taskQueue = TaskQueue
@@ -68,29 +115,31 @@ func StartOptions(in AccessRequestInput, taskQueue string) client.StartWorkflowO
 	return client.StartWorkflowOptions{
 		ID:                       WorkflowID(in.TenantID, in.ApplicationID, in.TechnicianID),
 		TaskQueue:                taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    SearchAttributes(in.TenantID, in.ApplicationID, in.TechnicianEmail),
-		// When this process also runs a worker on the queue (jitaccess dev), the first
-		// workflow task comes back in the start response instead of through matching: one
-		// round trip less before provisioning begins. Without a local worker it is ignored.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without it the SDK answers a start of a running id with that run, as if started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:                    SearchAttributes(in.TenantID, in.ApplicationID),
+		// With a worker in this process (jitaccess dev) the first workflow task comes back
+		// in the start response; without one it is ignored.
 		EnableEagerStart: true,
-		StaticSummary:    "Access for " + in.TechnicianEmail + " to " + in.ApplicationID,
+		StaticSummary:    "Access grant " + in.GrantID + " to " + in.ApplicationID,
 	}
 }
 
-// RevokeSignal asks to end a grant now. It is accepted in any state.
+// RevokeSignal asks to end a grant now. It is honoured in any state, whoever sent it; By is
+// verified against the database and recorded as verified or not.
 type RevokeSignal struct {
 	By     string // technician id of whoever revoked (owner or admin)
-	ByKind string // "admin" or "technician" (audit log); empty: technician
+	ByKind string // claimed kind ("admin" or "technician"); the database decides
 	Reason string
 }
 
-// ExtendRequest is the argument of the extend update.
+// ExtendRequest is the argument of the extend update. The update id is its idempotency key.
 type ExtendRequest struct {
 	Duration time.Duration
-	By       string // technician id of the owner
-	ByKind   string // "admin" or "technician"; empty: technician
+	By       string // technician id of the owner or an admin
+	ByKind   string
 }
 
 // ExtendResult is the outcome of an accepted extension.
@@ -104,12 +153,13 @@ type Extension struct {
 	Duration  time.Duration
 	At        time.Time
 	ExpiresAt time.Time // the new expiry
+	Key       string    // update id
 }
 
-// Status is the answer of the status query and, once the grant is over, its result.
-type Status struct {
+// State is the answer of the status query and, once the grant is over, its result.
+type State struct {
 	GrantID     string
-	Status      string // store.Status*: pending, provisioning, active, revoking, expired, revoked, denied, failed
+	Status      Status
 	RequestedAt time.Time
 	ActivatedAt time.Time
 	ExpiresAt   time.Time
@@ -117,10 +167,13 @@ type Status struct {
 	AccountUPN  string
 	AccountID   string
 	Roles       []string // role template ids
-	Failure     string   // why the grant was denied or failed
+	Failure     string   // why the grant was denied or failed, or why its disable is late
 	RevokedBy   string
 	Extensions  []Extension
+	// Refused is set when the run was refused before touching anything (no grant row of
+	// its own): the grant's row, if any, is not this run's to write.
+	Refused string `json:",omitempty"`
 }
 
-// Result is the final Status of a grant.
-type Result = Status
+// Result is the final State of a grant.
+type Result = State

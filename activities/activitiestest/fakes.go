@@ -9,12 +9,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// Store is a fake activities.Store.
+// Store is a fake activities.Store. Grant rows are added with AddGrant (the API's part).
 type Store struct {
 	mu sync.Mutex
 	// Entitlement answers every CheckEntitlement; EntitlementErr fails it.
@@ -22,11 +23,99 @@ type Store struct {
 	EntitlementErr error
 	// RecordGrantErrs are returned by successive RecordTransition calls, then nil.
 	RecordGrantErrs []error
+	// Admins are the technician ids GrantActor knows as admins.
+	Admins []string
 
 	Grants      []store.GrantUpdate
 	Audits      []store.AuditEvent
+	rows        map[string]*store.Grant
+	locks       map[string]string // account -> grant id
 	credentials map[string]Credential
 	Deleted     []string // grant ids whose credential was deleted
+}
+
+// AddGrant adds a pending grant row, as the API does before starting a run.
+func (s *Store) AddGrant(g store.Grant) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rows == nil {
+		s.rows = map[string]*store.Grant{}
+	}
+	if g.Status == "" {
+		g.Status = "pending"
+	}
+	s.rows[g.ID] = &g
+}
+
+// Row returns the grant row of id.
+func (s *Store) Row(id string) (store.Grant, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.rows[id]
+	if !ok {
+		return store.Grant{}, false
+	}
+	return *g, true
+}
+
+// ClaimGrant implements activities.Store with store.ClaimGrant's rules.
+func (s *Store) ClaimGrant(_ context.Context, c store.Claim) (store.Grant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.rows[c.GrantID]
+	switch {
+	case !ok:
+		return store.Grant{}, fmt.Errorf("%w: no grant %s", store.ErrClaimRefused, c.GrantID)
+	case g.TenantID != c.TenantID || g.ApplicationID != c.ApplicationID || g.TechnicianID != c.TechnicianID:
+		return store.Grant{}, fmt.Errorf("%w: grant %s does not match", store.ErrClaimRefused, c.GrantID)
+	case g.FirstRunID != "" && g.FirstRunID != c.FirstRunID:
+		return store.Grant{}, fmt.Errorf("%w: grant %s is run by another run", store.ErrClaimRefused, c.GrantID)
+	case store.IsTerminal(g.Status):
+		return store.Grant{}, fmt.Errorf("%w: grant %s has ended", store.ErrClaimRefused, c.GrantID)
+	}
+	g.FirstRunID, g.RunID, g.WorkflowID = c.FirstRunID, c.RunID, c.WorkflowID
+	return *g, nil
+}
+
+// Grant implements activities.Store.
+func (s *Store) Grant(_ context.Context, id string) (store.Grant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g, ok := s.rows[id]; ok {
+		return *g, nil
+	}
+	return store.Grant{}, store.ErrNotFound
+}
+
+// LockAccount implements activities.Store.
+func (s *Store) LockAccount(_ context.Context, grantID, upn string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locks == nil {
+		s.locks = map[string]string{}
+	}
+	key := strings.ToLower(upn)
+	if holder, ok := s.locks[key]; ok && holder != grantID {
+		return fmt.Errorf("%w: %s is held by grant %s", store.ErrAccountInUse, upn, holder)
+	}
+	s.locks[key] = grantID
+	return nil
+}
+
+// GrantActor implements activities.Store.
+func (s *Store) GrantActor(_ context.Context, grantID, actorID string) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.rows[grantID]
+	switch {
+	case !ok:
+		return "", false, store.ErrNotFound
+	case slices.Contains(s.Admins, actorID):
+		return store.ActorAdmin, true, nil
+	case actorID != "" && actorID == g.TechnicianID:
+		return store.ActorTechnician, true, nil
+	}
+	return "", false, nil
 }
 
 // Credential is a stored (here: unsealed) credential.
@@ -49,6 +138,31 @@ func (s *Store) RecordTransition(_ context.Context, u store.GrantUpdate, event *
 		s.RecordGrantErrs = s.RecordGrantErrs[1:]
 		if err != nil {
 			return err
+		}
+	}
+	if event != nil && u.Status == "" {
+		s.Audits = append(s.Audits, *event)
+		return nil
+	}
+	g, ok := s.rows[u.GrantID]
+	if !ok {
+		return store.ErrNotFound
+	}
+	if store.IsTerminal(g.Status) && g.Status != u.Status {
+		return nil
+	}
+	g.Status = u.Status
+	if u.ExpiresAt != (time.Time{}) {
+		g.ExpiresAt = u.ExpiresAt
+	}
+	if u.Failure != "" {
+		g.Failure = u.Failure
+	}
+	if store.IsTerminal(u.Status) || u.ReleaseAccount {
+		for k, v := range s.locks {
+			if v == u.GrantID {
+				delete(s.locks, k)
+			}
 		}
 	}
 	u.Roles = slices.Clone(u.Roles)
@@ -159,6 +273,10 @@ type Directory struct {
 	EnsureErrs  []error
 	AssignErrs  []error
 	DisableErrs []error
+	// AssignPartially: a failing AssignRoles assigns the first role before it fails.
+	AssignPartially bool
+	// disableErr fails every DisableAccount while set (SetDisableErr).
+	disableErr error
 
 	accounts  map[string]*Account // by UPN
 	nextID    int
@@ -217,6 +335,9 @@ func (d *Directory) AssignRoles(_ context.Context, applicationID, objectID strin
 	defer d.mu.Unlock()
 	d.calls = append(d.calls, Call{Op: "AssignRoles", ApplicationID: applicationID, Ref: objectID, IDs: slices.Clone(roleIDs)})
 	if err := d.pop(&d.AssignErrs); err != nil {
+		if a := d.find(objectID); a != nil && d.AssignPartially && len(roleIDs) > 0 {
+			a.Assignments = append(a.Assignments, "ra-"+a.ObjectID+"-"+roleIDs[0])
+		}
 		return nil, err
 	}
 	a := d.find(objectID)
@@ -227,7 +348,11 @@ func (d *Directory) AssignRoles(_ context.Context, applicationID, objectID strin
 	for i, r := range roleIDs {
 		ids[i] = "ra-" + a.ObjectID + "-" + r
 	}
-	a.Assignments = ids
+	for _, id := range ids {
+		if !slices.Contains(a.Assignments, id) {
+			a.Assignments = append(a.Assignments, id)
+		}
+	}
 	return slices.Clone(ids), nil
 }
 
@@ -240,6 +365,9 @@ func (d *Directory) DisableAccount(_ context.Context, applicationID, objectID st
 	if err := d.pop(&d.DisableErrs); err != nil {
 		return err
 	}
+	if d.disableErr != nil {
+		return d.disableErr
+	}
 	a := d.find(objectID)
 	if a == nil {
 		return directory.ErrNotFound
@@ -247,6 +375,41 @@ func (d *Directory) DisableAccount(_ context.Context, applicationID, objectID st
 	a.Enabled, a.Password = false, scramble
 	a.Assignments = slices.DeleteFunc(a.Assignments, func(id string) bool { return slices.Contains(assignmentIDs, id) })
 	return nil
+}
+
+// SetDisableErr makes every DisableAccount fail with err until it is set to nil.
+func (d *Directory) SetDisableErr(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.disableErr = err
+}
+
+// ListAssignments implements activities.Directory.
+func (d *Directory) ListAssignments(_ context.Context, applicationID, objectID string) ([]directory.RoleAssignment, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, Call{Op: "ListAssignments", ApplicationID: applicationID, Ref: objectID})
+	if d.disableErr != nil {
+		return nil, d.disableErr
+	}
+	a := d.find(objectID)
+	if a == nil {
+		return nil, directory.ErrNotFound
+	}
+	out := make([]directory.RoleAssignment, len(a.Assignments))
+	for i, id := range a.Assignments {
+		out[i] = directory.RoleAssignment{ID: id, PrincipalID: a.ObjectID}
+	}
+	return out, nil
+}
+
+// AddAssignment gives the account a role assignment out of band (as a tenant admin could).
+func (d *Directory) AddAssignment(ref, assignmentID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if a := d.find(ref); a != nil {
+		a.Assignments = append(a.Assignments, assignmentID)
+	}
 }
 
 // Account returns a copy of the account with this UPN or object id.

@@ -45,10 +45,10 @@ func (*floorActivities) Local(context.Context) error { return nil }
 func (*floorActivities) Remote(context.Context) error { return nil }
 
 // FloorWorkflow is the floor; see the comment on FloorWorkflowType.
-func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.Status, error) {
-	st := workflows.Status{Status: "pending", RequestedAt: workflow.Now(ctx)}
+func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.State, error) {
+	st := workflows.State{Status: "pending", RequestedAt: workflow.Now(ctx)}
 	extensions := 0
-	if err := workflow.SetQueryHandler(ctx, workflows.StatusQueryName, func() (workflows.Status, error) { return st, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, workflows.StatusQueryName, func() (workflows.State, error) { return st, nil }); err != nil {
 		return st, err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, workflows.ExtendUpdateName,

@@ -57,7 +57,7 @@ func (p *productTarget) State(ctx context.Context, l Launch) (string, time.Time,
 
 func (f *floorTarget) State(ctx context.Context, l Launch) (string, time.Time, error) {
 	st, err := status(ctx, f.c, l)
-	return st.Status, st.ExpiresAt, err
+	return string(st.Status), st.ExpiresAt, err
 }
 
 func (p *productTarget) Name() string       { return "product" }
@@ -210,8 +210,8 @@ func terminate(ctx context.Context, c client.Client, runs []Launch) error {
 }
 
 // status asks a running grant (or floor workflow) for its state.
-func status(ctx context.Context, c client.Client, r Launch) (workflows.Status, error) {
-	var st workflows.Status
+func status(ctx context.Context, c client.Client, r Launch) (workflows.State, error) {
+	var st workflows.State
 	v, err := c.QueryWorkflow(ctx, r.WorkflowID, r.RunID, workflows.StatusQueryName)
 	if err == nil {
 		err = v.Get(&st)
@@ -301,7 +301,7 @@ type Timeline struct {
 	Closed    time.Time // WorkflowExecutionCompleted
 	Regular   int       // regular activities completed
 	Local     int       // local-activity markers
-	Final     workflows.Status
+	Final     workflows.State
 	Completed bool
 	// Steps are the critical path to Active: each workflow task (its local activities
 	// included) and each regular activity, as the time since the previous step ended.

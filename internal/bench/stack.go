@@ -199,7 +199,7 @@ func (s *Stack) StartWorker(ctx context.Context) {
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, Now: time.Now, Logger: a.Log.With("component", "activities")}
 	w := sdkworker.New(a.Temporal, a.Cfg.TaskQueue, tunedOptions(s.tuning, sdkworker.Options{
 		WorkerStopTimeout: worker.DefaultStopTimeout,
-		Interceptors:      []interceptor.WorkerInterceptor{worker.NewMetrics(a.Registry, a.Log, a.Converter)},
+		Interceptors:      []interceptor.WorkerInterceptor{worker.NewMetrics(a.Registry, a.Log)},
 	}))
 	worker.Register(w, acts)
 	go func() {

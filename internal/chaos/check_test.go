@@ -24,7 +24,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/jitaccess/jitaccess/internal/entrasim"
-	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
@@ -196,12 +195,12 @@ func (c *checker) endStates() {
 		v := g.final
 		c.rep.Statuses[v.Status]++
 		switch {
-		case v.Status == store.StatusRevoked && g.revokeAccepted:
-		case v.Status == store.StatusExpired && (!g.revokeAccepted || (v.EndedAt != nil && v.ExpiresAt != nil && !v.EndedAt.Before(*v.ExpiresAt))):
+		case v.Status == string(workflows.StatusRevoked) && g.revokeAccepted:
+		case v.Status == string(workflows.StatusExpired) && (!g.revokeAccepted || (v.EndedAt != nil && v.ExpiresAt != nil && !v.EndedAt.Before(*v.ExpiresAt))):
 		default:
 			c.violate("grant %d (%s) ended %q (failure %q), revoke accepted %v", g.idx, g.id, v.Status, v.failure(), g.revokeAccepted)
 		}
-		if v.Status == store.StatusExpired || v.Status == store.StatusRevoked {
+		if v.Status == string(workflows.StatusExpired) || v.Status == string(workflows.StatusRevoked) {
 			if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil || v.EndedAt == nil {
 				c.violate("grant %d (%s) %s without account or times: %+v", g.idx, g.id, v.Status, v)
 			}
@@ -257,11 +256,11 @@ func (c *checker) lateness() {
 	worst := time.Duration(-1)
 	for _, g := range c.w.grants {
 		v := g.final
-		if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil || (v.Status != store.StatusExpired && v.Status != store.StatusRevoked) {
+		if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil || (v.Status != string(workflows.StatusExpired) && v.Status != string(workflows.StatusRevoked)) {
 			continue
 		}
 		end, isRevoke := *v.ExpiresAt, false
-		if v.Status == store.StatusRevoked && !g.revokeAskedAt.IsZero() && g.revokeAskedAt.Before(end) {
+		if v.Status == string(workflows.StatusRevoked) && !g.revokeAskedAt.IsZero() && g.revokeAskedAt.Before(end) {
 			end, isRevoke = g.revokeAskedAt, true
 		}
 		until := g.nextRequestAt
@@ -359,7 +358,7 @@ func (c *checker) workflows(address string) string {
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		var res workflows.Status
+		var res workflows.State
 		if desc, err := tc.DescribeWorkflowExecution(ctx, v.WorkflowID, v.RunID); err == nil &&
 			desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 			// Still running: say where it is, from its status query.
@@ -387,7 +386,7 @@ func (c *checker) workflows(address string) string {
 }
 
 // projectionDiff names the fields where the row and the workflow's result disagree.
-func projectionDiff(v grantView, res workflows.Status) string {
+func projectionDiff(v grantView, res workflows.State) string {
 	var d []string
 	if v.ID != res.GrantID {
 		// The API answered a retried request with a row of the run keyed by another grant
@@ -400,7 +399,7 @@ func projectionDiff(v grantView, res workflows.Status) string {
 		}
 		return a.Sub(b).Abs() < time.Millisecond
 	}
-	if v.Status != res.Status {
+	if v.Status != string(res.Status) {
 		d = append(d, fmt.Sprintf("status %q vs %q", v.Status, res.Status))
 	}
 	if !strings.EqualFold(v.upn(), res.AccountUPN) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // grantView is the grant of SPEC §4 as the API shows it.
@@ -158,8 +159,8 @@ func (w *workload) runTechnician(began time.Time, tk *tech) {
 		if g.id == "" {
 			continue
 		}
-		v := w.waitFor(g, func(s string) bool { return s == store.StatusActive || store.IsTerminal(s) })
-		if v.Status == store.StatusActive {
+		v := w.waitFor(g, func(s string) bool { return s == string(workflows.StatusActive) || store.IsTerminal(s) })
+		if v.Status == string(workflows.StatusActive) {
 			w.readCredentials(g)
 			if g.revoke {
 				time.Sleep(2 * time.Second)

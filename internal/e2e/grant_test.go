@@ -264,33 +264,40 @@ func assertNoSecretsInHistory(t *testing.T, s *stack, g grantView, secrets ...st
 	}
 }
 
-// The chaos suite found this: a request started the workflow, then its database write failed
-// (PostgreSQL restarting) and the technician retried. The retry finds the run the first request
-// started; API and workflow must agree on the grant's id, or the workflow cannot store the
-// password and the grant fails.
-func TestRequestRetriedAfterItsRowWasLost(t *testing.T) {
+// A workflow started directly in Temporal (by anyone who can reach the namespace), even one
+// naming a real technician and application, is refused: no account, no credential, no row,
+// and a grant.refused audit event. The technician's own request afterwards works.
+func TestWorkflowStartedOutsideTheAPIIsRefused(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	d := s.seed("30m")
 	ctx := context.Background()
-	in := workflows.AccessRequestInput{
-		GrantID: store.NewID("grt"), TenantID: d.TenantID, ApplicationID: d.ApplicationID, TechnicianID: d.TechnicianID,
-		TechnicianEmail: demo.Technician, Duration: 30 * time.Minute, MaxDuration: time.Hour, RequestedAt: time.Now().UTC(),
-	}
+	in := workflows.AccessRequestInput{GrantID: store.NewID("grt"), TenantID: d.TenantID, ApplicationID: d.ApplicationID, TechnicianID: d.TechnicianID}
 	run, err := s.App.Temporal.ExecuteWorkflow(ctx, workflows.StartOptions(in, s.App.Cfg.TaskQueue), workflows.WorkflowType, in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var res workflows.Result
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Refused == "" || res.AccountUPN != "" {
+		t.Fatalf("a run the API did not create was not refused: %+v", res)
+	}
+	if got := s.auditEvents(d.AdminToken, "grant.refused", in.GrantID); len(got) != 1 {
+		t.Fatalf("grant.refused events: %d, want 1", len(got))
+	}
+	if code := s.call(d.TechnicianToken, http.MethodGet, "/v1/access-requests/"+in.GrantID, nil, nil); code != http.StatusNotFound {
+		t.Fatalf("the forged grant has a row: %d", code)
+	}
+
 	var g grantView
 	code := s.call(d.TechnicianToken, http.MethodPost, "/v1/access-requests", map[string]any{"application_id": d.ApplicationID}, &g)
-	if (code != http.StatusOK && code != http.StatusAccepted) || g.RunID != run.GetRunID() {
-		t.Fatalf("retried request: %d, run %s, want the first request's run %s", code, g.RunID, run.GetRunID())
+	if code != http.StatusAccepted || g.RunID == run.GetRunID() {
+		t.Fatalf("request after the refused run: %d, run %s", code, g.RunID)
 	}
 	g = s.waitStatus(d.TechnicianToken, g.ID, "active", 60*time.Second)
 	var cred credentials
 	if code := s.call(d.TechnicianToken, http.MethodGet, "/v1/access-requests/"+g.ID+"/credentials", nil, &cred); code != http.StatusOK {
 		t.Fatalf("credentials: %d", code)
-	}
-	if aadsts := s.signIn(cred.UserPrincipalName, cred.Password); aadsts != "" {
-		t.Fatalf("sign-in: %s", aadsts)
 	}
 }
