@@ -40,6 +40,7 @@ type Config struct {
 	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
 	LogLevel          string        // JIT_LOG_LEVEL
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
+	ReconcileInterval time.Duration // JIT_RECONCILE_INTERVAL
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -78,6 +79,7 @@ func Vars() []Var {
 		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
 		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
+		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
 	}
 }
 
@@ -182,6 +184,13 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			c.WorkerCacheSize = n
 			return nil
+		},
+		func() error {
+			c.ReconcileInterval, err = parseDuration("JIT_RECONCILE_INTERVAL", get("JIT_RECONCILE_INTERVAL"))
+			if err == nil && c.ReconcileInterval < 10*time.Second {
+				return &Error{"JIT_RECONCILE_INTERVAL", fmt.Sprintf("%s is shorter than 10s", c.ReconcileInterval)}
+			}
+			return err
 		},
 		func() error {
 			c.MinAccessDuration, err = parseDuration("JIT_MIN_ACCESS_DURATION", get("JIT_MIN_ACCESS_DURATION"))

@@ -15,7 +15,7 @@ import (
 
 // TerminalStatuses are the statuses a grant never leaves.
 func TerminalStatuses() []string {
-	return []string{StatusExpired, StatusRevoked, StatusDenied, StatusFailed}
+	return []string{StatusExpired, StatusRevoked, StatusDenied, StatusFailed, StatusTerminated}
 }
 
 // IsTerminal reports whether a grant in status has ended for good.
