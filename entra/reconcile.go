@@ -17,7 +17,8 @@ import (
 // (the user, its role assignments), one $batch of 20.
 const MaxAccountStates = maxBatchItems / 2
 
-// AccountStates reads accounts by object id in one $batch (at most MaxAccountStates of
+// AccountStates reads accounts by object id (a UPN works for the user, but role assignments
+// are listed by object id only) in one $batch (at most MaxAccountStates of
 // them): GET /users/{id}?$select=id,userPrincipalName,accountEnabled and GET
 // roleAssignments?$filter=principalId eq '{id}'. A user that does not exist (404) has
 // Exists false. Items Graph still throttles after Config.ThrottleWait make the whole call
@@ -67,6 +68,9 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 					return fmt.Errorf("read user %s: %w", id, err)
 				}
 				st.Exists, st.UPN, st.Enabled = true, u.UPN, u.AccountEnabled == nil || *u.AccountEnabled
+				if u.ID != "" {
+					st.ObjectID = u.ID // the caller may have named the user by UPN
+				}
 			case user.status == http.StatusNotFound:
 			default:
 				return user.failure().toError("read user " + id)

@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"token":     {"create an API token for an MSP admin or technician", runToken},
 		"replay":    {"replay a grant's workflow history against this build (auditors)", runReplay},
 		"audit":     {"print a grant's timeline from its workflow history (auditors)", runAudit},
+		"reconcile": {"compare directory, Temporal and database now and repair toward disabled (--dry-run: print only)", runReconcile},
 	}
 }
 
