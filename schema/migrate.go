@@ -15,10 +15,14 @@ const advisoryLockKey = 0x6a6974616363
 
 // migration is one step of the schema, written in SQL that PostgreSQL and SQLite both accept;
 // "{{ts}}" stands for the timestamp type (timestamptz on PostgreSQL, TIMESTAMP on SQLite).
+// A step whose change needs each dialect's own SQL adds upTx/downTx, run after its
+// statements in the same transaction.
 type migration struct {
-	name string
-	up   []string
-	down []string
+	name   string
+	up     []string
+	down   []string
+	upTx   func(ctx context.Context, tx bun.Tx) error
+	downTx func(ctx context.Context, tx bun.Tx) error
 }
 
 // migrations lists every schema step in order. Append; never edit a released step.
@@ -32,10 +36,10 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 		ms.Add(migrate.Migration{
 			Name: m.name,
 			Up: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.up)
+				return execAll(ctx, mg.DB(), m.up, m.upTx)
 			},
 			Down: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.down)
+				return execAll(ctx, mg.DB(), m.down, m.downTx)
 			},
 		})
 	}
@@ -46,7 +50,7 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 }
 
 // execAll runs the statements of one step in one transaction: a failed step leaves nothing.
-func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
+func execAll(ctx context.Context, db *bun.DB, stmts []string, then func(ctx context.Context, tx bun.Tx) error) error {
 	ts := "TIMESTAMP"
 	if IsPostgres(db) {
 		ts = "TIMESTAMPTZ"
@@ -56,6 +60,9 @@ func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
 			if _, err := tx.ExecContext(ctx, strings.ReplaceAll(s, "{{ts}}", ts)); err != nil {
 				return fmt.Errorf("%s: %w", firstLine(s), err)
 			}
+		}
+		if then != nil {
+			return then(ctx, tx)
 		}
 		return nil
 	})
