@@ -25,11 +25,15 @@ func reconcileMigration() migration {
 		up: []string{
 			`CREATE INDEX grants_account_idx ON grants (account_id, application_id)`,
 		},
-		upTx: func(ctx context.Context, tx bun.Tx) error { return setGrantStatuses(ctx, tx, grantStatusesV1, grantStatusesV2) },
+		upTx: func(ctx context.Context, tx bun.Tx) error {
+			return setGrantStatuses(ctx, tx, grantStatusesV1, grantStatusesV2)
+		},
 		down: []string{
 			`DROP INDEX IF EXISTS grants_account_idx`,
 		},
-		downTx: func(ctx context.Context, tx bun.Tx) error { return setGrantStatuses(ctx, tx, grantStatusesV2, grantStatusesV1) },
+		downTx: func(ctx context.Context, tx bun.Tx) error {
+			return setGrantStatuses(ctx, tx, grantStatusesV2, grantStatusesV1)
+		},
 	}
 }
 
