@@ -71,8 +71,10 @@ func (f Finding) String() string {
 	return b.String()
 }
 
+// target is what the audit event is about: the grant for a finding on a grant's run, else
+// the account (its grant, if any, is in the details).
 func (f Finding) target() string {
-	if f.GrantID != "" {
+	if f.Kind == KindRunClosed || f.Kind == KindGrantSuperseded || f.AccountID == "" {
 		return f.GrantID
 	}
 	return f.AccountID
