@@ -48,7 +48,7 @@ func Reconcile(ctx workflow.Context, in Input) (Result, error) {
 	}
 	sctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour,
-		HeartbeatTimeout:    time.Minute,
+		HeartbeatTimeout:    30 * time.Second, // a sweep heartbeats at least every 5 s while it waits
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 5 * time.Second, MaximumAttempts: 3},
 	})
 	sweepID := workflow.GetInfo(ctx).WorkflowExecution.RunID
