@@ -258,10 +258,10 @@ func (r *run) chaos(plannedEnd time.Duration) {
 	steps := []step{
 		{6 * time.Second, true, func() event { return r.killWorker("provisioning", 5*time.Second) }},
 		{14 * time.Second, false, func() event { return r.restartAPI(true) }},
-		{18 * time.Second, false, r.terminateRandom},
 		{22 * time.Second, true, r.crashTemporal},
 		{32 * time.Second, false, r.crashPostgres},
 		{28 * time.Second, false, r.resetRandom},
+		{30 * time.Second, false, r.terminateRandom},
 		{38 * time.Second, false, r.storm},
 		{40 * time.Second, false, r.outOfBandRole},
 		{44 * time.Second, true, func() event { return r.killWorker("revoking", 10*time.Second) }},
