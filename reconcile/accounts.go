@@ -26,12 +26,12 @@ func (s *Sweeper) sweepAccounts(ctx context.Context, in SweepInput, res *SweepRe
 			return nil
 		}
 		after = accts[len(accts)-1].AccountID
+		// The pace runs from the end of the previous batch, its repairs included.
 		if wait := s.pace() - time.Since(lastRead); !lastRead.IsZero() && wait > 0 {
 			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
 		}
-		lastRead = time.Now()
 		ids := make([]string, len(accts))
 		for i, a := range accts {
 			ids[i] = a.AccountID
@@ -57,6 +57,7 @@ func (s *Sweeper) sweepAccounts(ctx context.Context, in SweepInput, res *SweepRe
 				return err
 			}
 		}
+		lastRead = time.Now()
 		heartbeat(ctx, "accounts", after)
 		if len(accts) < AccountsPerRead {
 			return nil
