@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/config"
+	"github.com/jitaccess/jitaccess/reconcile"
 	"github.com/jitaccess/jitaccess/worker"
 )
 
@@ -24,8 +26,24 @@ func ConfigureProcess(cfg config.Config) {
 func (a *App) RunWorker(ctx context.Context) error {
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, MaxAccessDuration: a.Cfg.MaxAccessDuration,
 		Now: time.Now, Logger: a.Log.With("component", "activities")}
-	a.Log.Info("worker starting", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
-	err := worker.Run(ctx, a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
+	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
+	reconcile.Register(w, &reconcile.Activities{Sweeper: a.Reconciler()})
+	if err := reconcile.EnsureSchedule(ctx, a.Temporal, a.Cfg.ReconcileInterval, a.Cfg.TaskQueue); err != nil {
+		// Grants still expire without it; `jitaccess reconcile` still sweeps on demand.
+		a.Log.Error("reconciler schedule not ensured", "schedule_id", reconcile.ScheduleID, "error", err)
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	a.Log.Info("worker started", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
+	<-ctx.Done()
+	w.Stop()
 	a.Log.Info("worker stopped")
-	return err
+	return nil
+}
+
+// Reconciler is the sweep the worker's Reconcile workflow and `jitaccess reconcile` run.
+func (a *App) Reconciler() *reconcile.Sweeper {
+	return &reconcile.Sweeper{Store: a.Store, Directory: a.Entra, Runs: a.Temporal,
+		Metrics: reconcile.NewMetrics(a.Registry), Logger: a.Log.With("component", "reconcile")}
 }

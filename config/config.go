@@ -48,6 +48,7 @@ type Config struct {
 	TemporalAPIKey  string // JIT_TEMPORAL_API_KEY (Temporal Cloud)
 	CodecCORSOrigin string // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
 	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
+	ReconcileInterval time.Duration // JIT_RECONCILE_INTERVAL
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -93,6 +94,7 @@ func Vars() []Var {
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry OTLP/HTTP endpoint for traces (standard variable); empty: no traces exported"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
+		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
 	}
 }
 
@@ -211,6 +213,13 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 			c.WorkerCacheSize = n
 			return nil
+		},
+		func() error {
+			c.ReconcileInterval, err = parseDuration("JIT_RECONCILE_INTERVAL", get("JIT_RECONCILE_INTERVAL"))
+			if err == nil && c.ReconcileInterval < 10*time.Second {
+				return &Error{"JIT_RECONCILE_INTERVAL", fmt.Sprintf("%s is shorter than 10s", c.ReconcileInterval)}
+			}
+			return err
 		},
 		func() error {
 			c.MinAccessDuration, err = parseDuration("JIT_MIN_ACCESS_DURATION", get("JIT_MIN_ACCESS_DURATION"))

@@ -16,13 +16,16 @@ const advisoryLockKey = 0x6a6974616363
 // migration is one step of the schema, written in SQL that PostgreSQL and SQLite both accept;
 // "{{ts}}" stands for the timestamp type (timestamptz on PostgreSQL, TIMESTAMP on SQLite).
 // A step whose SQL cannot be shared (SQLite cannot alter a constraint) sets sqliteUp and
-// sqliteDown, used instead of up and down on SQLite.
+// sqliteDown, used instead of up and down on SQLite. upTx and downTx, when set, run after the
+// statements in the same transaction (data steps written in Go).
 type migration struct {
 	name       string
 	up         []string
 	down       []string
 	sqliteUp   []string
 	sqliteDown []string
+	upTx       func(ctx context.Context, tx bun.Tx) error
+	downTx     func(ctx context.Context, tx bun.Tx) error
 }
 
 // steps returns the statements of m for db's dialect.
@@ -40,7 +43,8 @@ func (m migration) steps(db *bun.DB, up bool) []string {
 
 // migrations lists every schema step in order. Append; never edit a released step.
 func migrations() []migration {
-	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), grantClaimsMigration(), signInMigration()}
+	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), grantClaimsMigration(), signInMigration(),
+		reconcileMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {
@@ -50,10 +54,10 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 		ms.Add(migrate.Migration{
 			Name: m.name,
 			Up: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.steps(mg.DB(), true))
+				return execAll(ctx, mg.DB(), m.steps(mg.DB(), true), m.upTx)
 			},
 			Down: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.steps(mg.DB(), false))
+				return execAll(ctx, mg.DB(), m.steps(mg.DB(), false), m.downTx)
 			},
 		})
 	}
@@ -64,7 +68,7 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 }
 
 // execAll runs the statements of one step in one transaction: a failed step leaves nothing.
-func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
+func execAll(ctx context.Context, db *bun.DB, stmts []string, then func(ctx context.Context, tx bun.Tx) error) error {
 	ts := "TIMESTAMP"
 	if IsPostgres(db) {
 		ts = "TIMESTAMPTZ"
@@ -74,6 +78,9 @@ func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
 			if _, err := tx.ExecContext(ctx, strings.ReplaceAll(s, "{{ts}}", ts)); err != nil {
 				return fmt.Errorf("%s: %w", firstLine(s), err)
 			}
+		}
+		if then != nil {
+			return then(ctx, tx)
 		}
 		return nil
 	})

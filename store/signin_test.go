@@ -67,9 +67,12 @@ func TestTenantPinningAndTAPCredential(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "tid-contoso", pinned)
 
-		grantID := "gr_pinned0000000001"
-		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: grantID, WorkflowID: "wf-1", RunID: "run-1", TenantID: f.tenant.ID,
-			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, Status: store.StatusProvisioning, RequestedAt: time.Now()}))
+		g, err := st.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: "wf-1", TenantID: f.tenant.ID,
+			ApplicationID: f.app.ID, TechnicianID: f.tech.ID, RequestedAt: time.Now()})
+		require.NoError(t, err)
+		grantID := g.ID
+		require.NoError(t, st.AttachRun(ctx, grantID, "run-1"))
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: grantID, RunID: "run-1", Status: "provisioning"}))
 		tid, err := st.PinGrantTenant(ctx, grantID)
 		require.NoError(t, err)
 		require.Equal(t, "tid-contoso", tid)

@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"codec-server": {"serve the Temporal codec endpoint (decrypts payloads for admins in the Temporal UI and CLI)", runCodecServer},
 		"replay":       {"replay a grant's workflow history against this build (auditors)", runReplay},
 		"audit":        {"print a grant's timeline from its workflow history (auditors)", runAudit},
+		"reconcile":    {"compare directory, Temporal and database now and repair toward disabled (--dry-run: print only)", runReconcile},
 	}
 }
 

@@ -114,6 +114,7 @@ func TestChaos(t *testing.T) {
 		"JIT_MIN_ACCESS_DURATION":   "1s",
 		"JIT_MAX_ACCESS_DURATION":   "1h",
 		"JIT_LOG_LEVEL":             "debug", // the most a log could leak
+		"JIT_RECONCILE_INTERVAL":    reconcileInterval.String(),
 	}
 	api := &process{t: t, bin: bin, args: []string{"serve"}, env: productEnv(vars),
 		log: filepath.Join(dir, "api.log"), ready: httpReady(apiURL + "/readyz")}
@@ -158,7 +159,12 @@ func TestChaos(t *testing.T) {
 	go watch.run()
 	defer watch.stop()
 
-	r := &run{t: t, began: time.Now(), api: api, worker: worker, temporal: tp, pg: pg, sim: sim, w: w}
+	dr, err := newDrift(tp.address(), simSrv.URL, sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dr.close()
+	r := &run{t: t, began: time.Now(), api: api, worker: worker, temporal: tp, pg: pg, sim: sim, w: w, drift: dr}
 	w.start(r.began)
 	chaosDone := make(chan struct{})
 	go func() { defer close(chaosDone); r.chaos(w.plannedEnd) }()
@@ -167,6 +173,12 @@ func TestChaos(t *testing.T) {
 	deadline := r.began.Add(w.plannedEnd + disableBound + 2*time.Minute)
 	allEnded := w.wait(deadline)
 	<-chaosDone
+	// What only the reconciler ends (reset runs' new grants, out-of-band changes) converges
+	// within its bound of the last such event.
+	converge := time.Now().Add(reconcileBound + time.Minute)
+	for !clean(sim) && time.Now().Before(converge) {
+		time.Sleep(time.Second)
+	}
 	watch.stop()
 	_ = sim.SetFaults(entrasim.Faults{})
 	if !allEnded {
@@ -177,11 +189,12 @@ func TestChaos(t *testing.T) {
 	// The checks, against the directory, the workflows, the logs and the histories.
 	rep := &report{Grants: len(w.grants), Technicians: len(w.techs), Faults: baseFaults(), StormFaults: stormFaults(),
 		BoundSeconds: disableBound.Seconds(), SetupSeconds: setupDone.Seconds(), Events: r.eventLog(), Violations: []string{}}
-	check := &checker{t: t, rep: rep, w: w, sim: sim, simURL: simSrv.URL, watch: watch}
+	check := &checker{t: t, rep: rep, w: w, sim: sim, simURL: simSrv.URL, watch: watch, oob: dr.oobEvents()}
 	check.endStates()
 	check.accounts()
 	check.lateness()
 	check.signIns()
+	rep.ReconcileLateness = statsOf(check.reconciled(check.oob))
 	hist := check.workflows(tp.address())
 	secrets := append(w.secrets(), adminToken, encryptionKey)
 	secrets = append(secrets, issued.all()...)
@@ -216,6 +229,7 @@ type run struct {
 	pg       *postgres
 	sim      *entrasim.Server
 	w        *workload
+	drift    *drift
 
 	mu     sync.Mutex
 	events []event
@@ -246,9 +260,14 @@ func (r *run) chaos(plannedEnd time.Duration) {
 		{14 * time.Second, false, func() event { return r.restartAPI(true) }},
 		{22 * time.Second, true, r.crashTemporal},
 		{32 * time.Second, false, r.crashPostgres},
+		{28 * time.Second, false, r.resetRandom},
+		{30 * time.Second, false, r.terminateRandom},
 		{38 * time.Second, false, r.storm},
+		{40 * time.Second, false, r.outOfBandRole},
 		{44 * time.Second, true, func() event { return r.killWorker("revoking", 10*time.Second) }},
+		{52 * time.Second, false, r.terminateRandom},
 		{56 * time.Second, false, func() event { return r.restartAPI(false) }},
+		{60 * time.Second, false, r.outOfBandReenable},
 		{66 * time.Second, false, r.crashPostgres},
 	}
 	for n := 0; ; n++ {

@@ -94,24 +94,26 @@ func (w *watcher) history(upn string) []obs {
 // --- the figures ---
 
 type report struct {
-	Grants           int             `json:"grants"`
-	Technicians      int             `json:"technicians"`
-	Statuses         map[string]int  `json:"statuses"`
-	Faults           entrasim.Faults `json:"faults"`
-	StormFaults      entrasim.Faults `json:"storm_faults"`
-	Events           []event         `json:"events"`
-	BoundSeconds     float64         `json:"bound_s"`
-	ExpiryLateness   stats           `json:"expiry_lateness_s"` // directory disabled − expires_at
-	RevokeLateness   stats           `json:"revoke_lateness_s"` // directory disabled − revoke asked
-	WorstGrant       string          `json:"worst_grant"`
-	Activities       map[string]*act `json:"activities"`
-	DirectoryUsers   int             `json:"directory_accounts"`
-	PasswordsChecked int             `json:"passwords_checked"`
-	SecretsScanned   int             `json:"secrets_scanned"`
-	BytesScanned     int             `json:"bytes_scanned"`
-	Violations       []string        `json:"violations"`
-	SetupSeconds     float64         `json:"setup_s"`
-	WallClockSeconds float64         `json:"wall_clock_s"`
+	Grants            int             `json:"grants"`
+	Technicians       int             `json:"technicians"`
+	Statuses          map[string]int  `json:"statuses"`
+	Faults            entrasim.Faults `json:"faults"`
+	StormFaults       entrasim.Faults `json:"storm_faults"`
+	Events            []event         `json:"events"`
+	BoundSeconds      float64         `json:"bound_s"`
+	ExpiryLateness    stats           `json:"expiry_lateness_s"`    // directory disabled − expires_at
+	RevokeLateness    stats           `json:"revoke_lateness_s"`    // directory disabled − revoke asked
+	TerminateLateness stats           `json:"terminate_lateness_s"` // directory disabled − run terminated (the reconciler)
+	ReconcileLateness stats           `json:"reconcile_lateness_s"` // out-of-band change undone − change
+	WorstGrant        string          `json:"worst_grant"`
+	Activities        map[string]*act `json:"activities"`
+	DirectoryUsers    int             `json:"directory_accounts"`
+	PasswordsChecked  int             `json:"passwords_checked"`
+	SecretsScanned    int             `json:"secrets_scanned"`
+	BytesScanned      int             `json:"bytes_scanned"`
+	Violations        []string        `json:"violations"`
+	SetupSeconds      float64         `json:"setup_s"`
+	WallClockSeconds  float64         `json:"wall_clock_s"`
 }
 
 // act counts one activity type over every grant's history.
@@ -147,6 +149,8 @@ func (r *report) log(t *testing.T) {
 	t.Logf("chaos: expiry lateness (directory disabled − expires_at) n=%d p50 %.1f s p95 %.1f s max %.1f s (%s); bound %.0f s",
 		r.ExpiryLateness.N, r.ExpiryLateness.P50, r.ExpiryLateness.P95, r.ExpiryLateness.Max, r.WorstGrant, r.BoundSeconds)
 	t.Logf("chaos: revoke lateness n=%d p50 %.1f s max %.1f s", r.RevokeLateness.N, r.RevokeLateness.P50, r.RevokeLateness.Max)
+	t.Logf("chaos: terminated runs: account disabled by the reconciler n=%d p50 %.1f s max %.1f s; out-of-band changes undone n=%d p50 %.1f s max %.1f s (bound %.0f s)",
+		r.TerminateLateness.N, r.TerminateLateness.P50, r.TerminateLateness.Max, r.ReconcileLateness.N, r.ReconcileLateness.P50, r.ReconcileLateness.Max, reconcileBound.Seconds())
 	names := make([]string, 0, len(r.Activities))
 	for n := range r.Activities {
 		names = append(names, n)
@@ -169,6 +173,7 @@ type checker struct {
 	sim    *entrasim.Server
 	simURL string
 	watch  *watcher
+	oob    []oobEvent
 }
 
 func (c *checker) violate(format string, args ...any) {
@@ -195,12 +200,15 @@ func (c *checker) endStates() {
 		v := g.final
 		c.rep.Statuses[v.Status]++
 		switch {
+		case !g.terminatedAt.IsZero() && v.Status == string(workflows.StatusTerminated):
+		case !g.resetAt.IsZero() && (v.Status == string(workflows.StatusTerminated) || v.Status == string(workflows.StatusExpired)):
+			// Terminated when the reset run projects a new grant; expired when it carries this one on.
 		case v.Status == string(workflows.StatusRevoked) && g.revokeAccepted:
 		case v.Status == string(workflows.StatusExpired) && (!g.revokeAccepted || (v.EndedAt != nil && v.ExpiresAt != nil && !v.EndedAt.Before(*v.ExpiresAt))):
 		default:
 			c.violate("grant %d (%s) ended %q (failure %q), revoke accepted %v", g.idx, g.id, v.Status, v.failure(), g.revokeAccepted)
 		}
-		if v.Status == string(workflows.StatusExpired) || v.Status == string(workflows.StatusRevoked) {
+		if v.Status == string(workflows.StatusExpired) || v.Status == string(workflows.StatusRevoked) || (v.Status == string(workflows.StatusTerminated) && g.resetAt.IsZero()) {
 			if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil || v.EndedAt == nil {
 				c.violate("grant %d (%s) %s without account or times: %+v", g.idx, g.id, v.Status, v)
 			}
@@ -252,16 +260,24 @@ func (c *checker) accounts() {
 // expires_at (or to the revoke), and checks it never came back before the technician's next
 // request.
 func (c *checker) lateness() {
-	var expiry, revoke []time.Duration
+	var expiry, revoke, terminate []time.Duration
 	worst := time.Duration(-1)
 	for _, g := range c.w.grants {
 		v := g.final
-		if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil || (v.Status != string(workflows.StatusExpired) && v.Status != string(workflows.StatusRevoked)) {
+		if !g.resetAt.IsZero() {
+			continue // the account passed to the reset run's grant; the end check covers it
+		}
+		if v.upn() == "" || v.ActivatedAt == nil || v.ExpiresAt == nil ||
+			(v.Status != string(workflows.StatusExpired) && v.Status != string(workflows.StatusRevoked) && v.Status != string(workflows.StatusTerminated)) {
 			continue
 		}
-		end, isRevoke := *v.ExpiresAt, false
+		end, isRevoke, bound := *v.ExpiresAt, false, disableBound
 		if v.Status == string(workflows.StatusRevoked) && !g.revokeAskedAt.IsZero() && g.revokeAskedAt.Before(end) {
 			end, isRevoke = g.revokeAskedAt, true
+		}
+		isTerminate := v.Status == string(workflows.StatusTerminated) && !g.terminatedAt.IsZero()
+		if isTerminate {
+			end, bound = g.terminatedAt, reconcileBound
 		}
 		until := g.nextRequestAt
 		off := func(o obs) bool { return !o.enabled && o.roles == 0 && o.sessions.After(*v.ActivatedAt) }
@@ -288,7 +304,7 @@ func (c *checker) lateness() {
 					if !until.IsZero() && !later.at.Before(until) {
 						break
 					}
-					if later.enabled || later.roles > 0 {
+					if (later.enabled || later.roles > 0) && !sinceOOB(c.oob, v.upn(), later.at) {
 						c.violate("grant %d (%s): account %s enabled again (roles %d) at %s after being disabled", g.idx, g.id, v.upn(), later.roles, later.at.Format(time.RFC3339Nano))
 					}
 				}
@@ -300,8 +316,16 @@ func (c *checker) lateness() {
 			continue
 		}
 		late := offAt.Sub(end)
-		if late > disableBound {
-			c.violate("grant %d (%s): account %s disabled %s after %s, more than the bound %s", g.idx, g.id, v.upn(), late.Round(time.Millisecond), map[bool]string{true: "the revoke", false: "expires_at"}[isRevoke], disableBound)
+		if late > bound {
+			what := map[bool]string{true: "the revoke", false: "expires_at"}[isRevoke]
+			if isTerminate {
+				what = "its run was terminated"
+			}
+			c.violate("grant %d (%s): account %s disabled %s after %s, more than the bound %s", g.idx, g.id, v.upn(), late.Round(time.Millisecond), what, bound)
+		}
+		if isTerminate {
+			terminate = append(terminate, late)
+			continue
 		}
 		if isRevoke {
 			revoke = append(revoke, late)
@@ -313,7 +337,7 @@ func (c *checker) lateness() {
 			c.rep.WorstGrant = fmt.Sprintf("grant %d %s", g.idx, g.id)
 		}
 	}
-	c.rep.ExpiryLateness, c.rep.RevokeLateness = statsOf(expiry), statsOf(revoke)
+	c.rep.ExpiryLateness, c.rep.RevokeLateness, c.rep.TerminateLateness = statsOf(expiry), statsOf(revoke), statsOf(terminate)
 }
 
 // signIns proves every password handed out no longer works: AADSTS50126 (password changed).
@@ -367,6 +391,12 @@ func (c *checker) workflows(address string) string {
 			} else {
 				c.violate("grant %d (%s): workflow still running", g.idx, g.id)
 			}
+			c.history(ctx, tc, v, &all)
+			cancel()
+			continue
+		}
+		if !g.terminatedAt.IsZero() || !g.resetAt.IsZero() {
+			// Closed by the suite without a result; the reconciler's repair was checked above.
 			c.history(ctx, tc, v, &all)
 			cancel()
 			continue

@@ -62,6 +62,8 @@ type grant struct {
 	revokeAskedAt  time.Time
 	revokeAccepted bool
 	nextRequestAt  time.Time // the same technician's next request (zero: none)
+	terminatedAt   time.Time // the suite terminated its run (drift_test.go)
+	resetAt        time.Time // the suite reset its run
 	password       string
 	final          grantView
 	problems       []string

@@ -1,0 +1,11 @@
+package directory
+
+// AccountState is what the directory says of an account, read by object id: whether it
+// exists, is enabled, and every directory role assignment it holds (any scope).
+type AccountState struct {
+	ObjectID    string
+	UPN         string
+	Exists      bool
+	Enabled     bool
+	Assignments []RoleAssignment
+}

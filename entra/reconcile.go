@@ -1,0 +1,116 @@
+package entra
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/jitaccess/jitaccess/directory"
+)
+
+// MaxAccountStates is how many accounts one AccountStates call reads: two requests each
+// (the user, its role assignments), one $batch of 20.
+const MaxAccountStates = maxBatchItems / 2
+
+// AccountStates reads accounts by object id (a UPN works for the user, but role assignments
+// are listed by object id only) in one $batch (at most MaxAccountStates of
+// them): GET /users/{id}?$select=id,userPrincipalName,accountEnabled and GET
+// roleAssignments?$filter=principalId eq '{id}'. A user that does not exist (404) has
+// Exists false. Items Graph still throttles after Config.ThrottleWait make the whole call
+// a *directory.ThrottledError, so the caller slows down on Retry-After.
+func (c *Client) AccountStates(ctx context.Context, applicationID string, objectIDs []string) ([]directory.AccountState, error) {
+	ids := dedupe(objectIDs)
+	if len(ids) > MaxAccountStates {
+		return nil, fmt.Errorf("entra: account states: %d accounts, at most %d per call", len(ids), MaxAccountStates)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make([]directory.AccountState, len(ids))
+	err := c.do(ctx, applicationID, "read account states", func(ctx context.Context) error {
+		steps := make([]step, 0, 2*len(ids))
+		for _, id := range ids {
+			get, err := c.graph.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName", "accountEnabled"}},
+			})
+			if err != nil {
+				return err
+			}
+			filter := "principalId eq '" + strings.ReplaceAll(id, "'", "''") + "'"
+			list, err := c.graph.RoleManagement().Directory().RoleAssignments().ToGetRequestInformation(ctx, &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
+				QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter},
+			})
+			if err != nil {
+				return err
+			}
+			steps = append(steps, step{req: get}, step{req: list})
+		}
+		res, err := c.runSteps(ctx, steps)
+		if err != nil {
+			return err
+		}
+		for k, id := range ids {
+			st := directory.AccountState{ObjectID: id}
+			user, roles := &res[2*k], &res[2*k+1]
+			switch {
+			case user.ok():
+				var u struct {
+					ID             string `json:"id"`
+					UPN            string `json:"userPrincipalName"`
+					AccountEnabled *bool  `json:"accountEnabled"`
+				}
+				if err := json.Unmarshal(user.body, &u); err != nil {
+					return fmt.Errorf("read user %s: %w", id, err)
+				}
+				st.Exists, st.UPN, st.Enabled = true, u.UPN, u.AccountEnabled == nil || *u.AccountEnabled
+				if u.ID != "" {
+					st.ObjectID = u.ID // the caller may have named the user by UPN
+				}
+			case user.status == http.StatusNotFound:
+			default:
+				return user.failure().toError("read user " + id)
+			}
+			switch {
+			case roles.ok():
+				var page struct {
+					Value []struct {
+						ID               string `json:"id"`
+						RoleDefinitionID string `json:"roleDefinitionId"`
+						PrincipalID      string `json:"principalId"`
+						DirectoryScopeID string `json:"directoryScopeId"`
+					} `json:"value"`
+					NextLink string `json:"@odata.nextLink"`
+				}
+				if err := json.Unmarshal(roles.body, &page); err != nil {
+					return fmt.Errorf("read role assignments of %s: %w", id, err)
+				}
+				if page.NextLink != "" {
+					// More than a page of assignments: read them all the plain way.
+					all, err := c.listAssignments(ctx, id)
+					if err != nil {
+						return err
+					}
+					st.Assignments = all
+					break
+				}
+				for _, a := range page.Value {
+					st.Assignments = append(st.Assignments, directory.RoleAssignment{ID: a.ID, RoleID: a.RoleDefinitionID, PrincipalID: a.PrincipalID, DirectoryScopeID: a.DirectoryScopeID})
+				}
+			case roles.status == http.StatusNotFound && !st.Exists:
+			default:
+				return roles.failure().toError("read role assignments of " + id)
+			}
+			out[k] = st
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
