@@ -70,7 +70,7 @@ func (s *Server) oauthCallback(c *gin.Context) {
 				Message: "Something went wrong on our side; it has been logged. Start the authorization again from the application."})
 			return
 		}
-		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "application.authorization_refused",
+		s.anonymousAudit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "application.authorization_refused",
 			Target: "oauth_callback", Details: map[string]any{"reason": err.Error(), "client_ip": c.ClientIP()}})
 		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "This sign-in link cannot be used",
 			Message: stateMessage(err) + " Nothing was changed. Start the authorization again from the application."})

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -155,6 +156,16 @@ func (b *browser) signIn(email string) page {
 	return b.get("/signin?login_hint=" + url.QueryEscape(email))
 }
 
+// noFollow sends a GET without following redirects.
+func (b *browser) noFollow(path string) *http.Response {
+	b.t.Helper()
+	c := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(b.pe.url + path)
+	require.NoError(b.t, err)
+	resp.Body.Close()
+	return resp
+}
+
 func (b *browser) sessionCookie() *http.Cookie {
 	u, _ := url.Parse(b.pe.url)
 	for _, c := range b.client.Jar.Cookies(u) {
@@ -222,15 +233,27 @@ func TestPortalSignInMakesServerSideSession(t *testing.T) {
 	require.Contains(t, pe.auditActions(), "portal.signed_in")
 }
 
-func TestPortalBootstrapAdminOnFirstSignIn(t *testing.T) {
+// TestPortalBootstrapAdminOnlyWhileNoAdmin: JIT_BOOTSTRAP_ADMIN_EMAIL makes an admin only
+// while no (active) admin exists; afterwards the e-mail is nobody special.
+func TestPortalBootstrapAdminOnlyWhileNoAdmin(t *testing.T) {
 	pe := newPortalEnv(t, func(d *server.Deps) { d.BootstrapAdminEmail = "tech@msp.example" })
+	ctx := context.Background()
+	p := pe.browser().signIn("tech@msp.example")
+	require.Equal(t, 403, p.Status, "an admin exists: the bootstrap e-mail gives nothing")
+	_, err := pe.store.TechnicianByEmail(ctx, "tech@msp.example")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	_, err = pe.store.SetTechnicianActive(ctx, pe.admin.ID, false)
+	require.NoError(t, err)
 	b := pe.browser()
-	p := b.signIn("tech@msp.example")
+	p = b.signIn("tech@msp.example")
 	require.Equal(t, 200, p.Status, p.Body)
 	require.Equal(t, "/admin/tenants", p.URL.Path)
-	tech, err := pe.store.TechnicianByEmail(context.Background(), "tech@msp.example")
+	tech, err := pe.store.TechnicianByEmail(ctx, "tech@msp.example")
 	require.NoError(t, err)
 	require.Equal(t, store.RoleAdmin, tech.Role)
+	require.Equal(t, entrasim.MSPTenantID, tech.EntraTenantID)
+	require.NotEmpty(t, tech.EntraObjectID)
 }
 
 func TestPortalUnknownUserIsRefused(t *testing.T) {
@@ -251,6 +274,57 @@ func TestPortalUnknownUserIsRefused(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, 303, resp.StatusCode)
 	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/signin?next="))
+}
+
+// TestPortalIdentityIsTidOid: staff are linked to (tid, oid) at first sign-in. A different
+// Entra user who now carries a member's e-mail (renamed or recreated) is not that member; a
+// deactivated member cannot sign in.
+func TestPortalIdentityIsTidOid(t *testing.T) {
+	pe := newPortalEnv(t)
+	ctx := context.Background()
+	tech, _, err := pe.store.CreateTechnician(ctx, "tech@msp.example", "Tech", "")
+	require.NoError(t, err)
+
+	// First sign-in links tech to the emulator's tech user.
+	b := pe.browser()
+	require.Equal(t, 200, b.signIn("tech@msp.example").Status)
+	linked, err := pe.store.Technician(ctx, tech.ID)
+	require.NoError(t, err)
+	require.Equal(t, entrasim.MSPTenantID, linked.EntraTenantID)
+	require.NotEmpty(t, linked.EntraObjectID)
+
+	// Another member whose record is linked to an Entra user that has since been renamed:
+	// whoever signs in with that e-mail now is someone else.
+	_, err = pe.store.StaffForSignIn(ctx, store.SignInIdentity{TenantID: entrasim.MSPTenantID, ObjectID: "oid-of-the-original-person", Emails: []string{pe.admin.Email}})
+	require.NoError(t, err)
+	b2 := pe.browser()
+	p := b2.signIn("admin@msp.example")
+	require.Equal(t, 403, p.Status, "a renamed user does not become someone else")
+	require.Nil(t, b2.sessionCookie())
+
+	// Deactivated: refused at sign-in, and the open session ends.
+	_, err = pe.store.SetTechnicianActive(ctx, tech.ID, false)
+	require.NoError(t, err)
+	require.Equal(t, 303, b.noFollow("/my").StatusCode, "the session ended with the deactivation")
+	p = pe.browser().signIn("tech@msp.example")
+	require.Equal(t, 403, p.Status)
+	require.Contains(t, p.Body, "deactivated")
+}
+
+// TestPortalSignInStoresNoClearVerifier: the pending sign-in's PKCE verifier is sealed.
+func TestPortalSignInStoresNoClearVerifier(t *testing.T) {
+	pe := newPortalEnv(t)
+	resp := pe.browser().noFollow("/signin")
+	require.Equal(t, 302, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	require.NotEmpty(t, loc.Query().Get("code_challenge"))
+	var verifiers []string
+	require.NoError(t, pe.store.DB().NewSelect().Table("portal_logins").Column("code_verifier").Scan(context.Background(), &verifiers))
+	require.Len(t, verifiers, 1)
+	sum := sha256.Sum256([]byte(verifiers[0]))
+	require.NotEqual(t, loc.Query().Get("code_challenge"), base64.RawURLEncoding.EncodeToString(sum[:]),
+		"the stored value is not the verifier of the challenge")
 }
 
 func TestPortalNonceAndStateAreChecked(t *testing.T) {

@@ -58,19 +58,24 @@ type Deps struct {
 
 	Logger *slog.Logger
 
-	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics.
+	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics of
+	// this handler. Production leaves it unset and serves metrics on JIT_METRICS_ADDR only.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 
 	// AuthFailureLimit failed authentications per client IP within AuthFailureWindow lead to
-	// 429 until the window passes (defaults 20 per minute).
+	// 429 for further failing credentials until the window passes (defaults 20 per minute);
+	// good tokens are always let through. SignInLimit portal sign-ins may start per client
+	// IP and window (default 30).
 	AuthFailureLimit  int
 	AuthFailureWindow time.Duration
+	SignInLimit       int
 
 	// OAuthStateTTL is how long an authorize URL stays usable (default 10 minutes).
 	OAuthStateTTL time.Duration
 
-	// TrustedProxies whose X-Forwarded-For is believed for the client IP (none by default).
+	// TrustedProxies (JIT_TRUSTED_PROXIES: addresses or CIDRs) whose X-Forwarded-For is
+	// believed for the client IP (none by default).
 	TrustedProxies []string
 
 	// Portal sign-in with Microsoft: OpenID Connect against the MSP's own Entra tenant
@@ -99,7 +104,8 @@ type Server struct {
 	log     *slog.Logger
 	engine  *gin.Engine
 	metrics *httpMetrics
-	limiter *failureLimiter
+	limiter *windowCounter // failed credentials per client IP
+	signins *windowCounter // portal sign-ins started per client IP
 	portal  *portal
 }
 
@@ -132,6 +138,9 @@ func New(d Deps) (*Server, error) {
 	if d.AuthFailureWindow <= 0 {
 		d.AuthFailureWindow = time.Minute
 	}
+	if d.SignInLimit <= 0 {
+		d.SignInLimit = 30
+	}
 	if d.OAuthStateTTL <= 0 {
 		d.OAuthStateTTL = 10 * time.Minute
 	}
@@ -148,7 +157,8 @@ func New(d Deps) (*Server, error) {
 	if d.SessionIdleTimeout <= 0 {
 		d.SessionIdleTimeout = time.Hour
 	}
-	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newFailureLimiter(d.AuthFailureLimit, d.AuthFailureWindow)}
+	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newWindowCounter(d.AuthFailureWindow),
+		signins: newWindowCounter(d.AuthFailureWindow)}
 	if s.portal, err = newPortal(d); err != nil {
 		return nil, err
 	}
