@@ -44,6 +44,7 @@ type APIToken struct {
 	TechnicianID string    `bun:"technician_id,notnull"`
 	Hash         string    `bun:"hash,notnull"`
 	Name         string    `bun:"name,notnull"`
+	Role         string    `bun:"role,notnull"` // empty: the holder's role
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 	LastUsedAt   time.Time `bun:"last_used_at,nullzero"`
 	ExpiresAt    time.Time `bun:"expires_at,nullzero"`

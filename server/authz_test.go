@@ -34,7 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	params := map[string]string{
 		":tenant_id": tenantA, ":application_id": appID, ":group_id": groupID,
-		":technician_id": techA, ":entitlement_id": ruleID,
+		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing",
 	}
 	fill := func(path string) string {
 		for k, v := range params {
@@ -66,6 +66,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !strings.HasPrefix(rt.Path, "/v1/") {
 			r := e.do(rt.Method, path, "", body)
 			require.NotContains(t, []int{401, 403}, r.Status, "%s %s is public", rt.Method, rt.Path)
+			continue
+		}
+		if strings.HasPrefix(rt.Path, "/v1/tokens") { // every member of staff manages their own tokens
+			require.Equal(t, 401, e.do(rt.Method, path, "", body).Status)
+			for _, token := range []string{tokenA, tokenB} {
+				r := e.do(rt.Method, path, token, body)
+				require.NotContains(t, []int{401, 403}, r.Status, "%s %s: %s", rt.Method, rt.Path, r.Body)
+				require.Less(t, r.Status, 500, "%s %s: %s", rt.Method, rt.Path, r.Body)
+			}
 			continue
 		}
 		for _, c := range callers {

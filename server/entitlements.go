@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -136,9 +137,14 @@ func (s *Server) DeleteEntitlement(ctx context.Context, a Actor, tenantID, id st
 	if _, err := s.Tenant(ctx, tenantID); err != nil {
 		return err
 	}
+	rule, err := s.deps.Store.Rule(ctx, tenantID, id)
+	if err != nil {
+		return refProblem(err)
+	}
 	if err := s.deps.Store.DeleteRule(ctx, tenantID, id); err != nil {
 		return refProblem(err)
 	}
 	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: "entitlement.deleted", Target: id})
-	return nil
+	return s.endUnentitled(ctx, a, store.GrantFilter{TenantID: tenantID, ApplicationID: rule.ApplicationID},
+		fmt.Sprintf("entitlement rule %q removed", rule.Name))
 }

@@ -110,5 +110,8 @@ func (s *Server) SetGroupMember(ctx context.Context, a Actor, tenantID, groupID,
 		return refProblem(err)
 	}
 	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: groupID, Details: map[string]any{"technician_id": techID}})
-	return nil
+	if add {
+		return nil
+	}
+	return s.endUnentitled(ctx, a, store.GrantFilter{TenantID: tenantID, TechnicianID: techID}, "technician removed from group "+groupID)
 }

@@ -62,7 +62,20 @@ func (s *Server) SetMember(ctx context.Context, a Actor, tenantID, techID string
 		return refProblem(err)
 	}
 	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: techID})
-	return nil
+	if add {
+		return nil
+	}
+	return s.endUnentitled(ctx, a, store.GrantFilter{TenantID: tenantID, TechnicianID: techID}, "technician removed from the tenant")
+}
+
+// endUnentitled revokes the live grants matching f that no rule allows any more.
+func (s *Server) endUnentitled(ctx context.Context, a Actor, f store.GrantFilter, why string) error {
+	gs, err := s.deps.Store.LiveGrants(ctx, f)
+	if err != nil {
+		return err
+	}
+	_, err = s.endGrants(ctx, a, gs, why, true)
+	return err
 }
 
 // storeRefError answers a store error about missing tenants, technicians or groups (404)

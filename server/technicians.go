@@ -15,6 +15,53 @@ import (
 func (s *Server) technicianRoutes(g *gin.RouterGroup) {
 	g.POST("/technicians", s.createTechnician)
 	g.GET("/technicians", s.listTechnicians)
+	g.PATCH("/technicians/:technician_id", s.patchTechnician)
+}
+
+// SetTechnicianActive deactivates (active false) or reactivates a member of staff.
+// Deactivating ends their portal sessions and API tokens at once, then revokes their live
+// grants through the workflows. An admin cannot deactivate themselves.
+func (s *Server) SetTechnicianActive(ctx context.Context, a Actor, id string, active bool) (store.Technician, error) {
+	if !active && id == a.ID {
+		return store.Technician{}, problem(http.StatusConflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
+	}
+	t, err := s.deps.Store.SetTechnicianActive(ctx, id, active)
+	if err != nil {
+		return t, refProblem(err)
+	}
+	action := "technician.reactivated"
+	if !active {
+		action = "technician.deactivated"
+	}
+	s.auditAs(ctx, a, store.AuditEvent{Action: action, Target: t.ID, Details: map[string]any{"email": t.Email}})
+	if active {
+		return t, nil
+	}
+	gs, err := s.deps.Store.LiveGrants(ctx, store.GrantFilter{TechnicianID: t.ID})
+	if err != nil {
+		return t, err
+	}
+	_, err = s.endGrants(ctx, a, gs, "technician deactivated", false)
+	return t, err
+}
+
+func (s *Server) patchTechnician(c *gin.Context) {
+	var in struct {
+		Active *bool `json:"active"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	if in.Active == nil {
+		s.fail(c, fieldProblem("active", "is required (false deactivates, true reactivates)."))
+		return
+	}
+	t, err := s.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), *in.Active)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, viewTechnician(t))
 }
 
 // CreateTechnician adds a member of the MSP's staff and returns their first API token

@@ -23,7 +23,7 @@ func TestTokensRevokeExpireAndDeactivate(t *testing.T) {
 		require.NoError(t, err)
 
 		clock = func() time.Time { return now.Add(time.Second) }
-		short, shortPlain, err := st.CreateToken(ctx, tech.ID, "ci", now.Add(time.Hour))
+		short, shortPlain, err := st.CreateToken(ctx, store.NewToken{TechnicianID: tech.ID, Name: "ci", ExpiresAt: now.Add(time.Hour)})
 		require.NoError(t, err)
 		require.Equal(t, "ci", short.Name)
 		_, err = st.Authenticate(ctx, shortPlain)
@@ -49,7 +49,7 @@ func TestTokensRevokeExpireAndDeactivate(t *testing.T) {
 		require.ErrorIs(t, err, store.ErrUnauthenticated)
 
 		// Deactivated: every token and session ends; reactivating does not bring them back.
-		_, live, err := st.CreateToken(ctx, tech.ID, "laptop", time.Time{})
+		_, live, err := st.CreateToken(ctx, store.NewToken{TechnicianID: tech.ID, Name: "laptop"})
 		require.NoError(t, err)
 		sid, _, err := st.CreateSession(ctx, tech.ID, time.Hour, "127.0.0.1", "test")
 		require.NoError(t, err)

@@ -99,7 +99,7 @@ func TestTenantsTechniciansTokens(t *testing.T) {
 		_, err = st.Authenticate(ctx, "")
 		require.ErrorIs(t, err, store.ErrUnauthenticated)
 
-		_, second, err := st.CreateToken(ctx, tech.ID, "laptop", time.Time{})
+		_, second, err := st.CreateToken(ctx, store.NewToken{TechnicianID: tech.ID, Name: "laptop"})
 		require.NoError(t, err)
 		who, err = st.Authenticate(ctx, second)
 		require.NoError(t, err)

@@ -14,16 +14,25 @@ import (
 )
 
 func tokenOf(m schema.APIToken) Token {
-	return Token{ID: m.ID, TechnicianID: m.TechnicianID, Name: m.Name, CreatedAt: utc(m.CreatedAt),
+	return Token{ID: m.ID, TechnicianID: m.TechnicianID, Name: m.Name, Role: m.Role, CreatedAt: utc(m.CreatedAt),
 		LastUsedAt: utc(m.LastUsedAt), ExpiresAt: utc(m.ExpiresAt), RevokedAt: utc(m.RevokedAt)}
 }
 
-// CreateToken issues an API token for a technician, returned in plain text once; a zero
-// expiresAt means the token does not expire.
-func (s *Store) CreateToken(ctx context.Context, technicianID, name string, expiresAt time.Time) (Token, string, error) {
+// NewToken is what CreateToken needs: a zero ExpiresAt means no expiry, an empty Role the
+// holder's role.
+type NewToken struct {
+	TechnicianID string
+	Name         string
+	Role         string
+	ExpiresAt    time.Time
+}
+
+// CreateToken issues an API token, returned in plain text once.
+func (s *Store) CreateToken(ctx context.Context, n NewToken) (Token, string, error) {
+	technicianID := n.TechnicianID
 	plain, hash := seal.NewToken()
-	m, err := insertToken(ctx, s.db, schema.APIToken{TechnicianID: technicianID, Hash: hash, Name: strings.TrimSpace(name),
-		CreatedAt: s.clock(), ExpiresAt: dbTime(expiresAt)})
+	m, err := insertToken(ctx, s.db, schema.APIToken{TechnicianID: technicianID, Hash: hash, Name: strings.TrimSpace(n.Name),
+		Role: n.Role, CreatedAt: s.clock(), ExpiresAt: dbTime(n.ExpiresAt)})
 	if err != nil {
 		if isForeignKeyViolation(err) {
 			return Token{}, "", notFound("technician", technicianID)
@@ -69,7 +78,8 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 	return s.Token(ctx, id)
 }
 
-// Authenticate finds the active technician holding a live bearer token. The token is looked
+// Authenticate finds the active technician (with the token's role when it narrows the
+// holder's) holding a live bearer token. The token is looked
 // up by its hash; the stored hash is compared again in constant time so the answer never
 // depends on how much of it matched. Revoked and expired tokens and deactivated people are
 // ErrUnauthenticated.
@@ -99,6 +109,9 @@ func (s *Store) Authenticate(ctx context.Context, plain string) (Technician, err
 	}
 	if !t.Active {
 		return Technician{}, ErrUnauthenticated
+	}
+	if tok.Role == RoleTechnician { // a narrowed token acts as a technician whoever holds it
+		t.Role = RoleTechnician
 	}
 	if tok.LastUsedAt.IsZero() || now.Sub(tok.LastUsedAt) > tokenTouchInterval {
 		if _, err := s.db.NewUpdate().Model((*schema.APIToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", tok.ID).Exec(ctx); err != nil {

@@ -45,6 +45,7 @@ type Token struct {
 	ID           string
 	TechnicianID string
 	Name         string
+	Role         string // empty: the holder's role; "technician" narrows an admin's token
 	CreatedAt    time.Time
 	LastUsedAt   time.Time
 	ExpiresAt    time.Time // zero: no expiry
