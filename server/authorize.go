@@ -120,10 +120,27 @@ func (s *Server) oauthCallback(c *gin.Context) {
 	actor.Action = "application.authorized"
 	actor.Details = map[string]any{"account": consent.Account, "entra_tenant_id": consent.EntraTenantID, "status": updated.Status}
 	s.audit(c, actor)
-	// The link leads back to the application's page in the portal, where the configuration goes on.
+	// Started from the portal (this browser holds the session of the admin who clicked
+	// Authorize): back to the application's form, where the green check now shows. Started
+	// through the API: a page that says so and links to the form.
+	appPage := portalApplicationPath(app.TenantID, app.ID)
+	if s.sessionOf(c, st.AdminID) {
+		redirect(c, appPage+"?done=authorized")
+		return
+	}
 	s.resultPage(c, http.StatusOK, resultPage{Success: true, Title: "Authorized", App: app.Name, Account: consent.Account,
-		Home:    s.deps.PublicURL + portalApplicationPath(app.TenantID, app.ID),
-		Message: "jitaccess may now manage just-in-time accounts in this tenant. You can close this window and finish the configuration (duration, domain, roles)."})
+		Home:    s.deps.PublicURL + appPage,
+		Message: "jitaccess may now manage just-in-time accounts in this tenant. Finish the configuration (duration, domain, roles) on the application's page."})
+}
+
+// sessionOf reports whether the request carries a live portal session of technician id.
+func (s *Server) sessionOf(c *gin.Context, id string) bool {
+	ck, err := c.Cookie(s.cookieName(sessionCookie))
+	if err != nil || ck == "" {
+		return false
+	}
+	_, u, err := s.deps.Store.Session(c.Request.Context(), ck, s.deps.SessionIdleTimeout)
+	return err == nil && u.ID == id
 }
 
 func stateMessage(err error) string {

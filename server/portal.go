@@ -304,6 +304,7 @@ func noticeText(code string) string {
 		"group_member":   "Group membership changed.",
 		"app_created":    "Application created. Authorize it, then choose the duration, domain and roles.",
 		"app_saved":      "Configuration saved.",
+		"authorized":     "Authorized. Now choose the access duration, the domain and the roles, then save.",
 		"rule_created":   "Entitlement rule created.",
 		"rule_deleted":   "Entitlement rule deleted.",
 		"staff_created":  "Member of staff added. They sign in with Microsoft.",

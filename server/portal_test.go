@@ -611,10 +611,12 @@ func TestPortalApplicationForm(t *testing.T) {
 	state := stateOf(t, loc)
 	p = b.get("/oauth/callback?code=code-" + url.QueryEscape(state) + "&state=" + url.QueryEscape(state))
 	require.Equal(t, 200, p.Status)
-	require.Contains(t, p.Body, appPath, "the result page links back to the application")
-
-	p = b.get(appPath)
+	// Back on the application's form in the same tab, with the green check: no separate
+	// "you can close this window" page.
+	require.Equal(t, appPath, p.URL.Path, "the callback returns to the application's form")
 	require.Contains(t, p.Body, "Authorized by <strong>admin@contoso.onmicrosoft.com</strong>")
+	require.Contains(t, p.Body, "Authorized. Now choose the access duration")
+	require.NotContains(t, p.Body, "close this window")
 	// Only managed, verified domains are offered.
 	require.Contains(t, p.Body, `<option value="contoso.com"`)
 	require.Contains(t, p.Body, `<option value="contoso.onmicrosoft.com"`)
