@@ -52,9 +52,11 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 			_, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}}},
-		Logger:     a.Log.With("component", "api"),
+		Logger:         a.Log.With("component", "api"),
+		TrustedProxies: a.Cfg.TrustedProxies,
+		// Metrics go to the registry served on JIT_METRICS_ADDR only, never on this
+		// public listener (no Gatherer).
 		Registerer: a.Registry,
-		Gatherer:   a.Registry,
 	})
 }
 

@@ -144,4 +144,3 @@ func (s *Store) Technicians(ctx context.Context, p Page) ([]Technician, string, 
 	}
 	return out, next, nil
 }
-
