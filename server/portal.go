@@ -53,7 +53,7 @@ type asset struct {
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
 	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html"}
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html"}
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -162,6 +162,9 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	in := pg.Group("", s.portalRequireSession, s.portalCSRF)
 	in.POST("/signout", s.portalSignOut)
 	in.GET("/my", s.portalMy)
+	in.GET("/my/tokens", s.portalTokens)
+	in.POST("/my/tokens", s.portalCreateToken)
+	in.POST("/my/tokens/:token_id/revoke", s.portalRevokeToken)
 	if s.deps.Workflows != nil {
 		in.POST("/my/applications/:application_id/request", s.portalRequest)
 		in.GET("/my/grants/:grant_id", s.portalGrant)
@@ -190,6 +193,7 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	admin.POST("/tenants/:tenant_id/entitlements/:entitlement_id/delete", s.portalDeleteEntitlement)
 	admin.GET("/staff", s.portalStaff)
 	admin.POST("/staff", s.portalCreateStaff)
+	admin.POST("/staff/:technician_id/active", s.portalSetStaffActive)
 	admin.GET("/grants", s.portalGrants)
 	admin.GET("/audit", s.portalAudit)
 }
@@ -296,22 +300,25 @@ func redirect(c *gin.Context, to string) {
 // unknown codes show nothing, so no caller text is ever reflected.
 func noticeText(code string) string {
 	return map[string]string{
-		"signed_out":     "You are signed out.",
-		"tenant_created": "Tenant created.",
-		"member_added":   "Technician added to the tenant.",
-		"member_removed": "Technician removed from the tenant.",
-		"group_created":  "Group created.",
-		"group_member":   "Group membership changed.",
-		"app_created":    "Application created. Authorize it, then choose the duration, domain and roles.",
-		"app_saved":      "Configuration saved.",
-		"authorized":     "Authorized. Now choose the access duration, the domain and the roles, then save.",
-		"rule_created":   "Entitlement rule created.",
-		"rule_deleted":   "Entitlement rule deleted.",
-		"staff_created":  "Member of staff added. They sign in with Microsoft.",
-		"requested":      "Access requested.",
-		"extended":       "Access extended.",
-		"revoked":        "Access revoked; the account is being disabled.",
-		"already_live":   "You already hold access to this application; here it is.",
+		"signed_out":        "You are signed out.",
+		"tenant_created":    "Tenant created.",
+		"member_added":      "Technician added to the tenant.",
+		"member_removed":    "Technician removed from the tenant.",
+		"group_created":     "Group created.",
+		"group_member":      "Group membership changed.",
+		"app_created":       "Application created. Authorize it, then choose the duration, domain and roles.",
+		"app_saved":         "Configuration saved.",
+		"authorized":        "Authorized. Now choose the access duration, the domain and the roles, then save.",
+		"rule_created":      "Entitlement rule created.",
+		"rule_deleted":      "Entitlement rule deleted.",
+		"staff_created":     "Member of staff added. They sign in with Microsoft.",
+		"staff_deactivated": "Deactivated: their sessions and API tokens ended and their live grants are being revoked.",
+		"staff_reactivated": "Reactivated. They sign in again with Microsoft; their old API tokens stay revoked.",
+		"token_revoked":     "Token revoked; it no longer works.",
+		"requested":         "Access requested.",
+		"extended":          "Access extended.",
+		"revoked":           "Access revoked; the account is being disabled.",
+		"already_live":      "You already hold access to this application; here it is.",
 	}[code]
 }
 

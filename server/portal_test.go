@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -694,4 +695,50 @@ func TestPortalSecurityHeadersOnEveryPage(t *testing.T) {
 		checked++
 	}
 	require.Greater(t, checked, 10)
+}
+
+// TestPortalTokensAndDeactivation: a technician creates (shown once), lists and revokes their
+// API tokens in the portal; an admin deactivates them from the staff page, which ends their
+// session, tokens and live grant.
+func TestPortalTokensAndDeactivation(t *testing.T) {
+	pe := newPortalEnv(t)
+	f := pe.fixture()
+	b := pe.browser()
+	b.signIn("tech@msp.example")
+	csrf := b.csrf()
+	p := b.post("/my/tokens", url.Values{"csrf_token": {csrf}, "name": {"extension"}, "expires_in": {"720h0m0s"}}, pe.url)
+	require.Equal(t, 201, p.Status, p.Body)
+	m := regexp.MustCompile(`<code id="new-token">(jit_[^<]+)</code>`).FindStringSubmatch(p.Body)
+	require.NotNil(t, m, p.Body)
+	plain := m[1]
+	require.Equal(t, 200, pe.do("GET", "/v1/me", plain, nil).Status)
+	p = b.get("/my/tokens")
+	require.Contains(t, p.Body, "extension")
+	require.NotContains(t, p.Body, plain, "a token is shown once")
+	ids := regexp.MustCompile(`action="/my/tokens/(tok_[a-z2-7]+)/revoke"`).FindAllStringSubmatch(p.Body, -1)
+	require.Len(t, ids, 2, "the first token and the new one")
+	p = b.post("/my/tokens/"+ids[0][1]+"/revoke", url.Values{"csrf_token": {csrf}}, pe.url)
+	require.Equal(t, 200, p.Status)
+	require.Contains(t, p.Body, "Token revoked")
+	require.Equal(t, 401, pe.do("GET", "/v1/me", plain, nil).Status, "revoked from the portal: 401 at once")
+
+	p = b.post("/my/applications/"+f.appID+"/request", url.Values{"csrf_token": {csrf}, "duration": {"1h"}}, pe.url)
+	require.Equal(t, 200, p.Status, p.Body)
+	grantID := strings.TrimPrefix(p.URL.Path, "/my/grants/")
+	g, err := pe.store.Grant(context.Background(), grantID)
+	require.NoError(t, err)
+	require.NoError(t, pe.store.RecordGrant(context.Background(), store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}))
+
+	admin := pe.browser()
+	admin.signIn("admin@msp.example")
+	p = admin.get("/admin/staff")
+	require.Contains(t, p.Body, `action="/admin/staff/`+f.techID+`/active"`)
+	p = admin.post("/admin/staff/"+f.techID+"/active", url.Values{"csrf_token": {admin.csrf()}, "active": {"false"}}, pe.url)
+	require.Equal(t, 200, p.Status, p.Body)
+	require.Contains(t, p.Body, "Deactivated")
+	require.Equal(t, 303, b.noFollow("/my").StatusCode, "the technician's session ended")
+	pe.wf.mu.Lock()
+	revoked := slices.Clone(pe.wf.revoked)
+	pe.wf.mu.Unlock()
+	require.Contains(t, revoked, g.WorkflowID, "the live grant is revoked")
 }
