@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -133,9 +134,9 @@ func checkText(field, v string, maxLen int) (string, error) {
 	v = strings.TrimSpace(v)
 	switch {
 	case utf8.RuneCountInString(v) > maxLen:
-		return "", fieldProblem(field, fmt.Sprintf("is longer than %d characters.", maxLen))
+		return "", access.FieldError(field, fmt.Sprintf("is longer than %d characters.", maxLen))
 	case strings.ContainsFunc(v, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\r' && r != '\t') || r == 0x7f }):
-		return "", fieldProblem(field, "must not contain control characters.")
+		return "", access.FieldError(field, "must not contain control characters.")
 	}
 	return v, nil
 }
@@ -144,7 +145,7 @@ func checkText(field, v string, maxLen int) (string, error) {
 func checkDuration(field, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d <= 0 {
-		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: field,
+		return 0, &access.Error{Kind: access.Invalid, Code: "invalid_duration", Field: field,
 			Message: fmt.Sprintf("%s: %q is not a positive duration such as \"2h\" or \"90m\".", field, v)}
 	}
 	return d, nil
@@ -180,7 +181,7 @@ func (s *Server) createAccessRequest(c *gin.Context) {
 func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInput) (store.Grant, bool, error) {
 	appID := strings.TrimSpace(in.ApplicationID)
 	if appID == "" {
-		return store.Grant{}, false, fieldProblem("application_id", "is required.")
+		return store.Grant{}, false, access.FieldError("application_id", "is required.")
 	}
 	justification, err := checkText("justification", in.Justification, maxJustificationLength)
 	if err != nil {
@@ -195,7 +196,7 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 
 	app, err := s.deps.Store.ApplicationByID(ctx, appID)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Grant{}, false, notFoundProblem("application")
+		return store.Grant{}, false, access.NotFoundError("application")
 	}
 	if err != nil {
 		return store.Grant{}, false, err
@@ -209,15 +210,15 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 	// see every application anyway and get the ordinary refusal below.
 	if !u.IsAdmin() && !ent.Member {
 		s.auditDenial(ctx, u, app, "not a member of the application's tenant")
-		return store.Grant{}, false, notFoundProblem("application")
+		return store.Grant{}, false, access.NotFoundError("application")
 	}
 	if !ent.Allowed {
 		if ent.RuleID != "" && app.Status != store.AppReady {
-			return store.Grant{}, false, problem(http.StatusConflict, "application_not_ready",
+			return store.Grant{}, false, access.Refuse(access.Conflict, "application_not_ready",
 				fmt.Sprintf("The application %s is not ready yet (status %s); ask an MSP admin to finish its configuration.", app.Name, app.Status))
 		}
 		s.auditDenial(ctx, u, app, ent.Reason)
-		return store.Grant{}, false, problem(http.StatusForbidden, "not_entitled", ent.Reason)
+		return store.Grant{}, false, access.Refuse(access.Forbidden, "not_entitled", ent.Reason)
 	}
 
 	// The application's access duration is the default and the ceiling, within JIT_MAX.
@@ -226,11 +227,11 @@ func (s *Server) RequestAccess(ctx context.Context, u Actor, in accessRequestInp
 		duration = ceiling
 	}
 	if duration > ceiling {
-		return store.Grant{}, false, &Problem{Status: http.StatusBadRequest, Code: "duration_exceeds_maximum", Field: "duration",
+		return store.Grant{}, false, &access.Error{Kind: access.Invalid, Code: "duration_exceeds_maximum", Field: "duration",
 			Message: fmt.Sprintf("duration: %s is more than the %s this application allows.", duration, ceiling)}
 	}
 	if duration < s.deps.MinAccessDuration {
-		return store.Grant{}, false, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "duration",
+		return store.Grant{}, false, &access.Error{Kind: access.Invalid, Code: "invalid_duration", Field: "duration",
 			Message: fmt.Sprintf("duration: %s is less than the minimum %s.", duration, s.deps.MinAccessDuration)}
 	}
 
@@ -284,7 +285,7 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 		TechnicianID: c.Query("technician_id"), ApplicationID: c.Query("application_id")}
 	gs, next, err := s.ListGrants(c.Request.Context(), s.actor(c), f, p)
 	if err != nil {
-		if asProblem(err) != nil {
+		if access.AsError(err) != nil {
 			s.fail(c, err)
 		} else {
 			s.listError(c, err)
@@ -301,7 +302,7 @@ func (s *Server) listAccessRequests(c *gin.Context) {
 // ListGrants lists grants newest first: an admin's all, a technician's their own.
 func (s *Server) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, p store.Page) ([]store.Grant, string, error) {
 	if f.Status != "" && !store.IsValidStatus(f.Status) {
-		return nil, "", fieldProblem("status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
+		return nil, "", access.FieldError("status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
 	}
 	if !u.IsAdmin() {
 		// A technician's list is their own; asking for someone else's finds nothing.
@@ -318,13 +319,13 @@ func (s *Server) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, p
 func (s *Server) VisibleGrant(ctx context.Context, u Actor, grantID string) (store.Grant, error) {
 	g, err := s.deps.Store.Grant(ctx, grantID)
 	if errors.Is(err, store.ErrNotFound) {
-		return g, notFoundProblem("access request")
+		return g, access.NotFoundError("access request")
 	}
 	if err != nil {
 		return g, err
 	}
 	if g.TechnicianID != u.ID && !u.IsAdmin() {
-		return store.Grant{}, notFoundProblem("access request")
+		return store.Grant{}, access.NotFoundError("access request")
 	}
 	return g, nil
 }
@@ -337,7 +338,7 @@ func (s *Server) ownGrant(ctx context.Context, u Actor, grantID, action string) 
 		return g, err
 	}
 	if g.TechnicianID != u.ID {
-		return g, problem(http.StatusForbidden, "forbidden", "Only the technician who holds the grant may "+action+".")
+		return g, access.Refuse(access.Forbidden, "forbidden", "Only the technician who holds the grant may "+action+".")
 	}
 	return g, nil
 }
@@ -376,7 +377,7 @@ func (s *Server) ReadCredentials(ctx context.Context, u Actor, grantID string) (
 	if err != nil {
 		return credentialsView{}, err
 	}
-	notActive := problem(http.StatusConflict, "grant_not_active",
+	notActive := access.Refuse(access.Conflict, "grant_not_active",
 		fmt.Sprintf("The grant is %s; its credentials are available only while it is active.", g.Status))
 	if g.Status != store.StatusActive {
 		return credentialsView{}, notActive
@@ -426,7 +427,7 @@ func (s *Server) RevokeGrant(ctx context.Context, u Actor, grantID, reason strin
 		return g, err
 	}
 	if store.IsTerminal(g.Status) {
-		return g, problem(http.StatusConflict, "grant_ended", fmt.Sprintf("The grant has already ended (%s).", g.Status))
+		return g, access.Refuse(access.Conflict, "grant_ended", fmt.Sprintf("The grant has already ended (%s).", g.Status))
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 	defer cancel()
@@ -459,7 +460,7 @@ func (s *Server) extendAccessRequest(c *gin.Context) {
 // the last word (active, total within JIT_MAX_ACCESS_DURATION) and records grant.extended.
 func (s *Server) ExtendGrant(ctx context.Context, u Actor, grantID, duration string) (store.Grant, error) {
 	if strings.TrimSpace(duration) == "" {
-		return store.Grant{}, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "duration",
+		return store.Grant{}, &access.Error{Kind: access.Invalid, Code: "invalid_duration", Field: "duration",
 			Message: `duration: is required, a duration such as "1h".`}
 	}
 	d, err := checkDuration("duration", duration)
@@ -471,7 +472,7 @@ func (s *Server) ExtendGrant(ctx context.Context, u Actor, grantID, duration str
 		return g, err
 	}
 	if g.Status != store.StatusActive {
-		return g, problem(http.StatusConflict, "grant_not_active", fmt.Sprintf("The grant is %s; only an active grant can be extended.", g.Status))
+		return g, access.Refuse(access.Conflict, "grant_not_active", fmt.Sprintf("The grant is %s; only an active grant can be extended.", g.Status))
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -40,15 +41,15 @@ func (s *Server) CreateApplication(ctx context.Context, a Actor, tenantID, name,
 		return store.Application{}, err
 	}
 	if typ != appTypeWeb {
-		return store.Application{}, fieldProblem("type", `must be "web".`)
+		return store.Application{}, access.FieldError("type", `must be "web".`)
 	}
 	if creds != credsEntraOIDC {
-		return store.Application{}, fieldProblem("credentials", `must be "entra_oidc".`)
+		return store.Application{}, access.FieldError("credentials", `must be "entra_oidc".`)
 	}
 	app, err := s.deps.Store.CreateApplication(ctx, tenantID, store.NewApplication{
 		Name: name, Type: typ, Credentials: creds, AccessDuration: s.defaultAccessDuration()})
 	if errors.Is(err, store.ErrConflict) {
-		return app, problem(http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
+		return app, access.Refuse(access.Conflict, "already_exists", "The tenant already has an application with this name.")
 	}
 	if err != nil {
 		return app, refProblem(err)
@@ -106,7 +107,7 @@ func (s *Server) Application(ctx context.Context, tenantID, applicationID string
 	}
 	a, err := s.deps.Store.Application(ctx, tenantID, applicationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return a, notFoundProblem("application")
+		return a, access.NotFoundError("application")
 	}
 	return a, err
 }
@@ -178,7 +179,7 @@ func (s *Server) UpdateApplication(ctx context.Context, actor Actor, tenantID, a
 	}
 	if in.Domain != nil || in.Roles != nil {
 		if a.Authorization == nil {
-			return a, problem(http.StatusConflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
+			return a, access.Refuse(access.Conflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
 		}
 	}
 	if in.Domain != nil {
@@ -199,7 +200,7 @@ func (s *Server) UpdateApplication(ctx context.Context, actor Actor, tenantID, a
 	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
-		return a, problem(http.StatusConflict, "already_exists", "The tenant already has an application with this name.")
+		return a, access.Refuse(access.Conflict, "already_exists", "The tenant already has an application with this name.")
 	}
 	if err != nil {
 		return a, refProblem(err)
@@ -215,11 +216,11 @@ func (s *Server) UpdateApplication(ctx context.Context, actor Actor, tenantID, a
 func (s *Server) checkAccessDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
-		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "access_duration",
+		return 0, &access.Error{Kind: access.Invalid, Code: "invalid_duration", Field: "access_duration",
 			Message: fmt.Sprintf("access_duration: %q is not a duration such as \"4h\" or \"90m\".", v)}
 	}
 	if d < s.deps.MinAccessDuration || d > s.deps.MaxAccessDuration {
-		return 0, &Problem{Status: http.StatusBadRequest, Code: "invalid_duration", Field: "access_duration",
+		return 0, &access.Error{Kind: access.Invalid, Code: "invalid_duration", Field: "access_duration",
 			Message: fmt.Sprintf("access_duration must be between %s and %s.", s.deps.MinAccessDuration, s.deps.MaxAccessDuration)}
 	}
 	return d, nil
@@ -230,7 +231,7 @@ func (s *Server) checkAccessDuration(v string) (time.Duration, error) {
 func (s *Server) checkDomain(ctx context.Context, actor Actor, applicationID, domain string) (string, error) {
 	domain = strings.TrimSpace(domain)
 	if domain == "" || len(domain) > maxDomainLength {
-		return "", fieldProblem("domain", "must be a domain name of the customer's tenant.")
+		return "", access.FieldError("domain", "must be a domain name of the customer's tenant.")
 	}
 	domains, err := s.deps.Directory.Domains(ctx, applicationID)
 	if err != nil {
@@ -242,27 +243,27 @@ func (s *Server) checkDomain(ctx context.Context, actor Actor, applicationID, do
 		}
 		switch {
 		case !d.Managed():
-			return "", &Problem{Status: http.StatusBadRequest, Code: "federated_domain_unsupported", Field: "domain",
+			return "", &access.Error{Kind: access.Invalid, Code: "federated_domain_unsupported", Field: "domain",
 				Message: fmt.Sprintf("%s is a federated domain: sign-in happens at another identity provider, so a managed password cannot work. Pick a managed domain (a custom domain or the .onmicrosoft.com one).", d.ID)}
 		case !d.IsVerified:
-			return "", &Problem{Status: http.StatusBadRequest, Code: "domain_not_verified", Field: "domain",
+			return "", &access.Error{Kind: access.Invalid, Code: "domain_not_verified", Field: "domain",
 				Message: fmt.Sprintf("%s is not verified in the customer's tenant; Entra ID refuses accounts in unverified domains.", d.ID)}
 		default:
 			return d.ID, nil
 		}
 	}
-	return "", &Problem{Status: http.StatusBadRequest, Code: "domain_not_found", Field: "domain",
+	return "", &access.Error{Kind: access.Invalid, Code: "domain_not_found", Field: "domain",
 		Message: fmt.Sprintf("%s is not a domain of the customer's tenant.", domain)}
 }
 
 // checkRoles verifies, live against the tenant, that every id is a built-in directory role.
 func (s *Server) checkRoles(ctx context.Context, actor Actor, applicationID string, roles []string) ([]string, error) {
 	if len(roles) > maxRolesPerApp {
-		return nil, fieldProblem("roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
+		return nil, access.FieldError("roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
 	}
 	for _, r := range roles {
 		if strings.TrimSpace(r) == "" || len(r) > maxRoleIDLength {
-			return nil, fieldProblem("roles", "each role must be a role template id.")
+			return nil, access.FieldError("roles", "each role must be a role template id.")
 		}
 	}
 	if len(roles) == 0 {
@@ -280,7 +281,7 @@ func (s *Server) checkRoles(ctx context.Context, actor Actor, applicationID stri
 	for _, r := range roles {
 		id, ok := byID[strings.ToLower(strings.TrimSpace(r))]
 		if !ok {
-			return nil, &Problem{Status: http.StatusBadRequest, Code: "unknown_role", Field: "roles",
+			return nil, &access.Error{Kind: access.Invalid, Code: "unknown_role", Field: "roles",
 				Message: fmt.Sprintf("%s is not a built-in directory role of the customer's tenant.", quoteForMessage(r))}
 		}
 		out = append(out, id)
@@ -310,7 +311,7 @@ func (s *Server) DeleteApplication(ctx context.Context, actor Actor, tenantID, a
 	}
 	err = s.deps.Store.DeleteApplication(ctx, a.TenantID, a.ID)
 	if errors.Is(err, store.ErrInUse) {
-		return problem(http.StatusConflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
+		return access.Refuse(access.Conflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
 	}
 	if err != nil {
 		return refProblem(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) authorizeApplication(c *gin.Context) {
 // PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
 func (s *Server) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
 	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
-		return "", fieldProblem("login_hint", "must be the user principal name of the admin who will consent.")
+		return "", access.FieldError("login_hint", "must be the user principal name of the admin who will consent.")
 	}
 	a, err := s.Application(ctx, tenantID, applicationID)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) authorizedApplicationID(ctx context.Context, tenantID, applicat
 		return "", err
 	}
 	if a.Authorization == nil {
-		return "", problem(http.StatusConflict, "application_not_authorized", "Authorize the application first.")
+		return "", access.Refuse(access.Conflict, "application_not_authorized", "Authorize the application first.")
 	}
 	return a.ID, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -53,29 +54,29 @@ func (s *Server) CreateEntitlement(ctx context.Context, a Actor, tenantID string
 		return store.Rule{}, err
 	}
 	if in.Condition == nil {
-		return store.Rule{}, fieldProblem("condition", `is required: {"type":"group","group_id":…} or {"type":"technician","technician_id":…}.`)
+		return store.Rule{}, access.FieldError("condition", `is required: {"type":"group","group_id":…} or {"type":"technician","technician_id":…}.`)
 	}
 	cond := *in.Condition
 	switch cond.Type {
 	case store.ConditionGroup:
 		if cond.GroupID == "" {
-			return store.Rule{}, fieldProblem("condition.group_id", "is required for a group condition (all-admins for the built-in group).")
+			return store.Rule{}, access.FieldError("condition.group_id", "is required for a group condition (all-admins for the built-in group).")
 		}
 		if cond.TechnicianID != "" {
-			return store.Rule{}, fieldProblem("condition.technician_id", "is not allowed in a group condition.")
+			return store.Rule{}, access.FieldError("condition.technician_id", "is not allowed in a group condition.")
 		}
 	case store.ConditionTechnician:
 		if cond.TechnicianID == "" {
-			return store.Rule{}, fieldProblem("condition.technician_id", "is required for a technician condition.")
+			return store.Rule{}, access.FieldError("condition.technician_id", "is required for a technician condition.")
 		}
 		if cond.GroupID != "" {
-			return store.Rule{}, fieldProblem("condition.group_id", "is not allowed in a technician condition.")
+			return store.Rule{}, access.FieldError("condition.group_id", "is not allowed in a technician condition.")
 		}
 	default:
-		return store.Rule{}, fieldProblem("condition.type", `must be "group" or "technician".`)
+		return store.Rule{}, access.FieldError("condition.type", `must be "group" or "technician".`)
 	}
 	if in.ApplicationID == "" {
-		return store.Rule{}, fieldProblem("application_id", "is required.")
+		return store.Rule{}, access.FieldError("application_id", "is required.")
 	}
 	if _, err := s.Tenant(ctx, tenantID); err != nil {
 		return store.Rule{}, err
@@ -85,9 +86,9 @@ func (s *Server) CreateEntitlement(ctx context.Context, a Actor, tenantID string
 	var ref *store.ErrInvalidReference
 	switch {
 	case errors.As(err, &ref):
-		return r, &Problem{Status: http.StatusBadRequest, Code: "invalid_reference", Field: ref.Field, Message: ref.Field + ": " + ref.Error() + "."}
+		return r, &access.Error{Kind: access.Invalid, Code: "invalid_reference", Field: ref.Field, Message: ref.Field + ": " + ref.Error() + "."}
 	case errors.Is(err, store.ErrConflict):
-		return r, problem(http.StatusConflict, "already_exists", "The tenant already has an entitlement rule with this name.")
+		return r, access.Refuse(access.Conflict, "already_exists", "The tenant already has an entitlement rule with this name.")
 	case err != nil:
 		return r, refProblem(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -39,7 +40,7 @@ func (s *Server) CreateGroup(ctx context.Context, a Actor, tenantID, name string
 	}
 	g, err := s.deps.Store.CreateGroup(ctx, tenantID, name)
 	if errors.Is(err, store.ErrConflict) {
-		return g, problem(http.StatusConflict, "already_exists", "The tenant already has a group with this name.")
+		return g, access.Refuse(access.Conflict, "already_exists", "The tenant already has a group with this name.")
 	}
 	if err != nil {
 		return g, refProblem(err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -227,7 +228,7 @@ type pageData struct {
 	User    *store.Technician
 	CSRF    string
 	Notice  string
-	Problem *Problem
+	Problem *access.Error
 	Data    any
 }
 
@@ -276,12 +277,13 @@ func (s *Server) message(c *gin.Context, status int, title, text string) {
 // portalFail shows a service error as a page: a Problem with its status and message,
 // anything else as a logged 500.
 func (s *Server) portalFail(c *gin.Context, err error) {
-	if p := asProblem(err); p != nil {
-		title := http.StatusText(p.Status)
-		if p.Status == http.StatusNotFound {
+	if p := access.AsError(err); p != nil {
+		status := statusOf(p)
+		title := http.StatusText(status)
+		if status == http.StatusNotFound {
 			title = "Not found"
 		}
-		s.message(c, p.Status, title, p.Message)
+		s.message(c, status, title, p.Message)
 		return
 	}
 	s.log.ErrorContext(c.Request.Context(), "portal request failed", "request_id", c.GetString(requestIDKey),

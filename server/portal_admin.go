@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
@@ -21,9 +22,9 @@ import (
 // refuses, shows the page again with the refusal beside the field it is about.
 
 // formFailed shows a refusal with rerender, and anything else as an error page.
-func (s *Server) formFailed(c *gin.Context, err error, rerender func(*Problem)) {
-	if p := asProblem(err); p != nil {
-		rerender(p)
+func (s *Server) formFailed(c *gin.Context, err error, rerender func(status int, p *access.Error)) {
+	if p := access.AsError(err); p != nil {
+		rerender(statusOf(p), p)
 		return
 	}
 	s.portalFail(c, err)
@@ -33,7 +34,7 @@ func (s *Server) portalAdminHome(c *gin.Context) { redirect(c, "/admin/tenants")
 
 func (s *Server) portalTenants(c *gin.Context) { s.renderTenants(c, http.StatusOK, "", nil) }
 
-func (s *Server) renderTenants(c *gin.Context, status int, name string, p *Problem) {
+func (s *Server) renderTenants(c *gin.Context, status int, name string, p *access.Error) {
 	ts, _, err := s.deps.Store.Tenants(c.Request.Context(), store.Page{Limit: store.MaxLimit})
 	if err != nil {
 		s.portalFail(c, err)
@@ -46,7 +47,7 @@ func (s *Server) renderTenants(c *gin.Context, status int, name string, p *Probl
 func (s *Server) portalCreateTenant(c *gin.Context) {
 	t, err := s.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenants(c, p.Status, c.PostForm("name"), p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenants(c, status, c.PostForm("name"), p) })
 		return
 	}
 	redirect(c, "/admin/tenants/"+url.PathEscape(t.ID)+"?done=tenant_created")
@@ -81,7 +82,7 @@ type tenantGroupView struct {
 
 func (s *Server) portalTenant(c *gin.Context) { s.renderTenant(c, http.StatusOK, nil) }
 
-func (s *Server) renderTenant(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderTenant(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
 	t, err := s.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
@@ -141,7 +142,7 @@ func (s *Server) tenantPath(c *gin.Context) string {
 func (s *Server) portalAddMember(c *gin.Context) {
 	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=member_added")
@@ -150,7 +151,7 @@ func (s *Server) portalAddMember(c *gin.Context) {
 func (s *Server) portalRemoveMember(c *gin.Context) {
 	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=member_removed")
@@ -159,7 +160,7 @@ func (s *Server) portalRemoveMember(c *gin.Context) {
 func (s *Server) portalCreateGroup(c *gin.Context) {
 	_, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_created")
@@ -168,7 +169,7 @@ func (s *Server) portalCreateGroup(c *gin.Context) {
 func (s *Server) portalAddGroupMember(c *gin.Context) {
 	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_member")
@@ -177,7 +178,7 @@ func (s *Server) portalAddGroupMember(c *gin.Context) {
 func (s *Server) portalRemoveGroupMember(c *gin.Context) {
 	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_member")
@@ -187,7 +188,7 @@ func (s *Server) portalRemoveGroupMember(c *gin.Context) {
 
 func (s *Server) portalStaff(c *gin.Context) { s.renderStaff(c, http.StatusOK, nil) }
 
-func (s *Server) renderStaff(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderStaff(c *gin.Context, status int, p *access.Error) {
 	staff, err := s.allStaff(c.Request.Context())
 	if err != nil {
 		s.portalFail(c, err)
@@ -201,7 +202,7 @@ func (s *Server) portalCreateStaff(c *gin.Context) {
 	// The API token CreateTechnician makes is not shown: portal users sign in with Microsoft.
 	_, _, err := s.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderStaff(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderStaff(c, status, p) })
 		return
 	}
 	redirect(c, "/admin/staff?done=staff_created")
@@ -211,7 +212,7 @@ func (s *Server) portalCreateStaff(c *gin.Context) {
 
 func (s *Server) portalApplications(c *gin.Context) { s.renderApplications(c, http.StatusOK, nil) }
 
-func (s *Server) renderApplications(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderApplications(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
 	t, err := s.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
@@ -231,7 +232,7 @@ func (s *Server) portalCreateApplication(c *gin.Context) {
 	a, err := s.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
 		c.PostForm("name"), c.PostForm("type"), c.PostForm("credentials"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplications(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplications(c, status, p) })
 		return
 	}
 	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_created")
@@ -271,7 +272,7 @@ type applicationForm struct {
 
 func (s *Server) portalApplication(c *gin.Context) { s.renderApplication(c, http.StatusOK, nil, nil) }
 
-func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *Problem) {
+func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *access.Error) {
 	ctx := c.Request.Context()
 	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
@@ -316,7 +317,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 
 // directoryMessage is what the page says when the directory could not be read.
 func (s *Server) directoryMessage(c *gin.Context, err error) string {
-	if p := asProblem(err); p != nil {
+	if p := access.AsError(err); p != nil {
 		return p.Message
 	}
 	s.log.ErrorContext(c.Request.Context(), "portal: directory", "request_id", c.GetString(requestIDKey), "error", err)
@@ -345,7 +346,7 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 		patch.Roles = &roles
 	}
 	if _, err := s.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, form, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, form, p) })
 		return
 	}
 	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_saved")
@@ -356,7 +357,7 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 func (s *Server) portalAuthorize(c *gin.Context) {
 	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, nil, p) })
 		return
 	}
 	redirect(c, u)
@@ -372,7 +373,7 @@ type ruleView struct {
 
 func (s *Server) portalEntitlements(c *gin.Context) { s.renderEntitlements(c, http.StatusOK, nil) }
 
-func (s *Server) renderEntitlements(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderEntitlements(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
 	t, err := s.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
@@ -445,7 +446,7 @@ func (s *Server) portalCreateEntitlement(c *gin.Context) {
 		in.Condition.TechnicianID = c.PostForm("technician_id")
 	}
 	if _, err := s.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_created")
@@ -453,7 +454,7 @@ func (s *Server) portalCreateEntitlement(c *gin.Context) {
 
 func (s *Server) portalDeleteEntitlement(c *gin.Context) {
 	if err := s.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_deleted")
@@ -565,7 +566,7 @@ func (s *Server) portalAudit(c *gin.Context) {
 	f := store.AuditFilter{TenantID: c.Query("tenant_id")}
 	events, next, err := s.deps.Store.AuditEvents(ctx, f, store.Page{Limit: 50, Cursor: c.Query("cursor")})
 	if errors.Is(err, store.ErrBadCursor) {
-		err = fieldProblem("cursor", "is not a cursor returned by this list.")
+		err = access.FieldError("cursor", "is not a cursor returned by this list.")
 	}
 	if err != nil {
 		s.portalFail(c, refProblem(err))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -24,7 +25,7 @@ type myApp struct {
 
 func (s *Server) portalMy(c *gin.Context) { s.renderMy(c, http.StatusOK, "", nil) }
 
-func (s *Server) renderMy(c *gin.Context, status int, appID string, p *Problem) {
+func (s *Server) renderMy(c *gin.Context, status int, appID string, p *access.Error) {
 	ctx := c.Request.Context()
 	actor := s.actor(c)
 	apps, err := s.MyApplications(ctx, actor)
@@ -68,7 +69,7 @@ func (s *Server) portalRequest(c *gin.Context) {
 	}
 	g, created, err := s.RequestAccess(c.Request.Context(), s.actor(c), in)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderMy(c, p.Status, in.ApplicationID, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderMy(c, status, in.ApplicationID, p) })
 		return
 	}
 	done := "requested"
@@ -81,7 +82,7 @@ func (s *Server) portalRequest(c *gin.Context) {
 func (s *Server) portalGrant(c *gin.Context) { s.renderGrant(c, http.StatusOK, nil, nil) }
 
 // renderGrant shows a grant; creds, when given, are shown in clear (the no-script reveal).
-func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView, p *Problem) {
+func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView, p *access.Error) {
 	ctx := c.Request.Context()
 	actor := s.actor(c)
 	g, err := s.VisibleGrant(ctx, actor, c.Param("grant_id"))
@@ -111,11 +112,11 @@ func (s *Server) portalCredentials(c *gin.Context) {
 	creds, err := s.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
 	wantsJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
 	if err != nil {
-		if p := asProblem(err); p != nil && wantsJSON {
-			c.JSON(p.Status, apiError{Error: errorBody{Code: p.Code, Message: p.Message}})
+		if p := access.AsError(err); p != nil && wantsJSON {
+			c.JSON(statusOf(p), apiError{Error: errorBody{Code: p.Code, Message: p.Message}})
 			return
 		}
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	if wantsJSON {
@@ -127,7 +128,7 @@ func (s *Server) portalCredentials(c *gin.Context) {
 
 func (s *Server) portalExtend(c *gin.Context) {
 	if _, err := s.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	redirect(c, s.grantPath(c)+"?done=extended")
@@ -136,7 +137,7 @@ func (s *Server) portalExtend(c *gin.Context) {
 func (s *Server) portalRevoke(c *gin.Context) {
 	g, err := s.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	// An admin revoking someone else's grant goes back to the grants list.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -15,7 +16,7 @@ import (
 
 func (s *Server) portalTokens(c *gin.Context) { s.renderTokens(c, http.StatusOK, "", nil) }
 
-func (s *Server) renderTokens(c *gin.Context, status int, created string, p *Problem) {
+func (s *Server) renderTokens(c *gin.Context, status int, created string, p *access.Error) {
 	ctx := c.Request.Context()
 	a := s.actor(c)
 	toks, err := s.Tokens(ctx, a, "")
@@ -42,7 +43,7 @@ func (s *Server) renderTokens(c *gin.Context, status int, created string, p *Pro
 func (s *Server) portalCreateToken(c *gin.Context) {
 	_, plain, err := s.CreateToken(c.Request.Context(), s.actor(c), newTokenInput{Name: c.PostForm("name"), ExpiresIn: c.PostForm("expires_in")})
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTokens(c, p.Status, "", p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTokens(c, status, "", p) })
 		return
 	}
 	s.renderTokens(c, http.StatusCreated, plain, nil)
@@ -60,7 +61,7 @@ func (s *Server) portalRevokeToken(c *gin.Context) {
 func (s *Server) portalSetStaffActive(c *gin.Context) {
 	active := c.PostForm("active") == "true"
 	if _, err := s.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), active); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderStaff(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderStaff(c, status, p) })
 		return
 	}
 	done := "staff_reactivated"

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -20,7 +20,7 @@ func (s *Server) endGrants(ctx context.Context, a Actor, gs []store.Grant, why s
 		return 0, nil
 	}
 	if s.deps.Workflows == nil {
-		return 0, problem(http.StatusServiceUnavailable, "workflow_engine_unavailable",
+		return 0, access.Refuse(access.Unavailable, "workflow_engine_unavailable",
 			"Live grants must be revoked but no workflow engine is configured.")
 	}
 	var (
@@ -41,7 +41,7 @@ func (s *Server) endGrants(ctx context.Context, a Actor, gs []store.Grant, why s
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 		err := s.deps.Workflows.Revoke(sctx, g.WorkflowID, g.RunID, workflows.RevokeSignal{By: a.ID, ByKind: a.Role, Reason: why})
 		cancel()
-		if p := asProblem(err); p != nil && p.Code == "grant_ended" {
+		if p := access.AsError(err); p != nil && p.Code == "grant_ended" {
 			continue
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
@@ -44,7 +45,7 @@ type Deps struct {
 
 	// Workflows starts and steers grant workflows (NewTemporalWorkflows). Without it the
 	// technicians' routes (/v1/me, /v1/access-requests) are not served.
-	Workflows Workflows
+	Workflows access.Workflows
 	// TemporalUIURL and TemporalNamespace make the temporal_url link of grants shown to
 	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
 	TemporalUIURL     string

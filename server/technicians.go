@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) technicianRoutes(g *gin.RouterGroup) {
 // grants through the workflows. An admin cannot deactivate themselves.
 func (s *Server) SetTechnicianActive(ctx context.Context, a Actor, id string, active bool) (store.Technician, error) {
 	if !active && id == a.ID {
-		return store.Technician{}, problem(http.StatusConflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
+		return store.Technician{}, access.Refuse(access.Conflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
 	}
 	t, err := s.deps.Store.SetTechnicianActive(ctx, id, active)
 	if err != nil {
@@ -53,7 +54,7 @@ func (s *Server) patchTechnician(c *gin.Context) {
 		return
 	}
 	if in.Active == nil {
-		s.fail(c, fieldProblem("active", "is required (false deactivates, true reactivates)."))
+		s.fail(c, access.FieldError("active", "is required (false deactivates, true reactivates)."))
 		return
 	}
 	t, err := s.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), *in.Active)
@@ -69,7 +70,7 @@ func (s *Server) patchTechnician(c *gin.Context) {
 func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayName, role string) (store.Technician, string, error) {
 	email = strings.TrimSpace(email)
 	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-		return store.Technician{}, "", fieldProblem("email", "must be an e-mail address such as alice@msp.example.")
+		return store.Technician{}, "", access.FieldError("email", "must be an e-mail address such as alice@msp.example.")
 	}
 	name, err := checkName("display_name", displayName)
 	if err != nil {
@@ -80,11 +81,11 @@ func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayNa
 		role = store.RoleTechnician
 	case store.RoleTechnician, store.RoleAdmin:
 	default:
-		return store.Technician{}, "", fieldProblem("role", `must be "technician" or "admin".`)
+		return store.Technician{}, "", access.FieldError("role", `must be "technician" or "admin".`)
 	}
 	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
 	if errors.Is(err, store.ErrConflict) {
-		return t, "", problem(http.StatusConflict, "already_exists", "A technician with this e-mail already exists.")
+		return t, "", access.Refuse(access.Conflict, "already_exists", "A technician with this e-mail already exists.")
 	}
 	if err != nil {
 		return t, "", err

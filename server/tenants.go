@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -26,11 +27,11 @@ func checkName(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	switch {
 	case v == "":
-		return "", fieldProblem(field, "is required.")
+		return "", access.FieldError(field, "is required.")
 	case utf8.RuneCountInString(v) > maxNameLength:
-		return "", fieldProblem(field, "is longer than 200 characters.")
+		return "", access.FieldError(field, "is longer than 200 characters.")
 	case strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return "", fieldProblem(field, "must not contain control characters.")
+		return "", access.FieldError(field, "must not contain control characters.")
 	}
 	return v, nil
 }
@@ -43,7 +44,7 @@ func (s *Server) CreateTenant(ctx context.Context, a Actor, name string) (store.
 	}
 	t, err := s.deps.Store.CreateTenant(ctx, name)
 	if errors.Is(err, store.ErrConflict) {
-		return t, problem(http.StatusConflict, "already_exists", "A tenant with this name already exists.")
+		return t, access.Refuse(access.Conflict, "already_exists", "A tenant with this name already exists.")
 	}
 	if err != nil {
 		return t, err
@@ -56,7 +57,7 @@ func (s *Server) CreateTenant(ctx context.Context, a Actor, name string) (store.
 func (s *Server) Tenant(ctx context.Context, tenantID string) (store.Tenant, error) {
 	t, err := s.deps.Store.Tenant(ctx, tenantID)
 	if errors.Is(err, store.ErrNotFound) {
-		return t, notFoundProblem("tenant")
+		return t, access.NotFoundError("tenant")
 	}
 	return t, err
 }

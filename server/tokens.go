@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -83,16 +84,16 @@ func (s *Server) CreateToken(ctx context.Context, a Actor, in newTokenInput) (st
 	holder := a.Technician
 	if in.TechnicianID != "" && in.TechnicianID != a.ID {
 		if !a.IsAdmin() {
-			return store.Token{}, "", problem(http.StatusForbidden, "forbidden", "Only an MSP admin may issue tokens for someone else.")
+			return store.Token{}, "", access.Refuse(access.Forbidden, "forbidden", "Only an MSP admin may issue tokens for someone else.")
 		}
 		if holder, err = s.deps.Store.Technician(ctx, in.TechnicianID); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return store.Token{}, "", fieldProblem("technician_id", "no such member of staff.")
+				return store.Token{}, "", access.FieldError("technician_id", "no such member of staff.")
 			}
 			return store.Token{}, "", err
 		}
 		if !holder.Active {
-			return store.Token{}, "", problem(http.StatusConflict, "technician_inactive", "The member of staff is deactivated.")
+			return store.Token{}, "", access.Refuse(access.Conflict, "technician_inactive", "The member of staff is deactivated.")
 		}
 	}
 	switch in.Role {
@@ -100,9 +101,9 @@ func (s *Server) CreateToken(ctx context.Context, a Actor, in newTokenInput) (st
 		in.Role = ""
 	case store.RoleTechnician:
 	case store.RoleAdmin:
-		return store.Token{}, "", fieldProblem("role", "a token cannot have more rights than its holder.")
+		return store.Token{}, "", access.FieldError("role", "a token cannot have more rights than its holder.")
 	default:
-		return store.Token{}, "", fieldProblem("role", `must be "technician" or "admin".`)
+		return store.Token{}, "", access.FieldError("role", `must be "technician" or "admin".`)
 	}
 	life := defaultTokenLifetime
 	if in.ExpiresIn != "" {
@@ -110,7 +111,7 @@ func (s *Server) CreateToken(ctx context.Context, a Actor, in newTokenInput) (st
 			return store.Token{}, "", err
 		}
 		if life > maxTokenLifetime {
-			return store.Token{}, "", fieldProblem("expires_in", fmt.Sprintf("may not exceed %s.", maxTokenLifetime))
+			return store.Token{}, "", access.FieldError("expires_in", fmt.Sprintf("may not exceed %s.", maxTokenLifetime))
 		}
 	}
 	tok, plain, err := s.deps.Store.CreateToken(ctx, store.NewToken{TechnicianID: holder.ID, Name: name, Role: in.Role, ExpiresAt: time.Now().Add(life)})
@@ -127,7 +128,7 @@ func (s *Server) CreateToken(ctx context.Context, a Actor, in newTokenInput) (st
 func (s *Server) RevokeToken(ctx context.Context, a Actor, id string) (store.Token, error) {
 	tok, err := s.deps.Store.Token(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.IsAdmin() && tok.TechnicianID != a.ID) {
-		return store.Token{}, notFoundProblem("token")
+		return store.Token{}, access.NotFoundError("token")
 	}
 	if err != nil {
 		return store.Token{}, err
