@@ -1,17 +1,12 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -23,39 +18,13 @@ func (s *Server) authorizeApplication(c *gin.Context) {
 	if !decodeOptionalJSON(c, &in) {
 		return
 	}
-	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in.LoginHint)
+	u, err := s.svc.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in.LoginHint)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"authorize_url": u})
-}
-
-// StartAuthorization makes a single-use state bound to the application, the admin and a
-// PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
-func (s *Server) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
-	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
-		return "", access.FieldError("login_hint", "must be the user principal name of the admin who will consent.")
-	}
-	a, err := s.Application(ctx, tenantID, applicationID)
-	if err != nil {
-		return "", err
-	}
-	verifier := newCodeVerifier()
-	state, err := s.deps.Store.CreateOAuthState(ctx, a.ID, actor.ID, verifier, s.deps.OAuthStateTTL)
-	if err != nil {
-		return "", err
-	}
-	s.auditAs(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.authorization_started", Target: a.ID})
-	return s.deps.Directory.AuthCodeURL(state, verifier, loginHint), nil
-}
-
-// newCodeVerifier is an RFC 7636 code verifier: 32 random bytes, base64url (43 characters).
-func newCodeVerifier() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // oauthCallback is where Entra sends the admin's browser back. It consumes the state first

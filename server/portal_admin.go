@@ -45,7 +45,7 @@ func (s *Server) renderTenants(c *gin.Context, status int, name string, p *acces
 }
 
 func (s *Server) portalCreateTenant(c *gin.Context) {
-	t, err := s.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
+	t, err := s.svc.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenants(c, status, c.PostForm("name"), p) })
 		return
@@ -84,7 +84,7 @@ func (s *Server) portalTenant(c *gin.Context) { s.renderTenant(c, http.StatusOK,
 
 func (s *Server) renderTenant(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -140,7 +140,7 @@ func (s *Server) tenantPath(c *gin.Context) string {
 }
 
 func (s *Server) portalAddMember(c *gin.Context) {
-	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
+	err := s.svc.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
@@ -149,7 +149,7 @@ func (s *Server) portalAddMember(c *gin.Context) {
 }
 
 func (s *Server) portalRemoveMember(c *gin.Context) {
-	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
+	err := s.svc.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
@@ -158,7 +158,7 @@ func (s *Server) portalRemoveMember(c *gin.Context) {
 }
 
 func (s *Server) portalCreateGroup(c *gin.Context) {
-	_, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
+	_, err := s.svc.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
@@ -167,7 +167,7 @@ func (s *Server) portalCreateGroup(c *gin.Context) {
 }
 
 func (s *Server) portalAddGroupMember(c *gin.Context) {
-	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
+	err := s.svc.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
@@ -176,7 +176,7 @@ func (s *Server) portalAddGroupMember(c *gin.Context) {
 }
 
 func (s *Server) portalRemoveGroupMember(c *gin.Context) {
-	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
+	err := s.svc.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
@@ -200,7 +200,7 @@ func (s *Server) renderStaff(c *gin.Context, status int, p *access.Error) {
 
 func (s *Server) portalCreateStaff(c *gin.Context) {
 	// The API token CreateTechnician makes is not shown: portal users sign in with Microsoft.
-	_, _, err := s.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
+	_, _, err := s.svc.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderStaff(c, status, p) })
 		return
@@ -214,7 +214,7 @@ func (s *Server) portalApplications(c *gin.Context) { s.renderApplications(c, ht
 
 func (s *Server) renderApplications(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -229,7 +229,7 @@ func (s *Server) renderApplications(c *gin.Context, status int, p *access.Error)
 }
 
 func (s *Server) portalCreateApplication(c *gin.Context) {
-	a, err := s.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
+	a, err := s.svc.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
 		c.PostForm("name"), c.PostForm("type"), c.PostForm("credentials"))
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplications(c, status, p) })
@@ -274,12 +274,12 @@ func (s *Server) portalApplication(c *gin.Context) { s.renderApplication(c, http
 
 func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *access.Error) {
 	ctx := c.Request.Context()
-	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
-	t, err := s.Tenant(ctx, a.TenantID)
+	t, err := s.svc.Tenant(ctx, a.TenantID)
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -294,7 +294,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 	// only managed, verified domains are offered.
 	if a.Authorization != nil {
 		actor := s.actor(c)
-		if ds, err := s.ApplicationDomains(ctx, actor, a.TenantID, a.ID); err != nil {
+		if ds, err := s.svc.ApplicationDomains(ctx, actor, a.TenantID, a.ID); err != nil {
 			data["DirectoryError"] = s.directoryMessage(c, err)
 		} else {
 			var ok []directory.Domain
@@ -305,7 +305,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 			}
 			data["Domains"] = ok
 		}
-		if rs, err := s.ApplicationRoles(ctx, actor, a.TenantID, a.ID); err != nil {
+		if rs, err := s.svc.ApplicationRoles(ctx, actor, a.TenantID, a.ID); err != nil {
 			data["DirectoryError"] = s.directoryMessage(c, err)
 		} else {
 			sort.Slice(rs, func(i, j int) bool { return rs[i].DisplayName < rs[j].DisplayName })
@@ -326,14 +326,14 @@ func (s *Server) directoryMessage(c *gin.Context, err error) string {
 
 func (s *Server) portalSaveApplication(c *gin.Context) {
 	ctx := c.Request.Context()
-	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
 	form := &applicationForm{Name: c.PostForm("name"), AccessDuration: c.PostForm("access_duration"),
 		Domain: c.PostForm("domain"), Roles: c.PostFormArray("roles")}
-	patch := applicationPatch{Name: &form.Name, AccessDuration: &form.AccessDuration}
+	patch := access.ApplicationPatch{Name: &form.Name, AccessDuration: &form.AccessDuration}
 	// The domain and roles exist on the form only once the application is authorized.
 	if a.Authorization != nil {
 		if form.Domain != "" {
@@ -345,7 +345,7 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 		}
 		patch.Roles = &roles
 	}
-	if _, err := s.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
+	if _, err := s.svc.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, form, p) })
 		return
 	}
@@ -355,7 +355,7 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 // portalAuthorize starts the admin consent and sends the browser to Entra ID; the callback
 // (/oauth/callback) links back to this application's page.
 func (s *Server) portalAuthorize(c *gin.Context) {
-	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
+	u, err := s.svc.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, nil, p) })
 		return
@@ -375,7 +375,7 @@ func (s *Server) portalEntitlements(c *gin.Context) { s.renderEntitlements(c, ht
 
 func (s *Server) renderEntitlements(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -436,8 +436,8 @@ func nameOr(name, id string) string {
 }
 
 func (s *Server) portalCreateEntitlement(c *gin.Context) {
-	in := entitlementInput{Name: c.PostForm("name"), ApplicationID: c.PostForm("application_id"),
-		Condition: &conditionInput{Type: c.PostForm("condition_type")}}
+	in := access.EntitlementInput{Name: c.PostForm("name"), ApplicationID: c.PostForm("application_id"),
+		Condition: &access.ConditionInput{Type: c.PostForm("condition_type")}}
 	// The form shows both pickers; the IF choice says which one counts.
 	switch in.Condition.Type {
 	case store.ConditionGroup:
@@ -445,7 +445,7 @@ func (s *Server) portalCreateEntitlement(c *gin.Context) {
 	case store.ConditionTechnician:
 		in.Condition.TechnicianID = c.PostForm("technician_id")
 	}
-	if _, err := s.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
+	if _, err := s.svc.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
@@ -453,7 +453,7 @@ func (s *Server) portalCreateEntitlement(c *gin.Context) {
 }
 
 func (s *Server) portalDeleteEntitlement(c *gin.Context) {
-	if err := s.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
+	if err := s.svc.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
@@ -541,7 +541,7 @@ func (s *Server) portalGrants(c *gin.Context) {
 	}
 	var all []store.Grant
 	for _, st := range statuses {
-		gs, _, err := s.ListGrants(ctx, s.actor(c), store.GrantFilter{Status: st}, store.Page{Limit: store.MaxLimit})
+		gs, _, err := s.svc.ListGrants(ctx, s.actor(c), store.GrantFilter{Status: st}, store.Page{Limit: store.MaxLimit})
 		if err != nil {
 			s.portalFail(c, err)
 			return
@@ -569,7 +569,7 @@ func (s *Server) portalAudit(c *gin.Context) {
 		err = access.FieldError("cursor", "is not a cursor returned by this list.")
 	}
 	if err != nil {
-		s.portalFail(c, refProblem(err))
+		s.portalFail(c, access.RefError(err))
 		return
 	}
 	n := s.newNames(ctx)

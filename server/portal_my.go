@@ -33,7 +33,7 @@ func (s *Server) renderMy(c *gin.Context, status int, appID string, p *access.Er
 		s.portalFail(c, err)
 		return
 	}
-	grants, _, err := s.ListGrants(ctx, actor, store.GrantFilter{TechnicianID: actor.ID}, store.Page{Limit: 100})
+	grants, _, err := s.svc.ListGrants(ctx, actor, store.GrantFilter{TechnicianID: actor.ID}, store.Page{Limit: 100})
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -63,11 +63,11 @@ func (s *Server) renderMy(c *gin.Context, status int, appID string, p *access.Er
 }
 
 func (s *Server) portalRequest(c *gin.Context) {
-	in := accessRequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
+	in := access.RequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
 	if d := c.PostForm("duration"); d != "" {
 		in.Duration = &d
 	}
-	g, created, err := s.RequestAccess(c.Request.Context(), s.actor(c), in)
+	g, created, err := s.svc.RequestAccess(c.Request.Context(), s.actor(c), in)
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderMy(c, status, in.ApplicationID, p) })
 		return
@@ -82,10 +82,10 @@ func (s *Server) portalRequest(c *gin.Context) {
 func (s *Server) portalGrant(c *gin.Context) { s.renderGrant(c, http.StatusOK, nil, nil) }
 
 // renderGrant shows a grant; creds, when given, are shown in clear (the no-script reveal).
-func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView, p *access.Error) {
+func (s *Server) renderGrant(c *gin.Context, status int, creds *access.Credentials, p *access.Error) {
 	ctx := c.Request.Context()
 	actor := s.actor(c)
-	g, err := s.VisibleGrant(ctx, actor, c.Param("grant_id"))
+	g, err := s.svc.VisibleGrant(ctx, actor, c.Param("grant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -109,7 +109,7 @@ func (s *Server) grantPath(c *gin.Context) string {
 // (reveal and copy without reloading), else the page with the password shown. Either way
 // it goes through ReadCredentials, which audits every read.
 func (s *Server) portalCredentials(c *gin.Context) {
-	creds, err := s.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
+	creds, err := s.svc.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
 	wantsJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
 	if err != nil {
 		if p := access.AsError(err); p != nil && wantsJSON {
@@ -127,7 +127,7 @@ func (s *Server) portalCredentials(c *gin.Context) {
 }
 
 func (s *Server) portalExtend(c *gin.Context) {
-	if _, err := s.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
+	if _, err := s.svc.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Server) portalExtend(c *gin.Context) {
 }
 
 func (s *Server) portalRevoke(c *gin.Context) {
-	g, err := s.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
+	g, err := s.svc.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return

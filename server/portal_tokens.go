@@ -19,7 +19,7 @@ func (s *Server) portalTokens(c *gin.Context) { s.renderTokens(c, http.StatusOK,
 func (s *Server) renderTokens(c *gin.Context, status int, created string, p *access.Error) {
 	ctx := c.Request.Context()
 	a := s.actor(c)
-	toks, err := s.Tokens(ctx, a, "")
+	toks, err := s.svc.Tokens(ctx, a, "")
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -41,7 +41,7 @@ func (s *Server) renderTokens(c *gin.Context, status int, created string, p *acc
 // portalCreateToken shows the new token once, on the page that answers the form (never in
 // a URL, never again).
 func (s *Server) portalCreateToken(c *gin.Context) {
-	_, plain, err := s.CreateToken(c.Request.Context(), s.actor(c), newTokenInput{Name: c.PostForm("name"), ExpiresIn: c.PostForm("expires_in")})
+	_, plain, err := s.svc.CreateToken(c.Request.Context(), s.actor(c), access.TokenInput{Name: c.PostForm("name"), ExpiresIn: c.PostForm("expires_in")})
 	if err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTokens(c, status, "", p) })
 		return
@@ -50,7 +50,7 @@ func (s *Server) portalCreateToken(c *gin.Context) {
 }
 
 func (s *Server) portalRevokeToken(c *gin.Context) {
-	if _, err := s.RevokeToken(c.Request.Context(), s.actor(c), c.Param("token_id")); err != nil {
+	if _, err := s.svc.RevokeToken(c.Request.Context(), s.actor(c), c.Param("token_id")); err != nil {
 		s.portalFail(c, err)
 		return
 	}
@@ -60,7 +60,7 @@ func (s *Server) portalRevokeToken(c *gin.Context) {
 // portalSetStaffActive deactivates or reactivates a member of staff (admins).
 func (s *Server) portalSetStaffActive(c *gin.Context) {
 	active := c.PostForm("active") == "true"
-	if _, err := s.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), active); err != nil {
+	if _, err := s.svc.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), active); err != nil {
 		s.formFailed(c, err, func(status int, p *access.Error) { s.renderStaff(c, status, p) })
 		return
 	}

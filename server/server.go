@@ -102,6 +102,7 @@ type Deps struct {
 // Server is the API as an http.Handler.
 type Server struct {
 	deps    Deps
+	svc     *access.Service // the rules; every handler below is a front end over it
 	log     *slog.Logger
 	engine  *gin.Engine
 	metrics *httpMetrics
@@ -158,7 +159,12 @@ func New(d Deps) (*Server, error) {
 	if d.SessionIdleTimeout <= 0 {
 		d.SessionIdleTimeout = time.Hour
 	}
-	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newWindowCounter(d.AuthFailureWindow),
+	svc, err := access.New(access.Deps{Store: d.Store, Directory: d.Directory, Workflows: d.Workflows,
+		MinAccessDuration: d.MinAccessDuration, MaxAccessDuration: d.MaxAccessDuration, OAuthStateTTL: d.OAuthStateTTL, Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{deps: d, svc: svc, log: d.Logger, metrics: m, limiter: newWindowCounter(d.AuthFailureWindow),
 		signins: newWindowCounter(d.AuthFailureWindow)}
 	if s.portal, err = newPortal(d); err != nil {
 		return nil, err

@@ -1,49 +1,17 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"net/mail"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/access"
-	"github.com/jitaccess/jitaccess/store"
 )
 
 func (s *Server) technicianRoutes(g *gin.RouterGroup) {
 	g.POST("/technicians", s.createTechnician)
 	g.GET("/technicians", s.listTechnicians)
 	g.PATCH("/technicians/:technician_id", s.patchTechnician)
-}
-
-// SetTechnicianActive deactivates (active false) or reactivates a member of staff.
-// Deactivating ends their portal sessions and API tokens at once, then revokes their live
-// grants through the workflows. An admin cannot deactivate themselves.
-func (s *Server) SetTechnicianActive(ctx context.Context, a Actor, id string, active bool) (store.Technician, error) {
-	if !active && id == a.ID {
-		return store.Technician{}, access.Refuse(access.Conflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
-	}
-	t, err := s.deps.Store.SetTechnicianActive(ctx, id, active)
-	if err != nil {
-		return t, refProblem(err)
-	}
-	action := "technician.reactivated"
-	if !active {
-		action = "technician.deactivated"
-	}
-	s.auditAs(ctx, a, store.AuditEvent{Action: action, Target: t.ID, Details: map[string]any{"email": t.Email}})
-	if active {
-		return t, nil
-	}
-	gs, err := s.deps.Store.LiveGrants(ctx, store.GrantFilter{TechnicianID: t.ID})
-	if err != nil {
-		return t, err
-	}
-	_, err = s.endGrants(ctx, a, gs, "technician deactivated", false)
-	return t, err
 }
 
 func (s *Server) patchTechnician(c *gin.Context) {
@@ -57,41 +25,12 @@ func (s *Server) patchTechnician(c *gin.Context) {
 		s.fail(c, access.FieldError("active", "is required (false deactivates, true reactivates)."))
 		return
 	}
-	t, err := s.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), *in.Active)
+	t, err := s.svc.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), *in.Active)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, viewTechnician(t))
-}
-
-// CreateTechnician adds a member of the MSP's staff and returns their first API token
-// (shown once; only its hash is stored).
-func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayName, role string) (store.Technician, string, error) {
-	email = strings.TrimSpace(email)
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-		return store.Technician{}, "", access.FieldError("email", "must be an e-mail address such as alice@msp.example.")
-	}
-	name, err := checkName("display_name", displayName)
-	if err != nil {
-		return store.Technician{}, "", err
-	}
-	switch role {
-	case "":
-		role = store.RoleTechnician
-	case store.RoleTechnician, store.RoleAdmin:
-	default:
-		return store.Technician{}, "", access.FieldError("role", `must be "technician" or "admin".`)
-	}
-	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
-	if errors.Is(err, store.ErrConflict) {
-		return t, "", access.Refuse(access.Conflict, "already_exists", "A technician with this e-mail already exists.")
-	}
-	if err != nil {
-		return t, "", err
-	}
-	s.auditAs(ctx, a, store.AuditEvent{Action: "technician.created", Target: t.ID, Details: map[string]any{"email": t.Email, "role": t.Role}})
-	return t, token, nil
 }
 
 func (s *Server) createTechnician(c *gin.Context) {
@@ -103,7 +42,7 @@ func (s *Server) createTechnician(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	t, token, err := s.CreateTechnician(c.Request.Context(), s.actor(c), in.Email, in.DisplayName, in.Role)
+	t, token, err := s.svc.CreateTechnician(c.Request.Context(), s.actor(c), in.Email, in.DisplayName, in.Role)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -103,6 +103,9 @@ func (s *Store) ConsumePortalLogin(ctx context.Context, state string) (PortalLog
 // CreateSession signs a technician in for ttl and returns the cookie's value and the
 // session's CSRF token.
 func (s *Store) CreateSession(ctx context.Context, technicianID string, ttl time.Duration, clientIP, userAgent string) (id, csrf string, err error) {
+	if err := s.SweepSessions(ctx); err != nil {
+		return "", "", err
+	}
 	id, csrf = RandomToken(), RandomToken()
 	now := s.clock()
 	m := schema.PortalSession{IDHash: seal.HashToken(id), TechnicianID: technicianID, CSRFToken: csrf, CreatedAt: now,

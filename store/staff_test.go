@@ -73,6 +73,33 @@ func TestTokensRevokeExpireAndDeactivate(t *testing.T) {
 	})
 }
 
+// TestDeactivatedStaffIsNotEntitled: the authoritative check the worker runs refuses a
+// deactivated person whatever the rules say.
+func TestDeactivatedStaffIsNotEntitled(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		_, err := st.CreateRule(ctx, store.Rule{TenantID: f.tenant.ID, Name: "all", ConditionType: "group", GroupID: store.AllAdminsGroupID, ApplicationID: f.app.ID})
+		require.NoError(t, err)
+		ent, err := st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.True(t, ent.Allowed, ent.Reason)
+		_, err = st.SetTechnicianActive(ctx, f.tech.ID, false)
+		require.NoError(t, err)
+		ent, err = st.CheckEntitlement(ctx, f.tenant.ID, f.app.ID, f.tech.ID)
+		require.NoError(t, err)
+		require.False(t, ent.Allowed)
+		require.Contains(t, ent.Reason, "deactivated")
+
+		// A token narrowed to technician acts as one, whoever holds it.
+		_, plain, err := st.CreateToken(ctx, store.NewToken{TechnicianID: f.admin.ID, Name: "ext", Role: store.RoleTechnician})
+		require.NoError(t, err)
+		who, err := st.Authenticate(ctx, plain)
+		require.NoError(t, err)
+		require.Equal(t, store.RoleTechnician, who.Role)
+	})
+}
+
 func TestStaffForSignInLinksTidOid(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()

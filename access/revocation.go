@@ -1,4 +1,4 @@
-package server
+package access
 
 import (
 	"cmp"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -15,12 +14,12 @@ import (
 // all of them when recheck is false (the person was deactivated), else those the entitlement
 // check now refuses (a membership or a rule was removed). Each revocation is an audit event
 // saying why. It returns the number revoked and the first failure (after trying them all).
-func (s *Server) endGrants(ctx context.Context, a Actor, gs []store.Grant, why string, recheck bool) (int, error) {
+func (s *Service) endGrants(ctx context.Context, a Actor, gs []store.Grant, why string, recheck bool) (int, error) {
 	if len(gs) == 0 {
 		return 0, nil
 	}
 	if s.deps.Workflows == nil {
-		return 0, access.Refuse(access.Unavailable, "workflow_engine_unavailable",
+		return 0, Refuse(Unavailable, "workflow_engine_unavailable",
 			"Live grants must be revoked but no workflow engine is configured.")
 	}
 	var (
@@ -41,7 +40,7 @@ func (s *Server) endGrants(ctx context.Context, a Actor, gs []store.Grant, why s
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 		err := s.deps.Workflows.Revoke(sctx, g.WorkflowID, g.RunID, workflows.RevokeSignal{By: a.ID, ByKind: a.Role, Reason: why})
 		cancel()
-		if p := access.AsError(err); p != nil && p.Code == "grant_ended" {
+		if p := AsError(err); p != nil && p.Code == "grant_ended" {
 			continue
 		}
 		if err != nil {
@@ -49,11 +48,11 @@ func (s *Server) endGrants(ctx context.Context, a Actor, gs []store.Grant, why s
 			continue
 		}
 		n++
-		s.auditAs(ctx, a, store.AuditEvent{TenantID: g.TenantID, Action: "grant.revoked_by_change", Target: g.ID,
+		s.Audit(ctx, a, store.AuditEvent{TenantID: g.TenantID, Action: "grant.revoked_by_change", Target: g.ID,
 			Details: map[string]any{"reason": why, "technician_id": g.TechnicianID, "application_id": g.ApplicationID}})
 	}
 	if first != nil {
-		return n, s.workflowProblem(ctx, a, "revoke", first)
+		return n, s.workflowError(ctx, a, "revoke", first)
 	}
 	return n, nil
 }
