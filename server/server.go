@@ -1,6 +1,8 @@
-// Package server is the jitaccess HTTP API (Gin): health, metrics, the admin API of SPEC §4,
-// the OAuth admin-consent callback and the OpenAPI document. Routes are registered per file
-// (tenants.go, applications.go, …) from routes.go, so new route groups are added in new files.
+// Package server holds jitaccess's two front ends over the domain service (package access):
+// the JSON API of SPEC §4 (Gin, OpenAPI) and the web portal (sessions and sign-in kept through
+// store), plus health, the OAuth admin-consent callback and request middleware. Each maps
+// access refusals to its answers through statusOf. Routes are registered per file from
+// routes.go.
 package server
 
 import (

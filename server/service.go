@@ -8,9 +8,9 @@ import (
 	"github.com/jitaccess/jitaccess/access"
 )
 
-// The product's rules live in plain methods on *Server (tenants.go, applications.go,
-// access_requests.go, …) that take an access.Actor and return values or a *access.Error. The JSON API and
-// the portal are two thin front ends over the same methods, so a rule exists exactly once.
+// The product's rules live in package access (*access.Service, s.svc), which takes an
+// access.Actor and returns values or an *access.Error. The JSON API handlers and the portal
+// pages here are two thin front ends over it, so a rule exists exactly once.
 
 // actor is the authenticated caller of the request.
 func (s *Server) actor(c *gin.Context) access.Actor {
