@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -58,4 +59,22 @@ func FuzzSafeNext(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSignInFromAnotherTenantIsRefused: only ID tokens whose tid is the MSP's tenant (the
+// issuer's) identify staff; the check comes before any lookup.
+func TestSignInFromAnotherTenantIsRefused(t *testing.T) {
+	s := &Server{deps: Deps{OIDCIssuer: "https://login.microsoftonline.com/6d737000-5e11-4a8c-9f00-6d7370000003/v2.0"}}
+	if got := s.mspTenantID(); got != "6d737000-5e11-4a8c-9f00-6d7370000003" {
+		t.Fatalf("mspTenantID = %q", got)
+	}
+	_, err := s.staffFor(t.Context(), idClaims{TID: "another-tenant", OID: "oid-1", PreferredUsername: "admin@msp.example"})
+	if !errors.Is(err, errWrongTenant) {
+		t.Fatalf("staffFor from another tenant: %v, want errWrongTenant", err)
+	}
+	for _, issuer := range []string{"https://login.microsoftonline.com/common/v2.0", "https://login.microsoftonline.com/organizations/v2.0", "::"} {
+		if got := (&Server{deps: Deps{OIDCIssuer: issuer}}).mspTenantID(); got != "" {
+			t.Errorf("mspTenantID(%q) = %q, want none", issuer, got)
+		}
+	}
 }
