@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/server"
 )
 
@@ -37,7 +38,7 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		MinAccessDuration: a.Cfg.MinAccessDuration,
 		MaxAccessDuration: a.Cfg.MaxAccessDuration,
 		PublicURL:         a.Cfg.PublicURL,
-		Workflows:         server.NewTemporalWorkflows(a.Temporal, a.Cfg.TaskQueue),
+		Workflows:         access.NewTemporalWorkflows(a.Temporal, a.Cfg.TaskQueue),
 		TemporalUIURL:     a.Cfg.TemporalUIURL,
 		TemporalNamespace: a.Cfg.TemporalNamespace,
 		// Portal sign-in with Microsoft against the MSP's own tenant.
@@ -52,9 +53,11 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 			_, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
 		}}},
-		Logger:     a.Log.With("component", "api"),
+		Logger:         a.Log.With("component", "api"),
+		TrustedProxies: a.Cfg.TrustedProxies,
+		// Metrics go to the registry served on JIT_METRICS_ADDR only, never on this
+		// public listener (no Gatherer).
 		Registerer: a.Registry,
-		Gatherer:   a.Registry,
 	})
 }
 

@@ -19,7 +19,7 @@ import (
 // Config is the whole configuration of a jitaccess process.
 type Config struct {
 	HTTPAddr          string        // JIT_HTTP_ADDR
-	MetricsAddr       string        // JIT_METRICS_ADDR; empty serves /metrics on the API listener only
+	MetricsAddr       string        // JIT_METRICS_ADDR; empty serves /metrics nowhere (never on the public listener)
 	PublicURL         string        // JIT_PUBLIC_URL
 	DatabaseURL       string        // JIT_DATABASE_URL; empty selects the embedded SQLite store
 	DataDir           string        // JIT_DATA_DIR: embedded store, dev state
@@ -42,6 +42,7 @@ type Config struct {
 	MinAccessDuration time.Duration // JIT_MIN_ACCESS_DURATION
 	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
 	LogLevel          string        // JIT_LOG_LEVEL
+	TrustedProxies    []string      // JIT_TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For is believed
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
 	// TemporalTLS is nil unless one of JIT_TEMPORAL_TLS_{CERT,KEY,CA,SERVER_NAME} is set.
 	TemporalTLS     *tls.Config
@@ -63,7 +64,8 @@ type Var struct {
 func Vars() []Var {
 	return []Var{
 		{"JIT_HTTP_ADDR", "127.0.0.1:8080", "listen address of the API and portal"},
-		{"JIT_METRICS_ADDR", "", "optional separate listener for /metrics (e.g. :9090)"},
+		{"JIT_METRICS_ADDR", "", "separate listener for /metrics (e.g. 127.0.0.1:9090); the public listener never serves it, so without this there are no metrics"},
+		{"JIT_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For gives the client address (rate limits, audit); empty trusts none"},
 		{"JIT_PUBLIC_URL", "http://127.0.0.1:8080", "URL browsers use to reach the API; the OAuth redirect URI is <public>/oauth/callback"},
 		{"JIT_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty uses the embedded SQLite store under JIT_DATA_DIR"},
 		{"JIT_DATA_DIR", ".jitaccess", "directory for the embedded store and dev state"},
@@ -75,7 +77,7 @@ func Vars() []Var {
 		{"JIT_ENCRYPTION_KEY", "(required)", "32 bytes, base64: seals passwords and refresh tokens (AES-256-GCM); `dev` generates one"},
 		{"JIT_PREVIOUS_ENCRYPTION_KEYS", "", "comma-separated older keys still accepted for reading during rotation"},
 		{"JIT_BOOTSTRAP_ADMIN_TOKEN", "", "ensures an admin API token with exactly this value exists"},
-		{"JIT_BOOTSTRAP_ADMIN_EMAIL", "", "makes this person an admin on first portal sign-in"},
+		{"JIT_BOOTSTRAP_ADMIN_EMAIL", "", "makes this person an admin on first portal sign-in, only while no admin exists"},
 		{"JIT_ENTRA_AUTHORITY", "https://login.microsoftonline.com", "Microsoft identity platform authority"},
 		{"JIT_GRAPH_URL", "https://graph.microsoft.com/v1.0", "Microsoft Graph base URL"},
 		{"JIT_OAUTH_CLIENT_ID", "", "client id of jitaccess's multi-tenant Entra application"},
@@ -259,6 +261,20 @@ func Load(getenv func(string) string) (Config, error) {
 		func() error {
 			if c.OIDCIssuer != "" && c.OIDCClientID == "" {
 				return &Error{"JIT_OIDC_CLIENT_ID", "required when JIT_OIDC_ISSUER is set"}
+			}
+			return nil
+		},
+		func() error {
+			v := get("JIT_TRUSTED_PROXIES")
+			if v == "" {
+				return nil
+			}
+			for _, p := range strings.Split(v, ",") {
+				p = strings.TrimSpace(p)
+				if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+					return &Error{"JIT_TRUSTED_PROXIES", fmt.Sprintf("%q is not an IP address or CIDR", p)}
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
 			}
 			return nil
 		},

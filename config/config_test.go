@@ -64,6 +64,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"cache size", map[string]string{"JIT_WORKER_CACHE_SIZE": "0"}, "JIT_WORKER_CACHE_SIZE"},
 		{"compression", map[string]string{"JIT_TEMPORAL_COMPRESSION": "zstd"}, "JIT_TEMPORAL_COMPRESSION"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
+		{"trusted proxies", map[string]string{"JIT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"}, "JIT_TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +84,16 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 				t.Errorf("error must be one line starting with the variable: %q", err)
 			}
 		})
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey, "JIT_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.10,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10.0.0.0/8", "192.0.2.10", "::1"}; strings.Join(c.TrustedProxies, " ") != strings.Join(want, " ") {
+		t.Fatalf("TrustedProxies = %v, want %v", c.TrustedProxies, want)
 	}
 }
 

@@ -28,6 +28,12 @@ type Technician struct {
 	DisplayName string    `bun:"display_name,notnull"`
 	Role        string    `bun:"role,notnull"`
 	CreatedAt   time.Time `bun:"created_at,notnull"`
+	// EntraTenantID and EntraObjectID (the ID token's tid and oid) are linked at first
+	// sign-in; from then on they, not the e-mail, identify the person.
+	EntraTenantID string    `bun:"entra_tenant_id,nullzero"`
+	EntraObjectID string    `bun:"entra_object_id,nullzero"`
+	Active        bool      `bun:"active,notnull"`
+	DeactivatedAt time.Time `bun:"deactivated_at,nullzero"`
 }
 
 // APIToken is a bearer token, stored only as its SHA-256 hash.
@@ -37,8 +43,39 @@ type APIToken struct {
 	ID           string    `bun:"id,pk"`
 	TechnicianID string    `bun:"technician_id,notnull"`
 	Hash         string    `bun:"hash,notnull"`
+	Name         string    `bun:"name,notnull"`
+	Role         string    `bun:"role,notnull"` // empty: the holder's role
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 	LastUsedAt   time.Time `bun:"last_used_at,nullzero"`
+	ExpiresAt    time.Time `bun:"expires_at,nullzero"`
+	RevokedAt    time.Time `bun:"revoked_at,nullzero"`
+}
+
+// PortalSession is a signed-in browser, keyed by the SHA-256 of the cookie's value.
+type PortalSession struct {
+	bun.BaseModel `bun:"table:portal_sessions"`
+
+	IDHash       string    `bun:"id_hash,pk"`
+	TechnicianID string    `bun:"technician_id,notnull"`
+	CSRFToken    string    `bun:"csrf_token,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	LastSeenAt   time.Time `bun:"last_seen_at,notnull"`
+	ExpiresAt    time.Time `bun:"expires_at,notnull"`
+	ClientIP     string    `bun:"client_ip,notnull"`
+	UserAgent    string    `bun:"user_agent,notnull"`
+}
+
+// PortalLogin is a portal sign-in under way, keyed by the SHA-256 of its state; the PKCE
+// verifier is sealed.
+type PortalLogin struct {
+	bun.BaseModel `bun:"table:portal_logins"`
+
+	StateHash          string    `bun:"state_hash,pk"`
+	Nonce              string    `bun:"nonce,notnull"`
+	CodeVerifierSealed string    `bun:"code_verifier,notnull"`
+	ReturnTo           string    `bun:"return_to,notnull"`
+	CreatedAt          time.Time `bun:"created_at,notnull"`
+	ExpiresAt          time.Time `bun:"expires_at,notnull"`
 }
 
 // TenantMember gives a technician access to a tenant; the tenant's members are exactly the

@@ -46,6 +46,8 @@ func TestMigrateUpDownUp(t *testing.T) {
 			applied, err := schema.Applied(ctx, db)
 			require.NoError(t, err)
 			require.Contains(t, applied, "20261130000007_reconcile")
+			require.Contains(t, applied, "20260601000003_sessions")
+			require.Contains(t, applied, "20261130000005_staff_identity")
 
 			require.NoError(t, schema.Rollback(ctx, db))
 			for _, tb := range tables {

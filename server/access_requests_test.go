@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
@@ -64,7 +65,7 @@ func newGrantEnv(t *testing.T, c client.Client) *grantEnv {
 	t.Helper()
 	queue := "jit-test-" + strings.TrimPrefix(store.NewID("q"), "q_")
 	e := newEnv(t, func(d *server.Deps) {
-		d.Workflows = server.NewTemporalWorkflows(c, queue)
+		d.Workflows = access.NewTemporalWorkflows(c, queue)
 		d.TemporalUIURL = temporalUI + "/"
 		d.TemporalNamespace = "default"
 	})
@@ -514,7 +515,7 @@ func TestAccessRequestEngineFailures(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"unreachable", fmt.Errorf("start workflow: %w: dial tcp 10.0.0.7:7233: refused", server.ErrWorkflowsUnavailable), 503, "workflow_engine_unavailable"},
+		{"unreachable", fmt.Errorf("start workflow: %w: dial tcp 10.0.0.7:7233: refused", access.ErrWorkflowsUnavailable), 503, "workflow_engine_unavailable"},
 		{"other", fmt.Errorf("start workflow: secret-internal-detail"), 500, "internal_error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// audit records an event of the request's caller (see auditAs).
+// audit records an event of the request's caller (see Audit).
 func (s *Server) audit(c *gin.Context, e store.AuditEvent) {
-	s.auditAs(c.Request.Context(), s.actor(c), e)
+	s.svc.Audit(c.Request.Context(), s.actor(c), e)
 }
 
 func (s *Server) auditRoutes(g *gin.RouterGroup) {

@@ -22,37 +22,42 @@ func currentUser(c *gin.Context) store.Technician {
 	return t
 }
 
-// authenticate resolves the bearer token. Clients that keep failing are slowed down with 429
-// before their token is even looked at.
+// authenticate resolves the bearer token. Only failing credentials are counted, per client
+// address (behind JIT_TRUSTED_PROXIES, the forwarded one): a good token is never locked out,
+// and 429 comes only after the token was checked and refused. Failures past the limit are
+// not written to the audit log, so unauthenticated requests cannot fill it.
 func (s *Server) authenticate(c *gin.Context) {
+	token, ok := bearer(c.GetHeader("Authorization"))
+	var user store.Technician
+	err := store.ErrUnauthenticated
+	if ok {
+		user, err = s.deps.Store.Authenticate(c.Request.Context(), token)
+	}
+	if err == nil {
+		c.Set(userKey, user)
+		c.Next()
+		return
+	}
+	if !errors.Is(err, store.ErrUnauthenticated) {
+		s.internal(c, err)
+		return
+	}
 	ip := c.ClientIP()
-	if wait := s.limiter.blocked(ip, time.Now()); wait > 0 {
-		c.Header("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+	n, reset := s.limiter.add(ip, time.Now())
+	if n > s.deps.AuthFailureLimit {
+		c.Header("Retry-After", strconv.Itoa(int((time.Until(reset)+time.Second-1)/time.Second)))
 		abort(c, http.StatusTooManyRequests, "too_many_requests", "Too many failed sign-in attempts from this address; try again later.")
 		return
 	}
-	token, ok := bearer(c.GetHeader("Authorization"))
 	if !ok {
-		s.limiter.fail(ip, time.Now())
 		c.Header("WWW-Authenticate", `Bearer realm="jitaccess"`)
 		abort(c, http.StatusUnauthorized, "unauthenticated", "Send an API token: Authorization: Bearer <token>.")
 		return
 	}
-	user, err := s.deps.Store.Authenticate(c.Request.Context(), token)
-	if errors.Is(err, store.ErrUnauthenticated) {
-		s.limiter.fail(ip, time.Now())
-		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "auth.failed",
-			Target: c.FullPath(), Details: map[string]any{"client_ip": ip}})
-		c.Header("WWW-Authenticate", `Bearer realm="jitaccess", error="invalid_token"`)
-		abort(c, http.StatusUnauthorized, "unauthenticated", "The API token is not valid.")
-		return
-	}
-	if err != nil {
-		s.internal(c, err)
-		return
-	}
-	c.Set(userKey, user)
-	c.Next()
+	s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "auth.failed",
+		Target: c.FullPath(), Details: map[string]any{"client_ip": ip}})
+	c.Header("WWW-Authenticate", `Bearer realm="jitaccess", error="invalid_token"`)
+	abort(c, http.StatusUnauthorized, "unauthenticated", "The API token is not valid.")
 }
 
 // requireRole lets only the given role through. The answer does not depend on any id in the
@@ -79,57 +84,54 @@ func bearer(h string) (string, bool) {
 	return token, token != ""
 }
 
-// failureLimiter counts failed authentications per client IP in fixed windows.
-type failureLimiter struct {
-	limit  int
-	window time.Duration
+// windowCounter counts events per key (a client address) in fixed windows. Its memory is
+// bounded: past maxKeys live windows, new keys count as over any limit.
+type windowCounter struct {
+	window  time.Duration
+	maxKeys int
 
-	mu      sync.Mutex
-	clients map[string]*failures
+	mu   sync.Mutex
+	keys map[string]*window
 }
 
-type failures struct {
+type window struct {
 	count int
 	start time.Time
 }
 
-func newFailureLimiter(limit int, window time.Duration) *failureLimiter {
-	return &failureLimiter{limit: limit, window: window, clients: map[string]*failures{}}
+func newWindowCounter(w time.Duration) *windowCounter {
+	return &windowCounter{window: w, maxKeys: 10000, keys: map[string]*window{}}
 }
 
-// blocked returns how long ip must still wait, or 0.
-func (l *failureLimiter) blocked(ip string, now time.Time) time.Duration {
+// add counts one event of key and returns the count in the current window and when the
+// window ends.
+func (l *windowCounter) add(key string, now time.Time) (int, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f, ok := l.clients[ip]
-	if !ok {
-		return 0
+	f, ok := l.keys[key]
+	if ok && now.Sub(f.start) < l.window {
+		f.count++
+		return f.count, f.start.Add(l.window)
 	}
-	if now.Sub(f.start) >= l.window {
-		delete(l.clients, ip)
-		return 0
-	}
-	if f.count >= l.limit {
-		return f.start.Add(l.window).Sub(now)
-	}
-	return 0
-}
-
-func (l *failureLimiter) fail(ip string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// Forget expired windows now and then so the map stays bounded by active attackers.
-	if len(l.clients) > 10000 {
-		for k, f := range l.clients {
+	if !ok && len(l.keys) >= l.maxKeys {
+		for k, f := range l.keys {
 			if now.Sub(f.start) >= l.window {
-				delete(l.clients, k)
+				delete(l.keys, k)
 			}
 		}
+		if len(l.keys) >= l.maxKeys {
+			return int(^uint(0) >> 1), now.Add(l.window)
+		}
 	}
-	f, ok := l.clients[ip]
-	if !ok || now.Sub(f.start) >= l.window {
-		l.clients[ip] = &failures{count: 1, start: now}
-		return
+	l.keys[key] = &window{count: 1, start: now}
+	return 1, now.Add(l.window)
+}
+
+// anonymousAudit records an event of an unauthenticated request (a refused sign-in or
+// callback) unless its address already failed more than AuthFailureLimit times in the
+// window: unauthenticated requests cannot write rows without bound.
+func (s *Server) anonymousAudit(c *gin.Context, e store.AuditEvent) {
+	if n, _ := s.limiter.add(c.ClientIP(), time.Now()); n <= s.deps.AuthFailureLimit {
+		s.audit(c, e)
 	}
-	f.count++
 }

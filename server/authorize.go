@@ -1,14 +1,10 @@
 package server
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,39 +20,13 @@ func (s *Server) authorizeApplication(c *gin.Context) {
 	if !decodeOptionalJSON(c, &in) {
 		return
 	}
-	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in.LoginHint)
+	u, err := s.svc.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), in.LoginHint)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"authorize_url": u})
-}
-
-// StartAuthorization makes a single-use state bound to the application, the admin and a
-// PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
-func (s *Server) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
-	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
-		return "", fieldProblem("login_hint", "must be the user principal name of the admin who will consent.")
-	}
-	a, err := s.Application(ctx, tenantID, applicationID)
-	if err != nil {
-		return "", err
-	}
-	verifier := newCodeVerifier()
-	state, err := s.deps.Store.CreateOAuthState(ctx, a.ID, actor.ID, verifier, s.deps.OAuthStateTTL)
-	if err != nil {
-		return "", err
-	}
-	s.auditAs(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.authorization_started", Target: a.ID})
-	return s.deps.Directory.AuthCodeURL(state, verifier, loginHint), nil
-}
-
-// newCodeVerifier is an RFC 7636 code verifier: 32 random bytes, base64url (43 characters).
-func newCodeVerifier() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // oauthCallback is where Entra sends the admin's browser back. It consumes the state first
@@ -72,7 +42,7 @@ func (s *Server) oauthCallback(c *gin.Context) {
 				Message: "Something went wrong on our side; it has been logged. Start the authorization again from the application."})
 			return
 		}
-		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "application.authorization_refused",
+		s.anonymousAudit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "application.authorization_refused",
 			Target: "oauth_callback", Details: map[string]any{"reason": err.Error(), "client_ip": c.ClientIP()}})
 		s.resultPage(c, http.StatusBadRequest, resultPage{Title: "This sign-in link cannot be used",
 			Message: stateMessage(err) + " Nothing was changed. Start the authorization again from the application."})
@@ -133,10 +103,27 @@ func (s *Server) oauthCallback(c *gin.Context) {
 	actor.Action = "application.authorized"
 	actor.Details = map[string]any{"account": consent.Account, "entra_tenant_id": consent.EntraTenantID, "status": updated.Status}
 	s.audit(c, actor)
-	// The link leads back to the application's page in the portal, where the configuration goes on.
+	// Started from the portal (this browser holds the session of the admin who clicked
+	// Authorize): back to the application's form, where the green check now shows. Started
+	// through the API: a page that says so and links to the form.
+	appPage := portalApplicationPath(app.TenantID, app.ID)
+	if s.sessionOf(c, st.AdminID) {
+		redirect(c, appPage+"?done=authorized")
+		return
+	}
 	s.resultPage(c, http.StatusOK, resultPage{Success: true, Title: "Authorized", App: app.Name, Account: consent.Account,
-		Home:    s.deps.PublicURL + portalApplicationPath(app.TenantID, app.ID),
-		Message: "jitaccess may now manage just-in-time accounts in this tenant. You can close this window and finish the configuration (duration, domain, roles)."})
+		Home:    s.deps.PublicURL + appPage,
+		Message: "jitaccess may now manage just-in-time accounts in this tenant. Finish the configuration (duration, domain, roles) on the application's page."})
+}
+
+// sessionOf reports whether the request carries a live portal session of technician id.
+func (s *Server) sessionOf(c *gin.Context, id string) bool {
+	ck, err := c.Cookie(s.cookieName(sessionCookie))
+	if err != nil || ck == "" {
+		return false
+	}
+	_, u, err := s.deps.Store.Session(c.Request.Context(), ck, s.deps.SessionIdleTimeout)
+	return err == nil && u.ID == id
 }
 
 func stateMessage(err error) string {

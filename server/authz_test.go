@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"regexp"
 	"sort"
 	"strings"
@@ -33,7 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	params := map[string]string{
 		":tenant_id": tenantA, ":application_id": appID, ":group_id": groupID,
-		":technician_id": techA, ":entitlement_id": ruleID,
+		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing",
 	}
 	fill := func(path string) string {
 		for k, v := range params {
@@ -65,6 +66,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !strings.HasPrefix(rt.Path, "/v1/") {
 			r := e.do(rt.Method, path, "", body)
 			require.NotContains(t, []int{401, 403}, r.Status, "%s %s is public", rt.Method, rt.Path)
+			continue
+		}
+		if strings.HasPrefix(rt.Path, "/v1/tokens") { // every member of staff manages their own tokens
+			require.Equal(t, 401, e.do(rt.Method, path, "", body).Status)
+			for _, token := range []string{tokenA, tokenB} {
+				r := e.do(rt.Method, path, token, body)
+				require.NotContains(t, []int{401, 403}, r.Status, "%s %s: %s", rt.Method, rt.Path, r.Body)
+				require.Less(t, r.Status, 500, "%s %s: %s", rt.Method, rt.Path, r.Body)
+			}
 			continue
 		}
 		for _, c := range callers {
@@ -103,13 +113,55 @@ func TestFailedAuthenticationIsRateLimited(t *testing.T) {
 	require.Equal(t, 429, r.Status)
 	require.Equal(t, "too_many_requests", r.errorCode())
 	require.NotEmpty(t, r.Header.Get("Retry-After"))
-	require.Equal(t, 429, e.request("GET", "/v1/tenants", e.adminToken, "", nil, attacker).Status, "blocked by address, whatever the token")
+	// Only failing credentials are limited: a good token is never locked out, not even from
+	// the attacker's address.
+	require.Equal(t, 200, e.request("GET", "/v1/tenants", e.adminToken, "", nil, attacker).Status, "a good token is not locked out")
 	require.Equal(t, 200, e.request("GET", "/v1/tenants", e.adminToken, "", nil, other).Status)
 	// Missing tokens count too.
 	for range 3 {
 		e.request("GET", "/v1/tenants", "", "", nil, other)
 	}
 	require.Equal(t, 429, e.request("GET", "/v1/tenants", "", "", nil, other).Status)
+	require.Equal(t, 200, e.request("GET", "/v1/tenants", e.adminToken, "", nil, other).Status)
+	// Failures past the limit are not written to the audit log.
+	evs, _, err := e.store.AuditEvents(context.Background(), store.AuditFilter{}, store.Page{Limit: 200})
+	require.NoError(t, err)
+	failed := 0
+	for _, ev := range evs {
+		if ev.Action == "auth.failed" {
+			failed++
+		}
+	}
+	require.Equal(t, 3, failed)
+}
+
+// TestTrustedProxies: behind a configured proxy the forwarded client address is the one
+// counted, so one attacker behind the proxy does not lock out everyone else; from an
+// untrusted peer the header is ignored.
+func TestTrustedProxies(t *testing.T) {
+	const proxy = "192.0.2.10:5000"
+	e := newEnv(t, func(d *server.Deps) { d.AuthFailureLimit = 2; d.TrustedProxies = []string{"192.0.2.10"} })
+	via := func(token, forwardedFor, peer string) int {
+		req := httptest.NewRequest("GET", "/v1/tenants", nil)
+		req.RemoteAddr = peer
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		e.srv.ServeHTTP(w, req)
+		return w.Code
+	}
+	for range 2 {
+		require.Equal(t, 401, via("jit_wrong", "203.0.113.66", proxy))
+	}
+	require.Equal(t, 429, via("jit_wrong", "203.0.113.66", proxy))
+	require.Equal(t, 401, via("jit_wrong", "203.0.113.77", proxy), "another client behind the proxy is not locked out")
+	// An untrusted peer cannot pick the counted address with the header.
+	for range 2 {
+		via("jit_wrong", "203.0.113.1", "198.51.100.9:1")
+	}
+	require.Equal(t, 429, via("jit_wrong", "203.0.113.2", "198.51.100.9:1"))
 }
 
 // TestOpenAPIMatchesRoutes checks that every registered route is documented and every

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/access"
 )
 
 // apiError is the body of every error answer: {"error":{"code","message"}}.
@@ -36,3 +38,24 @@ func (s *Server) internal(c *gin.Context, err error) {
 
 // errIs is errors.Is, shorter at call sites.
 func errIs(err, target error) bool { return errors.Is(err, target) }
+
+// statusOf is the HTTP status of a domain refusal: the one place the API and the portal map
+// refusal kinds to statuses.
+func statusOf(e *access.Error) int {
+	switch e.Kind {
+	case access.Invalid:
+		return http.StatusBadRequest
+	case access.Forbidden:
+		return http.StatusForbidden
+	case access.NotFound:
+		return http.StatusNotFound
+	case access.Conflict:
+		return http.StatusConflict
+	case access.Unavailable:
+		return http.StatusServiceUnavailable
+	case access.Upstream:
+		return http.StatusBadGateway
+	default:
+		return http.StatusInternalServerError
+	}
+}

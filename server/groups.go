@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -31,23 +29,6 @@ func (s *Server) listGroups(c *gin.Context) {
 	c.JSON(http.StatusOK, list(out, ""))
 }
 
-// CreateGroup adds a custom group to a customer tenant.
-func (s *Server) CreateGroup(ctx context.Context, a Actor, tenantID, name string) (store.Group, error) {
-	name, err := checkName("name", name)
-	if err != nil {
-		return store.Group{}, err
-	}
-	g, err := s.deps.Store.CreateGroup(ctx, tenantID, name)
-	if errors.Is(err, store.ErrConflict) {
-		return g, problem(http.StatusConflict, "already_exists", "The tenant already has a group with this name.")
-	}
-	if err != nil {
-		return g, refProblem(err)
-	}
-	s.auditAs(ctx, a, store.AuditEvent{TenantID: g.TenantID, Action: "group.created", Target: g.ID, Details: map[string]any{"name": g.Name}})
-	return g, nil
-}
-
 func (s *Server) createGroup(c *gin.Context) {
 	var in struct {
 		Name string `json:"name"`
@@ -55,7 +36,7 @@ func (s *Server) createGroup(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	g, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in.Name)
+	g, err := s.svc.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in.Name)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -88,27 +69,10 @@ func (s *Server) putGroupMember(c *gin.Context) { s.changeGroupMember(c, true) }
 func (s *Server) deleteGroupMember(c *gin.Context) { s.changeGroupMember(c, false) }
 
 func (s *Server) changeGroupMember(c *gin.Context, add bool) {
-	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), add)
+	err := s.svc.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), add)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// SetGroupMember adds (add) or removes a technician to or from a custom group.
-func (s *Server) SetGroupMember(ctx context.Context, a Actor, tenantID, groupID, techID string, add bool) error {
-	var err error
-	action := "group.member_added"
-	if add {
-		err = s.deps.Store.AddGroupMember(ctx, tenantID, groupID, techID)
-	} else {
-		action = "group.member_removed"
-		err = s.deps.Store.RemoveGroupMember(ctx, tenantID, groupID, techID)
-	}
-	if err != nil {
-		return refProblem(err)
-	}
-	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: groupID, Details: map[string]any{"technician_id": techID}})
-	return nil
 }

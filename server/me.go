@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jitaccess/jitaccess/access"
 )
 
 // staffRoutes are the route groups any authenticated member of staff (technician or admin)
@@ -83,7 +84,7 @@ func (s *Server) myApplications(c *gin.Context) {
 }
 
 // MyApplications lists the applications the actor may request, with the entitling rule.
-func (s *Server) MyApplications(ctx context.Context, u Actor) ([]entitledApplicationView, error) {
+func (s *Server) MyApplications(ctx context.Context, u access.Actor) ([]entitledApplicationView, error) {
 	apps, err := s.deps.Store.EntitledApplications(ctx, u.ID)
 	if err != nil {
 		return nil, err

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/access"
 )
 
 func (s *Server) memberRoutes(g *gin.RouterGroup) {
@@ -41,28 +39,11 @@ func (s *Server) deleteMember(c *gin.Context) {
 }
 
 func (s *Server) changeMember(c *gin.Context, add bool) {
-	if err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), add); err != nil {
+	if err := s.svc.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), add); err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-// SetMember gives (add) or takes a technician's access to a customer tenant.
-func (s *Server) SetMember(ctx context.Context, a Actor, tenantID, techID string, add bool) error {
-	var err error
-	action := "tenant.member_added"
-	if add {
-		err = s.deps.Store.AddMember(ctx, tenantID, techID)
-	} else {
-		action = "tenant.member_removed"
-		err = s.deps.Store.RemoveMember(ctx, tenantID, techID)
-	}
-	if err != nil {
-		return refProblem(err)
-	}
-	s.auditAs(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: techID})
-	return nil
 }
 
 // storeRefError answers a store error about missing tenants, technicians or groups (404)
@@ -71,18 +52,6 @@ func (s *Server) storeRefError(c *gin.Context, err error) bool {
 	if err == nil {
 		return false
 	}
-	s.fail(c, refProblem(err))
+	s.fail(c, access.RefError(err))
 	return true
-}
-
-// notFoundMessage says what was not found without echoing internals: the store's errors
-// start with the kind of object.
-func notFoundMessage(err error) string {
-	msg := err.Error()
-	for _, what := range []string{"tenant", "technician", "group", "application", "entitlement", "grant"} {
-		if len(msg) >= len(what) && msg[:len(what)] == what {
-			return "The " + what + " does not exist."
-		}
-	}
-	return "Not found."
 }

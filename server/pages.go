@@ -33,13 +33,14 @@ body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0
 {{if .Home}}<p><a href="{{.Home}}">Back to jitaccess</a></p>{{end}}
 </main></body></html>`
 
+var resultTmpl = template.Must(template.New("result").Parse(resultTemplate))
+
 func (s *Server) resultPage(c *gin.Context, status int, p resultPage) {
 	if p.Home == "" {
 		p.Home = s.deps.PublicURL
 	}
-	tmpl := template.Must(template.New("result").Parse(resultTemplate))
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, p); err != nil {
+	if err := resultTmpl.Execute(&buf, p); err != nil {
 		s.internal(c, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -53,7 +54,7 @@ type asset struct {
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
 	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html"}
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html"}
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -162,6 +163,9 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	in := pg.Group("", s.portalRequireSession, s.portalCSRF)
 	in.POST("/signout", s.portalSignOut)
 	in.GET("/my", s.portalMy)
+	in.GET("/my/tokens", s.portalTokens)
+	in.POST("/my/tokens", s.portalCreateToken)
+	in.POST("/my/tokens/:token_id/revoke", s.portalRevokeToken)
 	if s.deps.Workflows != nil {
 		in.POST("/my/applications/:application_id/request", s.portalRequest)
 		in.GET("/my/grants/:grant_id", s.portalGrant)
@@ -190,6 +194,7 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	admin.POST("/tenants/:tenant_id/entitlements/:entitlement_id/delete", s.portalDeleteEntitlement)
 	admin.GET("/staff", s.portalStaff)
 	admin.POST("/staff", s.portalCreateStaff)
+	admin.POST("/staff/:technician_id/active", s.portalSetStaffActive)
 	admin.GET("/grants", s.portalGrants)
 	admin.GET("/audit", s.portalAudit)
 }
@@ -223,7 +228,7 @@ type pageData struct {
 	User    *store.Technician
 	CSRF    string
 	Notice  string
-	Problem *Problem
+	Problem *access.Error
 	Data    any
 }
 
@@ -272,12 +277,13 @@ func (s *Server) message(c *gin.Context, status int, title, text string) {
 // portalFail shows a service error as a page: a Problem with its status and message,
 // anything else as a logged 500.
 func (s *Server) portalFail(c *gin.Context, err error) {
-	if p := asProblem(err); p != nil {
-		title := http.StatusText(p.Status)
-		if p.Status == http.StatusNotFound {
+	if p := access.AsError(err); p != nil {
+		status := statusOf(p)
+		title := http.StatusText(status)
+		if status == http.StatusNotFound {
 			title = "Not found"
 		}
-		s.message(c, p.Status, title, p.Message)
+		s.message(c, status, title, p.Message)
 		return
 	}
 	s.log.ErrorContext(c.Request.Context(), "portal request failed", "request_id", c.GetString(requestIDKey),
@@ -296,21 +302,25 @@ func redirect(c *gin.Context, to string) {
 // unknown codes show nothing, so no caller text is ever reflected.
 func noticeText(code string) string {
 	return map[string]string{
-		"signed_out":     "You are signed out.",
-		"tenant_created": "Tenant created.",
-		"member_added":   "Technician added to the tenant.",
-		"member_removed": "Technician removed from the tenant.",
-		"group_created":  "Group created.",
-		"group_member":   "Group membership changed.",
-		"app_created":    "Application created. Authorize it, then choose the duration, domain and roles.",
-		"app_saved":      "Configuration saved.",
-		"rule_created":   "Entitlement rule created.",
-		"rule_deleted":   "Entitlement rule deleted.",
-		"staff_created":  "Member of staff added. They sign in with Microsoft.",
-		"requested":      "Access requested.",
-		"extended":       "Access extended.",
-		"revoked":        "Access revoked; the account is being disabled.",
-		"already_live":   "You already hold access to this application; here it is.",
+		"signed_out":        "You are signed out.",
+		"tenant_created":    "Tenant created.",
+		"member_added":      "Technician added to the tenant.",
+		"member_removed":    "Technician removed from the tenant.",
+		"group_created":     "Group created.",
+		"group_member":      "Group membership changed.",
+		"app_created":       "Application created. Authorize it, then choose the duration, domain and roles.",
+		"app_saved":         "Configuration saved.",
+		"authorized":        "Authorized. Now choose the access duration, the domain and the roles, then save.",
+		"rule_created":      "Entitlement rule created.",
+		"rule_deleted":      "Entitlement rule deleted.",
+		"staff_created":     "Member of staff added. They sign in with Microsoft.",
+		"staff_deactivated": "Deactivated: their sessions and API tokens ended and their live grants are being revoked.",
+		"staff_reactivated": "Reactivated. They sign in again with Microsoft; their old API tokens stay revoked.",
+		"token_revoked":     "Token revoked; it no longer works.",
+		"requested":         "Access requested.",
+		"extended":          "Access extended.",
+		"revoked":           "Access revoked; the account is being disabled.",
+		"already_live":      "You already hold access to this application; here it is.",
 	}[code]
 }
 

@@ -2,29 +2,26 @@ package server
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // The admin pages. Each POST calls the same *Server method as the JSON API and, when that
 // refuses, shows the page again with the refusal beside the field it is about.
 
 // formFailed shows a refusal with rerender, and anything else as an error page.
-func (s *Server) formFailed(c *gin.Context, err error, rerender func(*Problem)) {
-	if p := asProblem(err); p != nil {
-		rerender(p)
+func (s *Server) formFailed(c *gin.Context, err error, rerender func(status int, p *access.Error)) {
+	if p := access.AsError(err); p != nil {
+		rerender(statusOf(p), p)
 		return
 	}
 	s.portalFail(c, err)
@@ -34,7 +31,7 @@ func (s *Server) portalAdminHome(c *gin.Context) { redirect(c, "/admin/tenants")
 
 func (s *Server) portalTenants(c *gin.Context) { s.renderTenants(c, http.StatusOK, "", nil) }
 
-func (s *Server) renderTenants(c *gin.Context, status int, name string, p *Problem) {
+func (s *Server) renderTenants(c *gin.Context, status int, name string, p *access.Error) {
 	ts, _, err := s.deps.Store.Tenants(c.Request.Context(), store.Page{Limit: store.MaxLimit})
 	if err != nil {
 		s.portalFail(c, err)
@@ -45,9 +42,9 @@ func (s *Server) renderTenants(c *gin.Context, status int, name string, p *Probl
 }
 
 func (s *Server) portalCreateTenant(c *gin.Context) {
-	t, err := s.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
+	t, err := s.svc.CreateTenant(c.Request.Context(), s.actor(c), c.PostForm("name"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenants(c, p.Status, c.PostForm("name"), p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenants(c, status, c.PostForm("name"), p) })
 		return
 	}
 	redirect(c, "/admin/tenants/"+url.PathEscape(t.ID)+"?done=tenant_created")
@@ -82,9 +79,9 @@ type tenantGroupView struct {
 
 func (s *Server) portalTenant(c *gin.Context) { s.renderTenant(c, http.StatusOK, nil) }
 
-func (s *Server) renderTenant(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderTenant(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -140,45 +137,45 @@ func (s *Server) tenantPath(c *gin.Context) string {
 }
 
 func (s *Server) portalAddMember(c *gin.Context) {
-	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
+	err := s.svc.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("technician_id"), true)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=member_added")
 }
 
 func (s *Server) portalRemoveMember(c *gin.Context) {
-	err := s.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
+	err := s.svc.SetMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("technician_id"), false)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=member_removed")
 }
 
 func (s *Server) portalCreateGroup(c *gin.Context) {
-	_, err := s.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
+	_, err := s.svc.CreateGroup(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.PostForm("name"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_created")
 }
 
 func (s *Server) portalAddGroupMember(c *gin.Context) {
-	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
+	err := s.svc.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.PostForm("technician_id"), true)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_member")
 }
 
 func (s *Server) portalRemoveGroupMember(c *gin.Context) {
-	err := s.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
+	err := s.svc.SetGroupMember(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("group_id"), c.Param("technician_id"), false)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderTenant(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderTenant(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"?done=group_member")
@@ -188,7 +185,7 @@ func (s *Server) portalRemoveGroupMember(c *gin.Context) {
 
 func (s *Server) portalStaff(c *gin.Context) { s.renderStaff(c, http.StatusOK, nil) }
 
-func (s *Server) renderStaff(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderStaff(c *gin.Context, status int, p *access.Error) {
 	staff, err := s.allStaff(c.Request.Context())
 	if err != nil {
 		s.portalFail(c, err)
@@ -200,9 +197,9 @@ func (s *Server) renderStaff(c *gin.Context, status int, p *Problem) {
 
 func (s *Server) portalCreateStaff(c *gin.Context) {
 	// The API token CreateTechnician makes is not shown: portal users sign in with Microsoft.
-	_, _, err := s.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
+	_, _, err := s.svc.CreateTechnician(c.Request.Context(), s.actor(c), c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderStaff(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderStaff(c, status, p) })
 		return
 	}
 	redirect(c, "/admin/staff?done=staff_created")
@@ -212,9 +209,9 @@ func (s *Server) portalCreateStaff(c *gin.Context) {
 
 func (s *Server) portalApplications(c *gin.Context) { s.renderApplications(c, http.StatusOK, nil) }
 
-func (s *Server) renderApplications(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderApplications(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -229,10 +226,10 @@ func (s *Server) renderApplications(c *gin.Context, status int, p *Problem) {
 }
 
 func (s *Server) portalCreateApplication(c *gin.Context) {
-	a, err := s.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
+	a, err := s.svc.CreateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"),
 		c.PostForm("name"), c.PostForm("type"), c.PostForm("credentials"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplications(c, p.Status, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplications(c, status, p) })
 		return
 	}
 	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_created")
@@ -272,14 +269,14 @@ type applicationForm struct {
 
 func (s *Server) portalApplication(c *gin.Context) { s.renderApplication(c, http.StatusOK, nil, nil) }
 
-func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *Problem) {
+func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *access.Error) {
 	ctx := c.Request.Context()
-	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
-	t, err := s.Tenant(ctx, a.TenantID)
+	t, err := s.svc.Tenant(ctx, a.TenantID)
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -294,7 +291,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 	// only managed, verified domains are offered.
 	if a.Authorization != nil {
 		actor := s.actor(c)
-		if ds, err := s.ApplicationDomains(ctx, actor, a.TenantID, a.ID); err != nil {
+		if ds, err := s.svc.ApplicationDomains(ctx, actor, a.TenantID, a.ID); err != nil {
 			data["DirectoryError"] = s.directoryMessage(c, err)
 		} else {
 			var ok []directory.Domain
@@ -305,7 +302,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 			}
 			data["Domains"] = ok
 		}
-		if rs, err := s.ApplicationRoles(ctx, actor, a.TenantID, a.ID); err != nil {
+		if rs, err := s.svc.ApplicationRoles(ctx, actor, a.TenantID, a.ID); err != nil {
 			data["DirectoryError"] = s.directoryMessage(c, err)
 		} else {
 			sort.Slice(rs, func(i, j int) bool { return rs[i].DisplayName < rs[j].DisplayName })
@@ -317,7 +314,7 @@ func (s *Server) renderApplication(c *gin.Context, status int, form *application
 
 // directoryMessage is what the page says when the directory could not be read.
 func (s *Server) directoryMessage(c *gin.Context, err error) string {
-	if p := asProblem(err); p != nil {
+	if p := access.AsError(err); p != nil {
 		return p.Message
 	}
 	s.log.ErrorContext(c.Request.Context(), "portal: directory", "request_id", c.GetString(requestIDKey), "error", err)
@@ -326,14 +323,14 @@ func (s *Server) directoryMessage(c *gin.Context, err error) string {
 
 func (s *Server) portalSaveApplication(c *gin.Context) {
 	ctx := c.Request.Context()
-	a, err := s.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
 	form := &applicationForm{Name: c.PostForm("name"), AccessDuration: c.PostForm("access_duration"),
 		Domain: c.PostForm("domain"), Roles: c.PostFormArray("roles")}
-	patch := applicationPatch{Name: &form.Name, AccessDuration: &form.AccessDuration}
+	patch := access.ApplicationPatch{Name: &form.Name, AccessDuration: &form.AccessDuration}
 	// The domain and roles exist on the form only once the application is authorized.
 	if a.Authorization != nil {
 		if form.Domain != "" {
@@ -345,8 +342,8 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 		}
 		patch.Roles = &roles
 	}
-	if _, err := s.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, form, p) })
+	if _, err := s.svc.UpdateApplication(ctx, s.actor(c), a.TenantID, a.ID, patch); err != nil {
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, form, p) })
 		return
 	}
 	redirect(c, portalApplicationPath(a.TenantID, a.ID)+"?done=app_saved")
@@ -355,9 +352,9 @@ func (s *Server) portalSaveApplication(c *gin.Context) {
 // portalAuthorize starts the admin consent and sends the browser to Entra ID; the callback
 // (/oauth/callback) links back to this application's page.
 func (s *Server) portalAuthorize(c *gin.Context) {
-	u, err := s.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
+	u, err := s.svc.StartAuthorization(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"), "")
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderApplication(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderApplication(c, status, nil, p) })
 		return
 	}
 	redirect(c, u)
@@ -373,9 +370,9 @@ type ruleView struct {
 
 func (s *Server) portalEntitlements(c *gin.Context) { s.renderEntitlements(c, http.StatusOK, nil) }
 
-func (s *Server) renderEntitlements(c *gin.Context, status int, p *Problem) {
+func (s *Server) renderEntitlements(c *gin.Context, status int, p *access.Error) {
 	ctx := c.Request.Context()
-	t, err := s.Tenant(ctx, c.Param("tenant_id"))
+	t, err := s.svc.Tenant(ctx, c.Param("tenant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -436,8 +433,8 @@ func nameOr(name, id string) string {
 }
 
 func (s *Server) portalCreateEntitlement(c *gin.Context) {
-	in := entitlementInput{Name: c.PostForm("name"), ApplicationID: c.PostForm("application_id"),
-		Condition: &conditionInput{Type: c.PostForm("condition_type")}}
+	in := access.EntitlementInput{Name: c.PostForm("name"), ApplicationID: c.PostForm("application_id"),
+		Condition: &access.ConditionInput{Type: c.PostForm("condition_type")}}
 	// The form shows both pickers; the IF choice says which one counts.
 	switch in.Condition.Type {
 	case store.ConditionGroup:
@@ -445,168 +442,17 @@ func (s *Server) portalCreateEntitlement(c *gin.Context) {
 	case store.ConditionTechnician:
 		in.Condition.TechnicianID = c.PostForm("technician_id")
 	}
-	if _, err := s.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+	if _, err := s.svc.CreateEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), in); err != nil {
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_created")
 }
 
 func (s *Server) portalDeleteEntitlement(c *gin.Context) {
-	if err := s.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderEntitlements(c, p.Status, p) })
+	if err := s.svc.DeleteEntitlement(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("entitlement_id")); err != nil {
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderEntitlements(c, status, p) })
 		return
 	}
 	redirect(c, s.tenantPath(c)+"/entitlements?done=rule_deleted")
-}
-
-// --- Grants and audit ---
-
-// grantRow is a grant with the names an admin reads.
-type grantRow struct {
-	store.Grant
-	Tenant      string
-	Application string
-	Technician  string
-	TemporalURL string
-}
-
-// names resolves ids to names for grant lists, each looked up once per page.
-type names struct {
-	s       *Server
-	ctx     context.Context
-	tenants map[string]string
-	apps    map[string]string
-	techs   map[string]string
-}
-
-func (s *Server) newNames(ctx context.Context) *names {
-	return &names{s: s, ctx: ctx, tenants: map[string]string{}, apps: map[string]string{}, techs: map[string]string{}}
-}
-
-func (n *names) tenant(id string) string {
-	if v, ok := n.tenants[id]; ok {
-		return v
-	}
-	t, err := n.s.deps.Store.Tenant(n.ctx, id)
-	n.tenants[id] = nameOr(t.Name, id)
-	if err != nil {
-		n.tenants[id] = id
-	}
-	return n.tenants[id]
-}
-
-func (n *names) app(id string) string {
-	if v, ok := n.apps[id]; ok {
-		return v
-	}
-	a, err := n.s.deps.Store.ApplicationByID(n.ctx, id)
-	n.apps[id] = a.Name
-	if err != nil {
-		n.apps[id] = id
-	}
-	return n.apps[id]
-}
-
-func (n *names) tech(id string) string {
-	if v, ok := n.techs[id]; ok {
-		return v
-	}
-	t, err := n.s.deps.Store.Technician(n.ctx, id)
-	n.techs[id] = t.Email
-	if err != nil || t.Email == "" {
-		n.techs[id] = id
-	}
-	return n.techs[id]
-}
-
-func (s *Server) grantRows(ctx context.Context, gs []store.Grant) []grantRow {
-	n := s.newNames(ctx)
-	out := make([]grantRow, len(gs))
-	for i, g := range gs {
-		out[i] = grantRow{Grant: g, Tenant: n.tenant(g.TenantID), Application: n.app(g.ApplicationID),
-			Technician: n.tech(g.TechnicianID), TemporalURL: s.temporalURL(g.WorkflowID, g.RunID)}
-	}
-	return out
-}
-
-// portalGrants lists the live grants (or those of ?status=), each linked to its workflow in
-// the Temporal UI.
-func (s *Server) portalGrants(c *gin.Context) {
-	ctx := c.Request.Context()
-	status := c.Query("status")
-	statuses := []string{string(workflows.StatusPending), string(workflows.StatusProvisioning), string(workflows.StatusActive), string(workflows.StatusRevoking)}
-	if status != "" {
-		statuses = []string{status}
-	}
-	var all []store.Grant
-	for _, st := range statuses {
-		gs, _, err := s.ListGrants(ctx, s.actor(c), store.GrantFilter{Status: st}, store.Page{Limit: store.MaxLimit})
-		if err != nil {
-			s.portalFail(c, err)
-			return
-		}
-		all = append(all, gs...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].RequestedAt.After(all[j].RequestedAt) })
-	s.render(c, http.StatusOK, "grants.html", pageData{Title: "Grants", Nav: "grants", Data: map[string]any{
-		"Grants": s.grantRows(ctx, all), "Status": status, "CanRevoke": s.deps.Workflows != nil,
-		"Statuses": []string{"pending", "provisioning", "active", "revoking", "expired", "revoked", "denied", "failed"}}})
-}
-
-type auditRow struct {
-	store.AuditEvent
-	Actor   string
-	Tenant  string
-	Details string
-}
-
-func (s *Server) portalAudit(c *gin.Context) {
-	ctx := c.Request.Context()
-	f := store.AuditFilter{TenantID: c.Query("tenant_id")}
-	events, next, err := s.deps.Store.AuditEvents(ctx, f, store.Page{Limit: 50, Cursor: c.Query("cursor")})
-	if errors.Is(err, store.ErrBadCursor) {
-		err = fieldProblem("cursor", "is not a cursor returned by this list.")
-	}
-	if err != nil {
-		s.portalFail(c, refProblem(err))
-		return
-	}
-	n := s.newNames(ctx)
-	rows := make([]auditRow, len(events))
-	for i, e := range events {
-		r := auditRow{AuditEvent: e, Actor: e.ActorID}
-		if strings.HasPrefix(e.ActorID, "tec_") {
-			r.Actor = n.tech(e.ActorID)
-		}
-		if e.TenantID != "" {
-			r.Tenant = n.tenant(e.TenantID)
-		}
-		d := map[string]any{}
-		for k, v := range e.Details {
-			if k != "request_id" {
-				d[k] = v
-			}
-		}
-		if len(d) > 0 {
-			b, _ := json.Marshal(d)
-			r.Details = string(b)
-		}
-		rows[i] = r
-	}
-	ts, _, err := s.deps.Store.Tenants(ctx, store.Page{Limit: store.MaxLimit})
-	if err != nil {
-		s.portalFail(c, err)
-		return
-	}
-	nextURL := ""
-	if next != "" {
-		q := url.Values{"cursor": {next}}
-		if f.TenantID != "" {
-			q.Set("tenant_id", f.TenantID)
-		}
-		nextURL = "/admin/audit?" + q.Encode()
-	}
-	s.render(c, http.StatusOK, "audit.html", pageData{Title: "Audit log", Nav: "audit",
-		Data: map[string]any{"Events": rows, "Next": nextURL, "Tenants": ts, "TenantID": f.TenantID}})
 }

@@ -2,21 +2,18 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
-	"github.com/uptrace/bun"
 	"golang.org/x/oauth2"
 
 	"github.com/jitaccess/jitaccess/store"
@@ -27,41 +24,16 @@ import (
 // state); the database keeps their SHA-256, so a database reader cannot ride a session.
 
 const (
-	loginTTL       = 10 * time.Minute
-	sessionTouch   = time.Minute // last_seen_at is written at most this often
-	portalSessKey  = "portal_session"
-	csrfField      = "csrf_token"
-	csrfHeader     = "X-CSRF-Token"
-	loginCookie    = "jit_signin"
-	sessionCookie  = "jit_session"
-	hostCookiePref = "__Host-" // Secure, Path=/, no Domain: a sibling host cannot plant the cookie
+	loginTTL = 10 * time.Minute
+	// maxPendingSignIns bounds the rows unauthenticated /signin requests can leave behind.
+	maxPendingSignIns = 10000
+	portalSessKey     = "portal_session"
+	csrfField         = "csrf_token"
+	csrfHeader        = "X-CSRF-Token"
+	loginCookie       = "jit_signin"
+	sessionCookie     = "jit_session"
+	hostCookiePref    = "__Host-" // Secure, Path=/, no Domain: a sibling host cannot plant the cookie
 )
-
-// sessionRow is a signed-in browser (table portal_sessions, migration 0003).
-type sessionRow struct {
-	bun.BaseModel `bun:"table:portal_sessions"`
-
-	IDHash       string    `bun:"id_hash,pk"`
-	TechnicianID string    `bun:"technician_id,notnull"`
-	CSRFToken    string    `bun:"csrf_token,notnull"`
-	CreatedAt    time.Time `bun:"created_at,notnull"`
-	LastSeenAt   time.Time `bun:"last_seen_at,notnull"`
-	ExpiresAt    time.Time `bun:"expires_at,notnull"`
-	ClientIP     string    `bun:"client_ip,notnull"`
-	UserAgent    string    `bun:"user_agent,notnull"`
-}
-
-// loginRow is a sign-in under way: its nonce and PKCE verifier, keyed by the state's hash.
-type loginRow struct {
-	bun.BaseModel `bun:"table:portal_logins"`
-
-	StateHash    string    `bun:"state_hash,pk"`
-	Nonce        string    `bun:"nonce,notnull"`
-	CodeVerifier string    `bun:"code_verifier,notnull"`
-	ReturnTo     string    `bun:"return_to,notnull"`
-	CreatedAt    time.Time `bun:"created_at,notnull"`
-	ExpiresAt    time.Time `bun:"expires_at,notnull"`
-}
 
 // portalSess is the session of the current request.
 type portalSess struct {
@@ -78,19 +50,6 @@ func portalSessionOf(c *gin.Context) (portalSess, bool) {
 	s, ok := v.(portalSess)
 	return s, ok
 }
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return hex.EncodeToString(sum[:])
-}
-
-func dbNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 func (s *Server) cookieName(base string) string {
 	if s.portal.secure {
@@ -112,22 +71,16 @@ func (s *Server) portalSession(c *gin.Context) {
 		c.Next()
 		return
 	}
-	ctx := c.Request.Context()
-	row, u, ok, err := liveSession(ctx, s.deps.Store, ck, s.deps.SessionIdleTimeout)
+	sess, u, err := s.deps.Store.Session(c.Request.Context(), ck, s.deps.SessionIdleTimeout)
+	if errors.Is(err, store.ErrNotFound) {
+		c.Next()
+		return
+	}
 	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
-	if !ok {
-		c.Next()
-		return
-	}
-	db := s.deps.Store.DB()
-	now := dbNow()
-	if now.Sub(row.LastSeenAt) > sessionTouch {
-		_, _ = db.NewUpdate().Model((*sessionRow)(nil)).Set("last_seen_at = ?", now).Where("id_hash = ?", row.IDHash).Exec(ctx)
-	}
-	c.Set(portalSessKey, portalSess{idHash: row.IDHash, csrf: row.CSRFToken, user: u})
+	c.Set(portalSessKey, portalSess{idHash: sess.IDHash, csrf: sess.CSRFToken, user: u})
 	c.Set(userKey, u)
 	c.Next()
 }
@@ -240,9 +193,25 @@ func (s *Server) oauthConfig(c *gin.Context, endpoint oauth2.Endpoint) *oauth2.C
 		RedirectURL: s.portalOrigin(c) + "/oidc/callback", Scopes: []string{oidc.ScopeOpenID, "profile", "email"}}
 }
 
-// safeNext keeps a post-sign-in destination on this site (a path, never //host or a scheme).
+// safeNext keeps a post-sign-in destination on this site: a path that no browser can read as
+// another host, also after percent-decoding (no "//", no backslash, no control character or
+// space, no scheme or host); anything else is "/".
 func safeNext(v string) string {
-	if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") || strings.HasPrefix(v, "/\\") || len(v) > 500 {
+	if len(v) > 500 || !strings.HasPrefix(v, "/") {
+		return "/"
+	}
+	dec, err := url.PathUnescape(v)
+	if err != nil {
+		return "/"
+	}
+	for _, x := range []string{v, dec} {
+		if strings.HasPrefix(x, "//") || strings.ContainsFunc(x, func(r rune) bool {
+			return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) || r == utf8.RuneError
+		}) {
+			return "/"
+		}
+	}
+	if u, err := url.Parse(v); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return v
@@ -277,14 +246,18 @@ func (s *Server) portalSignIn(c *gin.Context) {
 			"Microsoft Entra ID could not be reached to sign you in. Try again shortly.")
 		return
 	}
-	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
-	now := dbNow()
-	// Sign-ins never finished are removed as new ones start.
-	db := s.deps.Store.DB()
-	_, _ = db.NewDelete().Model((*loginRow)(nil)).Where("expires_at < ?", now).Exec(ctx)
-	row := loginRow{StateHash: hashToken(state), Nonce: nonce, CodeVerifier: verifier, ReturnTo: safeNext(c.Query("next")),
-		CreatedAt: now, ExpiresAt: now.Add(loginTTL)}
-	if _, err := db.NewInsert().Model(&row).Exec(ctx); err != nil {
+	if n, _ := s.signins.add(c.ClientIP(), time.Now()); n > s.deps.SignInLimit {
+		s.message(c, http.StatusTooManyRequests, "Too many sign-ins", "Too many sign-ins were started from this address; wait a minute and try again.")
+		return
+	}
+	nonce, verifier := store.RandomToken(), oauth2.GenerateVerifier()
+	// Unfinished sign-ins expire and are swept; their number is bounded.
+	state, err := s.deps.Store.CreatePortalLogin(ctx, nonce, verifier, safeNext(c.Query("next")), loginTTL, maxPendingSignIns)
+	if errors.Is(err, store.ErrTooManySignIns) {
+		s.message(c, http.StatusServiceUnavailable, "Sign-in is busy", "Too many sign-ins are under way; try again in a few minutes.")
+		return
+	}
+	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
@@ -319,7 +292,7 @@ func (s *Server) portalCallback(c *gin.Context) {
 			"The sign-in response does not belong to a sign-in started in this browser."+again)
 		return
 	}
-	login, err := s.consumeLogin(ctx, state)
+	login, err := s.deps.Store.ConsumePortalLogin(ctx, state)
 	if err != nil {
 		s.message(c, http.StatusBadRequest, "This sign-in cannot be used", "The sign-in expired or was already used."+again)
 		return
@@ -350,14 +323,21 @@ func (s *Server) portalCallback(c *gin.Context) {
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "portal sign-in: ID token refused", "request_id", c.GetString(requestIDKey), "error", err)
-		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_failed",
+		s.anonymousAudit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_failed",
 			Target: "oidc_callback", Details: map[string]any{"reason": "id_token", "client_ip": c.ClientIP()}})
 		s.message(c, http.StatusBadRequest, "Sign-in failed", "The identity token could not be verified."+again)
 		return
 	}
 	user, err := s.staffFor(ctx, claims)
+	if errors.Is(err, errWrongTenant) || errors.Is(err, store.ErrIdentityMismatch) || errors.Is(err, store.ErrInactive) {
+		s.anonymousAudit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_refused",
+			Target: "oidc_callback", Details: map[string]any{"email": truncate(claims.PreferredUsername, 254), "oid": claims.OID,
+				"tid": claims.TID, "reason": err.Error(), "client_ip": c.ClientIP()}})
+		s.message(c, http.StatusForbidden, "Sign-in refused", refusedSignIn(err))
+		return
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		s.audit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_refused",
+		s.anonymousAudit(c, store.AuditEvent{ActorID: "anonymous", ActorKind: "anonymous", Action: "portal.signin_refused",
 			Target: "oidc_callback", Details: map[string]any{"email": truncate(claims.PreferredUsername, 254), "oid": claims.OID, "client_ip": c.ClientIP()}})
 		s.message(c, http.StatusForbidden, "Not a member of this MSP",
 			"You signed in as "+claims.PreferredUsername+", who is not a member of this MSP's staff. Ask an MSP admin to add you.")
@@ -367,10 +347,8 @@ func (s *Server) portalCallback(c *gin.Context) {
 		s.portalFail(c, err)
 		return
 	}
-	id, csrf, now := randomToken(), randomToken(), dbNow()
-	row := sessionRow{IDHash: hashToken(id), TechnicianID: user.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.deps.SessionTTL), ClientIP: c.ClientIP(), UserAgent: truncate(c.GetHeader("User-Agent"), 300)}
-	if _, err := s.deps.Store.DB().NewInsert().Model(&row).Exec(ctx); err != nil {
+	id, _, err := s.deps.Store.CreateSession(ctx, user.ID, s.deps.SessionTTL, c.ClientIP(), truncate(c.GetHeader("User-Agent"), 300))
+	if err != nil {
 		s.portalFail(c, err)
 		return
 	}
@@ -381,55 +359,73 @@ func (s *Server) portalCallback(c *gin.Context) {
 	redirect(c, login.ReturnTo)
 }
 
-// consumeLogin takes the sign-in of state out of the table: it works once, before it expires.
-func (s *Server) consumeLogin(ctx context.Context, state string) (loginRow, error) {
-	var row loginRow
-	err := s.deps.Store.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := tx.NewSelect().Model(&row).Where("state_hash = ?", hashToken(state)).Scan(ctx); err != nil {
-			return err
-		}
-		res, err := tx.NewDelete().Model((*loginRow)(nil)).Where("state_hash = ?", row.StateHash).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errors.New("sign-in state consumed concurrently")
-		}
-		return nil
-	})
-	if err == nil && !dbNow().Before(row.ExpiresAt) {
-		err = errors.New("sign-in state expired")
-	}
-	return row, err
-}
+// errWrongTenant: the ID token is from another tenant than the MSP's.
+var errWrongTenant = errors.New("the sign-in is not from the MSP's Entra tenant")
 
-// staffFor matches the signed-in person to the MSP's staff by e-mail (preferred_username,
-// else email); the bootstrap admin's e-mail is made an admin on the way.
+// staffFor finds the signed-in person among the MSP's staff by (tid, oid); the e-mail
+// (preferred_username, else email) only links an unlinked record at first sign-in. The tid
+// must be the MSP's tenant (the issuer's). The bootstrap admin's e-mail becomes an admin
+// only while no admin exists.
 func (s *Server) staffFor(ctx context.Context, cl idClaims) (store.Technician, error) {
-	for _, email := range []string{cl.PreferredUsername, cl.Email} {
-		if email == "" {
+	if want := s.mspTenantID(); want != "" && !strings.EqualFold(cl.TID, want) {
+		return store.Technician{}, fmt.Errorf("tid %q: %w", cl.TID, errWrongTenant)
+	}
+	id := store.SignInIdentity{TenantID: cl.TID, ObjectID: cl.OID, Emails: []string{cl.PreferredUsername, cl.Email}}
+	t, err := s.deps.Store.StaffForSignIn(ctx, id)
+	if !errors.Is(err, store.ErrNotFound) || s.deps.BootstrapAdminEmail == "" || cl.OID == "" {
+		return t, err
+	}
+	for _, email := range id.Emails {
+		if !strings.EqualFold(strings.TrimSpace(email), strings.TrimSpace(s.deps.BootstrapAdminEmail)) {
 			continue
 		}
-		if s.deps.BootstrapAdminEmail != "" && strings.EqualFold(strings.TrimSpace(email), strings.TrimSpace(s.deps.BootstrapAdminEmail)) {
-			name := cl.Name
-			if name == "" {
-				name = email
-			}
-			return s.deps.Store.EnsureAdmin(ctx, email, name)
+		has, err := s.deps.Store.HasAdmin(ctx)
+		if err != nil || has {
+			return store.Technician{}, errors.Join(err, store.ErrNotFound)
 		}
-		t, err := s.deps.Store.TechnicianByEmail(ctx, email)
-		if !errors.Is(err, store.ErrNotFound) {
-			return t, err
+		name := cl.Name
+		if name == "" {
+			name = email
 		}
+		if _, err := s.deps.Store.EnsureAdmin(ctx, email, name); err != nil {
+			return store.Technician{}, err
+		}
+		return s.deps.Store.StaffForSignIn(ctx, id)
 	}
-	return store.Technician{}, store.ErrNotFound
+	return t, err
+}
+
+// mspTenantID is the MSP's Entra tenant id: the tenant segment of the issuer
+// (https://login.microsoftonline.com/{tid}/v2.0).
+func (s *Server) mspTenantID() string {
+	u, err := url.Parse(s.deps.OIDCIssuer)
+	if err != nil {
+		return ""
+	}
+	seg, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	switch strings.ToLower(seg) {
+	case "", "common", "organizations", "consumers":
+		return ""
+	}
+	return seg
+}
+
+func refusedSignIn(err error) string {
+	switch {
+	case errors.Is(err, store.ErrInactive):
+		return "Your access to this MSP's jitaccess has been deactivated. Ask an MSP admin."
+	case errors.Is(err, store.ErrIdentityMismatch):
+		return "This e-mail belongs to a member of staff linked to another Microsoft account. Ask an MSP admin."
+	default:
+		return "You signed in with an account from another organization than this MSP's."
+	}
 }
 
 // portalSignOut ends the session server-side: the cookie is worthless afterwards, even if
 // someone copied it.
 func (s *Server) portalSignOut(c *gin.Context) {
 	sess, _ := portalSessionOf(c)
-	if _, err := s.deps.Store.DB().NewDelete().Model((*sessionRow)(nil)).Where("id_hash = ?", sess.idHash).Exec(c.Request.Context()); err != nil {
+	if err := s.deps.Store.DeleteSession(c.Request.Context(), sess.idHash); err != nil {
 		s.portalFail(c, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -25,7 +26,7 @@ type myApp struct {
 
 func (s *Server) portalMy(c *gin.Context) { s.renderMy(c, http.StatusOK, "", nil) }
 
-func (s *Server) renderMy(c *gin.Context, status int, appID string, p *Problem) {
+func (s *Server) renderMy(c *gin.Context, status int, appID string, p *access.Error) {
 	ctx := c.Request.Context()
 	actor := s.actor(c)
 	apps, err := s.MyApplications(ctx, actor)
@@ -33,7 +34,7 @@ func (s *Server) renderMy(c *gin.Context, status int, appID string, p *Problem) 
 		s.portalFail(c, err)
 		return
 	}
-	grants, _, err := s.ListGrants(ctx, actor, store.GrantFilter{TechnicianID: actor.ID}, store.Page{Limit: 100})
+	grants, _, err := s.svc.ListGrants(ctx, actor, store.GrantFilter{TechnicianID: actor.ID}, store.Page{Limit: 100})
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -63,13 +64,13 @@ func (s *Server) renderMy(c *gin.Context, status int, appID string, p *Problem) 
 }
 
 func (s *Server) portalRequest(c *gin.Context) {
-	in := accessRequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
+	in := access.RequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
 	if d := c.PostForm("duration"); d != "" {
 		in.Duration = &d
 	}
-	g, created, err := s.RequestAccess(c.Request.Context(), s.actor(c), in)
+	g, created, err := s.svc.RequestAccess(c.Request.Context(), s.actor(c), in)
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderMy(c, p.Status, in.ApplicationID, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderMy(c, status, in.ApplicationID, p) })
 		return
 	}
 	done := "requested"
@@ -82,10 +83,10 @@ func (s *Server) portalRequest(c *gin.Context) {
 func (s *Server) portalGrant(c *gin.Context) { s.renderGrant(c, http.StatusOK, nil, nil) }
 
 // renderGrant shows a grant; creds, when given, are shown in clear (the no-script reveal).
-func (s *Server) renderGrant(c *gin.Context, status int, creds *credentialsView, p *Problem) {
+func (s *Server) renderGrant(c *gin.Context, status int, creds *access.Credentials, p *access.Error) {
 	ctx := c.Request.Context()
 	actor := s.actor(c)
-	g, err := s.VisibleGrant(ctx, actor, c.Param("grant_id"))
+	g, err := s.svc.VisibleGrant(ctx, actor, c.Param("grant_id"))
 	if err != nil {
 		s.portalFail(c, err)
 		return
@@ -109,14 +110,14 @@ func (s *Server) grantPath(c *gin.Context) string {
 // (reveal and copy without reloading), else the page with the password shown. Either way
 // it goes through ReadCredentials, which audits every read.
 func (s *Server) portalCredentials(c *gin.Context) {
-	creds, err := s.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
+	creds, err := s.svc.ReadCredentials(c.Request.Context(), s.actor(c), c.Param("grant_id"))
 	wantsJSON := strings.Contains(c.GetHeader("Accept"), "application/json")
 	if err != nil {
-		if p := asProblem(err); p != nil && wantsJSON {
-			c.JSON(p.Status, apiError{Error: errorBody{Code: p.Code, Message: p.Message}})
+		if p := access.AsError(err); p != nil && wantsJSON {
+			c.JSON(statusOf(p), apiError{Error: errorBody{Code: p.Code, Message: p.Message}})
 			return
 		}
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	if wantsJSON {
@@ -127,17 +128,17 @@ func (s *Server) portalCredentials(c *gin.Context) {
 }
 
 func (s *Server) portalExtend(c *gin.Context) {
-	if _, err := s.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+	if _, err := s.svc.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("duration")); err != nil {
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	redirect(c, s.grantPath(c)+"?done=extended")
 }
 
 func (s *Server) portalRevoke(c *gin.Context) {
-	g, err := s.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
+	g, err := s.svc.RevokeGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), c.PostForm("reason"))
 	if err != nil {
-		s.formFailed(c, err, func(p *Problem) { s.renderGrant(c, p.Status, nil, p) })
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderGrant(c, status, nil, p) })
 		return
 	}
 	// An admin revoking someone else's grant goes back to the grants list.

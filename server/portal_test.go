@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +157,16 @@ func (b *browser) signIn(email string) page {
 	return b.get("/signin?login_hint=" + url.QueryEscape(email))
 }
 
+// noFollow sends a GET without following redirects.
+func (b *browser) noFollow(path string) *http.Response {
+	b.t.Helper()
+	c := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(b.pe.url + path)
+	require.NoError(b.t, err)
+	resp.Body.Close()
+	return resp
+}
+
 func (b *browser) sessionCookie() *http.Cookie {
 	u, _ := url.Parse(b.pe.url)
 	for _, c := range b.client.Jar.Cookies(u) {
@@ -222,15 +234,27 @@ func TestPortalSignInMakesServerSideSession(t *testing.T) {
 	require.Contains(t, pe.auditActions(), "portal.signed_in")
 }
 
-func TestPortalBootstrapAdminOnFirstSignIn(t *testing.T) {
+// TestPortalBootstrapAdminOnlyWhileNoAdmin: JIT_BOOTSTRAP_ADMIN_EMAIL makes an admin only
+// while no (active) admin exists; afterwards the e-mail is nobody special.
+func TestPortalBootstrapAdminOnlyWhileNoAdmin(t *testing.T) {
 	pe := newPortalEnv(t, func(d *server.Deps) { d.BootstrapAdminEmail = "tech@msp.example" })
+	ctx := context.Background()
+	p := pe.browser().signIn("tech@msp.example")
+	require.Equal(t, 403, p.Status, "an admin exists: the bootstrap e-mail gives nothing")
+	_, err := pe.store.TechnicianByEmail(ctx, "tech@msp.example")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	_, err = pe.store.SetTechnicianActive(ctx, pe.admin.ID, false)
+	require.NoError(t, err)
 	b := pe.browser()
-	p := b.signIn("tech@msp.example")
+	p = b.signIn("tech@msp.example")
 	require.Equal(t, 200, p.Status, p.Body)
 	require.Equal(t, "/admin/tenants", p.URL.Path)
-	tech, err := pe.store.TechnicianByEmail(context.Background(), "tech@msp.example")
+	tech, err := pe.store.TechnicianByEmail(ctx, "tech@msp.example")
 	require.NoError(t, err)
 	require.Equal(t, store.RoleAdmin, tech.Role)
+	require.Equal(t, entrasim.MSPTenantID, tech.EntraTenantID)
+	require.NotEmpty(t, tech.EntraObjectID)
 }
 
 func TestPortalUnknownUserIsRefused(t *testing.T) {
@@ -251,6 +275,57 @@ func TestPortalUnknownUserIsRefused(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, 303, resp.StatusCode)
 	require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/signin?next="))
+}
+
+// TestPortalIdentityIsTidOid: staff are linked to (tid, oid) at first sign-in. A different
+// Entra user who now carries a member's e-mail (renamed or recreated) is not that member; a
+// deactivated member cannot sign in.
+func TestPortalIdentityIsTidOid(t *testing.T) {
+	pe := newPortalEnv(t)
+	ctx := context.Background()
+	tech, _, err := pe.store.CreateTechnician(ctx, "tech@msp.example", "Tech", "")
+	require.NoError(t, err)
+
+	// First sign-in links tech to the emulator's tech user.
+	b := pe.browser()
+	require.Equal(t, 200, b.signIn("tech@msp.example").Status)
+	linked, err := pe.store.Technician(ctx, tech.ID)
+	require.NoError(t, err)
+	require.Equal(t, entrasim.MSPTenantID, linked.EntraTenantID)
+	require.NotEmpty(t, linked.EntraObjectID)
+
+	// Another member whose record is linked to an Entra user that has since been renamed:
+	// whoever signs in with that e-mail now is someone else.
+	_, err = pe.store.StaffForSignIn(ctx, store.SignInIdentity{TenantID: entrasim.MSPTenantID, ObjectID: "oid-of-the-original-person", Emails: []string{pe.admin.Email}})
+	require.NoError(t, err)
+	b2 := pe.browser()
+	p := b2.signIn("admin@msp.example")
+	require.Equal(t, 403, p.Status, "a renamed user does not become someone else")
+	require.Nil(t, b2.sessionCookie())
+
+	// Deactivated: refused at sign-in, and the open session ends.
+	_, err = pe.store.SetTechnicianActive(ctx, tech.ID, false)
+	require.NoError(t, err)
+	require.Equal(t, 303, b.noFollow("/my").StatusCode, "the session ended with the deactivation")
+	p = pe.browser().signIn("tech@msp.example")
+	require.Equal(t, 403, p.Status)
+	require.Contains(t, p.Body, "deactivated")
+}
+
+// TestPortalSignInStoresNoClearVerifier: the pending sign-in's PKCE verifier is sealed.
+func TestPortalSignInStoresNoClearVerifier(t *testing.T) {
+	pe := newPortalEnv(t)
+	resp := pe.browser().noFollow("/signin")
+	require.Equal(t, 302, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	require.NotEmpty(t, loc.Query().Get("code_challenge"))
+	var verifiers []string
+	require.NoError(t, pe.store.DB().NewSelect().Table("portal_logins").Column("code_verifier").Scan(context.Background(), &verifiers))
+	require.Len(t, verifiers, 1)
+	sum := sha256.Sum256([]byte(verifiers[0]))
+	require.NotEqual(t, loc.Query().Get("code_challenge"), base64.RawURLEncoding.EncodeToString(sum[:]),
+		"the stored value is not the verifier of the challenge")
 }
 
 func TestPortalNonceAndStateAreChecked(t *testing.T) {
@@ -536,10 +611,12 @@ func TestPortalApplicationForm(t *testing.T) {
 	state := stateOf(t, loc)
 	p = b.get("/oauth/callback?code=code-" + url.QueryEscape(state) + "&state=" + url.QueryEscape(state))
 	require.Equal(t, 200, p.Status)
-	require.Contains(t, p.Body, appPath, "the result page links back to the application")
-
-	p = b.get(appPath)
+	// Back on the application's form in the same tab, with the green check: no separate
+	// "you can close this window" page.
+	require.Equal(t, appPath, p.URL.Path, "the callback returns to the application's form")
 	require.Contains(t, p.Body, "Authorized by <strong>admin@contoso.onmicrosoft.com</strong>")
+	require.Contains(t, p.Body, "Authorized. Now choose the access duration")
+	require.NotContains(t, p.Body, "close this window")
 	// Only managed, verified domains are offered.
 	require.Contains(t, p.Body, `<option value="contoso.com"`)
 	require.Contains(t, p.Body, `<option value="contoso.onmicrosoft.com"`)
@@ -617,4 +694,50 @@ func TestPortalSecurityHeadersOnEveryPage(t *testing.T) {
 		checked++
 	}
 	require.Greater(t, checked, 10)
+}
+
+// TestPortalTokensAndDeactivation: a technician creates (shown once), lists and revokes their
+// API tokens in the portal; an admin deactivates them from the staff page, which ends their
+// session, tokens and live grant.
+func TestPortalTokensAndDeactivation(t *testing.T) {
+	pe := newPortalEnv(t)
+	f := pe.fixture()
+	b := pe.browser()
+	b.signIn("tech@msp.example")
+	csrf := b.csrf()
+	p := b.post("/my/tokens", url.Values{"csrf_token": {csrf}, "name": {"extension"}, "expires_in": {"720h0m0s"}}, pe.url)
+	require.Equal(t, 201, p.Status, p.Body)
+	m := regexp.MustCompile(`<code id="new-token">(jit_[^<]+)</code>`).FindStringSubmatch(p.Body)
+	require.NotNil(t, m, p.Body)
+	plain := m[1]
+	require.Equal(t, 200, pe.do("GET", "/v1/me", plain, nil).Status)
+	p = b.get("/my/tokens")
+	require.Contains(t, p.Body, "extension")
+	require.NotContains(t, p.Body, plain, "a token is shown once")
+	ids := regexp.MustCompile(`action="/my/tokens/(tok_[a-z2-7]+)/revoke"`).FindAllStringSubmatch(p.Body, -1)
+	require.Len(t, ids, 2, "the first token and the new one")
+	p = b.post("/my/tokens/"+ids[0][1]+"/revoke", url.Values{"csrf_token": {csrf}}, pe.url)
+	require.Equal(t, 200, p.Status)
+	require.Contains(t, p.Body, "Token revoked")
+	require.Equal(t, 401, pe.do("GET", "/v1/me", plain, nil).Status, "revoked from the portal: 401 at once")
+
+	p = b.post("/my/applications/"+f.appID+"/request", url.Values{"csrf_token": {csrf}, "duration": {"1h"}}, pe.url)
+	require.Equal(t, 200, p.Status, p.Body)
+	grantID := strings.TrimPrefix(p.URL.Path, "/my/grants/")
+	g, err := pe.store.Grant(context.Background(), grantID)
+	require.NoError(t, err)
+	require.NoError(t, pe.store.RecordGrant(context.Background(), store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}))
+
+	admin := pe.browser()
+	admin.signIn("admin@msp.example")
+	p = admin.get("/admin/staff")
+	require.Contains(t, p.Body, `action="/admin/staff/`+f.techID+`/active"`)
+	p = admin.post("/admin/staff/"+f.techID+"/active", url.Values{"csrf_token": {admin.csrf()}, "active": {"false"}}, pe.url)
+	require.Equal(t, 200, p.Status, p.Body)
+	require.Contains(t, p.Body, "Deactivated")
+	require.Equal(t, 303, b.noFollow("/my").StatusCode, "the technician's session ended")
+	pe.wf.mu.Lock()
+	revoked := slices.Clone(pe.wf.revoked)
+	pe.wf.mu.Unlock()
+	require.Contains(t, revoked, g.WorkflowID, "the live grant is revoked")
 }

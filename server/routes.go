@@ -32,6 +32,7 @@ func (s *Server) routes() {
 	v1 := r.Group("/v1", s.limitBody, s.requireJSON, s.authenticate)
 
 	// Routes any authenticated member of staff may call; handlers check ownership themselves.
+	s.tokenRoutes(v1)
 	staff := s.staffRoutes()
 	for _, register := range staff {
 		register(v1)

@@ -1,6 +1,8 @@
-// Package server is the jitaccess HTTP API (Gin): health, metrics, the admin API of SPEC §4,
-// the OAuth admin-consent callback and the OpenAPI document. Routes are registered per file
-// (tenants.go, applications.go, …) from routes.go, so new route groups are added in new files.
+// Package server holds jitaccess's two front ends over the domain service (package access):
+// the JSON API of SPEC §4 (Gin, OpenAPI) and the web portal (sessions and sign-in kept through
+// store), plus health, the OAuth admin-consent callback and request middleware. Each maps
+// access refusals to its answers through statusOf. Routes are registered per file from
+// routes.go.
 package server
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
@@ -44,7 +47,7 @@ type Deps struct {
 
 	// Workflows starts and steers grant workflows (NewTemporalWorkflows). Without it the
 	// technicians' routes (/v1/me, /v1/access-requests) are not served.
-	Workflows Workflows
+	Workflows access.Workflows
 	// TemporalUIURL and TemporalNamespace make the temporal_url link of grants shown to
 	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
 	TemporalUIURL     string
@@ -58,19 +61,24 @@ type Deps struct {
 
 	Logger *slog.Logger
 
-	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics.
+	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics of
+	// this handler. Production leaves it unset and serves metrics on JIT_METRICS_ADDR only.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 
 	// AuthFailureLimit failed authentications per client IP within AuthFailureWindow lead to
-	// 429 until the window passes (defaults 20 per minute).
+	// 429 for further failing credentials until the window passes (defaults 20 per minute);
+	// good tokens are always let through. SignInLimit portal sign-ins may start per client
+	// IP and window (default 30).
 	AuthFailureLimit  int
 	AuthFailureWindow time.Duration
+	SignInLimit       int
 
 	// OAuthStateTTL is how long an authorize URL stays usable (default 10 minutes).
 	OAuthStateTTL time.Duration
 
-	// TrustedProxies whose X-Forwarded-For is believed for the client IP (none by default).
+	// TrustedProxies (JIT_TRUSTED_PROXIES: addresses or CIDRs) whose X-Forwarded-For is
+	// believed for the client IP (none by default).
 	TrustedProxies []string
 
 	// Portal sign-in with Microsoft: OpenID Connect against the MSP's own Entra tenant
@@ -96,10 +104,12 @@ type Deps struct {
 // Server is the API as an http.Handler.
 type Server struct {
 	deps    Deps
+	svc     *access.Service // the rules; every handler below is a front end over it
 	log     *slog.Logger
 	engine  *gin.Engine
 	metrics *httpMetrics
-	limiter *failureLimiter
+	limiter *windowCounter // failed credentials per client IP
+	signins *windowCounter // portal sign-ins started per client IP
 	portal  *portal
 }
 
@@ -132,6 +142,9 @@ func New(d Deps) (*Server, error) {
 	if d.AuthFailureWindow <= 0 {
 		d.AuthFailureWindow = time.Minute
 	}
+	if d.SignInLimit <= 0 {
+		d.SignInLimit = 30
+	}
 	if d.OAuthStateTTL <= 0 {
 		d.OAuthStateTTL = 10 * time.Minute
 	}
@@ -148,7 +161,13 @@ func New(d Deps) (*Server, error) {
 	if d.SessionIdleTimeout <= 0 {
 		d.SessionIdleTimeout = DefaultSessionIdleTimeout
 	}
-	s := &Server{deps: d, log: d.Logger, metrics: m, limiter: newFailureLimiter(d.AuthFailureLimit, d.AuthFailureWindow)}
+	svc, err := access.New(access.Deps{Store: d.Store, Directory: d.Directory, Workflows: d.Workflows,
+		MinAccessDuration: d.MinAccessDuration, MaxAccessDuration: d.MaxAccessDuration, OAuthStateTTL: d.OAuthStateTTL, Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{deps: d, svc: svc, log: d.Logger, metrics: m, limiter: newWindowCounter(d.AuthFailureWindow),
+		signins: newWindowCounter(d.AuthFailureWindow)}
 	if s.portal, err = newPortal(d); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/internal/testenv"
+	"github.com/jitaccess/jitaccess/schema"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/store"
 )
@@ -26,13 +27,13 @@ func TestSessionsSessionTechnician(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := dbNow()
-	for cookie, row := range map[string]sessionRow{
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for cookie, row := range map[string]schema.PortalSession{
 		"live":    {CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)},
 		"expired": {CreatedAt: now.Add(-9 * time.Hour), LastSeenAt: now, ExpiresAt: now.Add(-time.Minute)},
 		"idle":    {CreatedAt: now.Add(-2 * time.Hour), LastSeenAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(time.Hour)},
 	} {
-		row.IDHash, row.TechnicianID, row.CSRFToken = hashToken(cookie), admin.ID, "csrf"
+		row.IDHash, row.TechnicianID, row.CSRFToken = seal.HashToken(cookie), admin.ID, "csrf"
 		if _, err := db.NewInsert().Model(&row).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -1,49 +1,36 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
-	"net/mail"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/access"
 )
 
 func (s *Server) technicianRoutes(g *gin.RouterGroup) {
 	g.POST("/technicians", s.createTechnician)
 	g.GET("/technicians", s.listTechnicians)
+	g.PATCH("/technicians/:technician_id", s.patchTechnician)
 }
 
-// CreateTechnician adds a member of the MSP's staff and returns their first API token
-// (shown once; only its hash is stored).
-func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayName, role string) (store.Technician, string, error) {
-	email = strings.TrimSpace(email)
-	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-		return store.Technician{}, "", fieldProblem("email", "must be an e-mail address such as alice@msp.example.")
+func (s *Server) patchTechnician(c *gin.Context) {
+	var in struct {
+		Active *bool `json:"active"`
 	}
-	name, err := checkName("display_name", displayName)
+	if !decodeJSON(c, &in) {
+		return
+	}
+	if in.Active == nil {
+		s.fail(c, access.FieldError("active", "is required (false deactivates, true reactivates)."))
+		return
+	}
+	t, err := s.svc.SetTechnicianActive(c.Request.Context(), s.actor(c), c.Param("technician_id"), *in.Active)
 	if err != nil {
-		return store.Technician{}, "", err
+		s.fail(c, err)
+		return
 	}
-	switch role {
-	case "":
-		role = store.RoleTechnician
-	case store.RoleTechnician, store.RoleAdmin:
-	default:
-		return store.Technician{}, "", fieldProblem("role", `must be "technician" or "admin".`)
-	}
-	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
-	if errors.Is(err, store.ErrConflict) {
-		return t, "", problem(http.StatusConflict, "already_exists", "A technician with this e-mail already exists.")
-	}
-	if err != nil {
-		return t, "", err
-	}
-	s.auditAs(ctx, a, store.AuditEvent{Action: "technician.created", Target: t.ID, Details: map[string]any{"email": t.Email, "role": t.Role}})
-	return t, token, nil
+	c.JSON(http.StatusOK, viewTechnician(t))
 }
 
 func (s *Server) createTechnician(c *gin.Context) {
@@ -55,7 +42,7 @@ func (s *Server) createTechnician(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	t, token, err := s.CreateTechnician(c.Request.Context(), s.actor(c), in.Email, in.DisplayName, in.Role)
+	t, token, err := s.svc.CreateTechnician(c.Request.Context(), s.actor(c), in.Email, in.DisplayName, in.Role)
 	if err != nil {
 		s.fail(c, err)
 		return

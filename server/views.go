@@ -24,12 +24,19 @@ type technicianView struct {
 	Email       string    `json:"email"`
 	DisplayName string    `json:"display_name"`
 	Role        string    `json:"role"`
+	Active      bool      `json:"active"`
 	CreatedAt   time.Time `json:"created_at"`
-	Token       string    `json:"token,omitempty"`
+	// DeactivatedAt is set while the person is deactivated.
+	DeactivatedAt *time.Time `json:"deactivated_at"`
+	Token         string     `json:"token,omitempty"`
 }
 
 func viewTechnician(t store.Technician) technicianView {
-	return technicianView{ID: t.ID, Email: t.Email, DisplayName: t.DisplayName, Role: t.Role, CreatedAt: t.CreatedAt}
+	var off *time.Time
+	if !t.Active {
+		off = optTime(t.DeactivatedAt)
+	}
+	return technicianView{ID: t.ID, Email: t.Email, DisplayName: t.DisplayName, Role: t.Role, Active: t.Active, CreatedAt: t.CreatedAt, DeactivatedAt: off}
 }
 
 type groupView struct {

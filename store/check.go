@@ -43,6 +43,10 @@ func (s *Store) CheckEntitlement(ctx context.Context, tenantID, applicationID, t
 func (s *Store) EntitlementOf(ctx context.Context, app Application, tech Technician) (Entitlement, error) {
 	e := Entitlement{Technician: tech, Application: configOf(app)}
 	tenantID, applicationID, technicianID := app.TenantID, app.ID, tech.ID
+	if !tech.Active {
+		e.Reason = fmt.Sprintf("%s is deactivated.", tech.Email)
+		return e, nil
+	}
 	member, err := s.IsMember(ctx, tenantID, technicianID)
 	if err != nil {
 		return e, err

@@ -99,7 +99,7 @@ func TestTenantsTechniciansTokens(t *testing.T) {
 		_, err = st.Authenticate(ctx, "")
 		require.ErrorIs(t, err, store.ErrUnauthenticated)
 
-		second, err := st.NewToken(ctx, tech.ID)
+		_, second, err := st.CreateToken(ctx, store.NewToken{TechnicianID: tech.ID, Name: "laptop"})
 		require.NoError(t, err)
 		who, err = st.Authenticate(ctx, second)
 		require.NoError(t, err)

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/subtle"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,7 +27,8 @@ var ErrUnauthenticated = errors.New("unknown API token")
 const tokenTouchInterval = time.Minute
 
 func technicianOf(m schema.Technician) Technician {
-	return Technician{ID: m.ID, Email: m.Email, DisplayName: m.DisplayName, Role: m.Role, CreatedAt: utc(m.CreatedAt)}
+	return Technician{ID: m.ID, Email: m.Email, DisplayName: m.DisplayName, Role: m.Role, CreatedAt: utc(m.CreatedAt),
+		Active: m.Active, DeactivatedAt: utc(m.DeactivatedAt), EntraTenantID: m.EntraTenantID, EntraObjectID: m.EntraObjectID}
 }
 
 // NormalizeEmail is the stored form of an e-mail address (trimmed, lowercase).
@@ -41,13 +40,14 @@ func (s *Store) CreateTechnician(ctx context.Context, email, displayName, role s
 	if role == "" {
 		role = RoleTechnician
 	}
-	m := schema.Technician{ID: NewID("tec"), Email: NormalizeEmail(email), DisplayName: strings.TrimSpace(displayName), Role: role, CreatedAt: s.clock()}
+	m := schema.Technician{ID: NewID("tec"), Email: NormalizeEmail(email), DisplayName: strings.TrimSpace(displayName), Role: role, CreatedAt: s.clock(), Active: true}
 	plain, hash := seal.NewToken()
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&m).Exec(ctx); err != nil {
 			return err
 		}
-		return insertToken(ctx, tx, m.ID, hash, s.clock())
+		_, err := insertToken(ctx, tx, schema.APIToken{TechnicianID: m.ID, Hash: hash, Name: "first token", CreatedAt: s.clock()})
+		return err
 	})
 	if err != nil {
 		if isUniqueViolation(err) {
@@ -58,10 +58,10 @@ func (s *Store) CreateTechnician(ctx context.Context, email, displayName, role s
 	return technicianOf(m), plain, nil
 }
 
-func insertToken(ctx context.Context, db bun.IDB, technicianID, hash string, now time.Time) error {
-	tok := schema.APIToken{ID: NewID("tok"), TechnicianID: technicianID, Hash: hash, CreatedAt: now}
+func insertToken(ctx context.Context, db bun.IDB, tok schema.APIToken) (schema.APIToken, error) {
+	tok.ID = NewID("tok")
 	_, err := db.NewInsert().Model(&tok).Exec(ctx)
-	return err
+	return tok, err
 }
 
 // AddToken registers an API token given in plain text (e.g. JIT_BOOTSTRAP_ADMIN_TOKEN) for a
@@ -76,25 +76,13 @@ func (s *Store) AddToken(ctx context.Context, technicianID, plain string) error 
 		}
 		return nil
 	}
-	if err := insertToken(ctx, s.db, technicianID, hash, s.clock()); err != nil {
+	if _, err := insertToken(ctx, s.db, schema.APIToken{TechnicianID: technicianID, Hash: hash, Name: "bootstrap", CreatedAt: s.clock()}); err != nil {
 		if isForeignKeyViolation(err) {
 			return notFound("technician", technicianID)
 		}
 		return fmt.Errorf("add token: %w", err)
 	}
 	return nil
-}
-
-// NewToken issues another API token for a technician, returned in plain text once.
-func (s *Store) NewToken(ctx context.Context, technicianID string) (string, error) {
-	plain, hash := seal.NewToken()
-	if err := insertToken(ctx, s.db, technicianID, hash, s.clock()); err != nil {
-		if isForeignKeyViolation(err) {
-			return "", notFound("technician", technicianID)
-		}
-		return "", fmt.Errorf("new token: %w", err)
-	}
-	return plain, nil
 }
 
 // EnsureAdmin returns the technician with this e-mail, creating it as an admin when missing
@@ -155,38 +143,4 @@ func (s *Store) Technicians(ctx context.Context, p Page) ([]Technician, string, 
 		out[i] = technicianOf(m)
 	}
 	return out, next, nil
-}
-
-// Authenticate finds the technician holding a bearer token. The token is looked up by its
-// hash; the stored hash is compared again in constant time so the answer never depends on
-// how much of it matched.
-func (s *Store) Authenticate(ctx context.Context, plain string) (Technician, error) {
-	if plain == "" {
-		return Technician{}, ErrUnauthenticated
-	}
-	hash := seal.HashToken(plain)
-	var tok schema.APIToken
-	if err := s.db.NewSelect().Model(&tok).Where("hash = ?", hash).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return Technician{}, ErrUnauthenticated
-		}
-		return Technician{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
-		return Technician{}, ErrUnauthenticated
-	}
-	t, err := s.Technician(ctx, tok.TechnicianID)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return Technician{}, ErrUnauthenticated
-		}
-		return Technician{}, err
-	}
-	now := s.clock()
-	if tok.LastUsedAt.IsZero() || now.Sub(tok.LastUsedAt) > tokenTouchInterval {
-		if _, err := s.db.NewUpdate().Model((*schema.APIToken)(nil)).Set("last_used_at = ?", now).Where("id = ?", tok.ID).Exec(ctx); err != nil {
-			return Technician{}, fmt.Errorf("authenticate: touch token: %w", err)
-		}
-	}
-	return t, nil
 }

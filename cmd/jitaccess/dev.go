@@ -24,6 +24,46 @@ import (
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
+// devConfig is the configuration of `jitaccess dev`: what the developer set, over the dev
+// defaults (a generated encryption key and admin token kept under dir, the emulator as Entra
+// ID and as the portal's identity provider).
+func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (config.Config, error) {
+	key, err := loadOrCreateSecret(filepath.Join(dir, "encryption.key"), 32, base64.StdEncoding.EncodeToString)
+	if err != nil {
+		return config.Config{}, err
+	}
+	adminToken, err := loadOrCreateSecret(filepath.Join(dir, "admin.token"), 32, func(b []byte) string {
+		return "jit_" + base64.RawURLEncoding.EncodeToString(b)
+	})
+	if err != nil {
+		return config.Config{}, err
+	}
+	simURL := "http://" + simAddr
+	defaults := map[string]string{
+		"JIT_DATA_DIR":              dir,
+		"JIT_ENCRYPTION_KEY":        key,
+		"JIT_BOOTSTRAP_ADMIN_TOKEN": adminToken,
+		"JIT_BOOTSTRAP_ADMIN_EMAIL": "admin@msp.example",
+		"JIT_MIN_ACCESS_DURATION":   "10s",
+		"JIT_ENTRA_AUTHORITY":       simURL,
+		"JIT_GRAPH_URL":             simURL + "/v1.0",
+		"JIT_OAUTH_CLIENT_ID":       entrasim.ClientID,
+		"JIT_OAUTH_CLIENT_SECRET":   entrasim.ClientSecret,
+		"JIT_OIDC_ISSUER":           simURL + "/" + entrasim.MSPTenantID + "/v2.0",
+		"JIT_OIDC_CLIENT_ID":        entrasim.ClientID,
+		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
+		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", uiPort),
+		"JIT_CODEC_CORS_ORIGIN":     fmt.Sprintf("http://127.0.0.1:%d", uiPort),
+	}
+	// What the developer set wins over the dev defaults.
+	return config.Load(func(k string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return defaults[k]
+	})
+}
+
 // runDev runs the whole product on one machine: the pinned Temporal dev server (child process),
 // the Entra emulator, the API and a worker, then seeds a demo MSP through the public API.
 // Ctrl-C stops everything; state under the data directory survives a restart.
@@ -46,44 +86,11 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	key, err := loadOrCreateSecret(filepath.Join(dir, "encryption.key"), 32, base64.StdEncoding.EncodeToString)
-	if err != nil {
-		return err
-	}
-	adminToken, err := loadOrCreateSecret(filepath.Join(dir, "admin.token"), 32, func(b []byte) string {
-		return "jit_" + base64.RawURLEncoding.EncodeToString(b)
-	})
+	cfg, err := devConfig(env.getenv, dir, *simAddr, *uiPort)
 	if err != nil {
 		return err
 	}
 	simURL := "http://" + *simAddr
-	defaults := map[string]string{
-		"JIT_DATA_DIR":              dir,
-		"JIT_ENCRYPTION_KEY":        key,
-		"JIT_BOOTSTRAP_ADMIN_TOKEN": adminToken,
-		"JIT_BOOTSTRAP_ADMIN_EMAIL": "admin@msp.example",
-		"JIT_MIN_ACCESS_DURATION":   "10s",
-		"JIT_ENTRA_AUTHORITY":       simURL,
-		"JIT_GRAPH_URL":             simURL + "/v1.0",
-		"JIT_OAUTH_CLIENT_ID":       entrasim.ClientID,
-		"JIT_OAUTH_CLIENT_SECRET":   entrasim.ClientSecret,
-		"JIT_OIDC_ISSUER":           simURL + "/" + entrasim.MSPTenantID + "/v2.0",
-		"JIT_OIDC_CLIENT_ID":        entrasim.ClientID,
-		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
-		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", *uiPort),
-		"JIT_CODEC_CORS_ORIGIN":     fmt.Sprintf("http://127.0.0.1:%d", *uiPort),
-	}
-	// What the developer set wins over the dev defaults.
-	getenv := func(k string) string {
-		if v := env.getenv(k); v != "" {
-			return v
-		}
-		return defaults[k]
-	}
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
 	app.ConfigureProcess(cfg)
 	logger := app.NewLogger(cfg, env.stderr)
 
@@ -145,10 +152,12 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	}
 
 	// 4. Demo data through the public API, the same steps as the vendor's guide.
-	seeded := demo.Demo{API: cfg.PublicURL, AdminToken: adminToken}
+	// The admin token is the configured one (JIT_BOOTSTRAP_ADMIN_TOKEN), which is the
+	// generated one only when the developer set none.
+	seeded := demo.Demo{API: cfg.PublicURL, AdminToken: cfg.BootstrapToken}
 	envFile := filepath.Join(dir, "dev.env")
 	if !*noSeed {
-		seeded, err = demo.Seed(ctx, demo.Options{API: cfg.PublicURL, AdminToken: adminToken, AccessDuration: "2m", EnvFile: envFile})
+		seeded, err = demo.Seed(ctx, demo.Options{API: cfg.PublicURL, AdminToken: cfg.BootstrapToken, AccessDuration: "2m", EnvFile: envFile})
 		if err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}

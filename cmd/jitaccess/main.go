@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"dev":          {"run everything locally with demo data (Temporal dev server, emulator, API, worker)", runDev},
 		"migrate":      {"apply database migrations (up, or down with --down)", runMigrate},
 		"entra-sim":    {"run the Entra ID / Microsoft Graph emulator alone", runEntraSimCommand},
-		"token":        {"create an API token for an MSP admin or technician", runToken},
+		"token":        {"manage API tokens: create (for an MSP admin or technician), list, revoke", runToken},
 		"codec-server": {"serve the Temporal codec endpoint (decrypts payloads for admins in the Temporal UI and CLI)", runCodecServer},
 		"replay":       {"replay a grant's workflow history against this build (auditors)", runReplay},
 		"audit":        {"print a grant's timeline from its workflow history (auditors)", runAudit},

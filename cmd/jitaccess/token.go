@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/mail"
+	"text/tabwriter"
+	"time"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
@@ -14,18 +16,51 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// runToken issues an API token for a member of the MSP's staff, creating the person when the
-// e-mail is new. The token is printed once; only its hash is stored.
+const tokenUsage = `usage: jitaccess token create --role admin|technician --email E [--name N] [--token-name T] [--expires-in D]
+       jitaccess token list [--email E]
+       jitaccess token revoke TOKEN_ID`
+
+// runToken manages API tokens straight in the database (for the first admin, or when the API
+// is not reachable): create (creating the person when the e-mail is new; the token is printed
+// once, only its hash is stored), list (with last use and expiry) and revoke.
 func runToken(ctx context.Context, env environment, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return &usageError{"usage: jitaccess token create --role admin|technician --email E [--name N]"}
+	if len(args) == 0 {
+		return &usageError{tokenUsage}
 	}
+	switch args[0] {
+	case "create":
+		return tokenCreate(ctx, env, args[1:])
+	case "list":
+		return tokenList(ctx, env, args[1:])
+	case "revoke":
+		if len(args) != 2 || args[1] == "" {
+			return &usageError{tokenUsage}
+		}
+		return withStore(ctx, env, func(st *store.Store) error {
+			tok, err := st.Token(ctx, args[1])
+			if err != nil {
+				return err
+			}
+			if tok, err = st.RevokeToken(ctx, tok.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "revoked %s (%s) at %s\n", tok.ID, tok.Name, tok.RevokedAt.Format(time.RFC3339))
+			return nil
+		})
+	default:
+		return &usageError{tokenUsage}
+	}
+}
+
+func tokenCreate(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	role := fs.String("role", "technician", "admin or technician")
 	email := fs.String("email", "", "the person's e-mail (required)")
 	name := fs.String("name", "", "display name for a new person (defaults to the e-mail)")
-	if err := fs.Parse(args[1:]); err != nil {
+	tokenName := fs.String("token-name", "cli", "what the token is for")
+	expiresIn := fs.Duration("expires-in", 90*24*time.Hour, "lifetime of the token (0: no expiry)")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *role != store.RoleAdmin && *role != store.RoleTechnician {
@@ -34,9 +69,79 @@ func runToken(ctx context.Context, env environment, args []string) error {
 	if _, err := mail.ParseAddress(*email); err != nil || *email == "" {
 		return &usageError{"--email must be an e-mail address"}
 	}
+	if *expiresIn < 0 {
+		return &usageError{"--expires-in must not be negative"}
+	}
 	if *name == "" {
 		*name = *email
 	}
+	return withStore(ctx, env, func(st *store.Store) error {
+		tech, err := st.TechnicianByEmail(ctx, *email)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if tech, _, err = st.CreateTechnician(ctx, *email, *name, *role); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "created %s %s (%s)\n", tech.Role, tech.Email, tech.ID)
+		case err != nil:
+			return err
+		case tech.Role != *role:
+			return fmt.Errorf("%s is a %s; change the role through the API, not with a token", tech.Email, tech.Role)
+		case !tech.Active:
+			return fmt.Errorf("%s is deactivated; reactivate them through the API first", tech.Email)
+		}
+		var expires time.Time
+		if *expiresIn > 0 {
+			expires = time.Now().Add(*expiresIn)
+		}
+		tok, plain, err := st.CreateToken(ctx, store.NewToken{TechnicianID: tech.ID, Name: *tokenName, ExpiresAt: expires})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s %s (%s) token %s expires %s\ntoken: %s\n", tech.Role, tech.Email, tech.ID, tok.ID, orNever(tok.ExpiresAt), plain)
+		return nil
+	})
+}
+
+func tokenList(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("token list", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	email := fs.String("email", "", "only this person's tokens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withStore(ctx, env, func(st *store.Store) error {
+		var techID string
+		if *email != "" {
+			tech, err := st.TechnicianByEmail(ctx, *email)
+			if err != nil {
+				return err
+			}
+			techID = tech.ID
+		}
+		toks, err := st.Tokens(ctx, techID)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tTECHNICIAN\tNAME\tCREATED\tLAST USED\tEXPIRES\tREVOKED")
+		for _, t := range toks {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.TechnicianID, t.Name, t.CreatedAt.Format(time.RFC3339),
+				orNever(t.LastUsedAt), orNever(t.ExpiresAt), orNever(t.RevokedAt))
+		}
+		return w.Flush()
+	})
+}
+
+func orNever(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// withStore opens the configured database (migrating it) and runs fn on its store.
+func withStore(ctx context.Context, env environment, fn func(*store.Store) error) error {
 	cfg, err := config.Load(env.getenv)
 	if err != nil {
 		return err
@@ -53,27 +158,5 @@ func runToken(ctx context.Context, env environment, args []string) error {
 	if err := schema.Migrate(ctx, db); err != nil {
 		return err
 	}
-	st := store.New(db, sealer)
-	tech, err := st.TechnicianByEmail(ctx, *email)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		var token string
-		tech, token, err = st.CreateTechnician(ctx, *email, *name, *role)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "created %s %s (%s)\ntoken: %s\n", tech.Role, tech.Email, tech.ID, token)
-		return nil
-	case err != nil:
-		return err
-	}
-	if tech.Role != *role {
-		return fmt.Errorf("%s is a %s; change the role through the API, not with a token", tech.Email, tech.Role)
-	}
-	token, err := st.NewToken(ctx, tech.ID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "%s %s (%s)\ntoken: %s\n", tech.Role, tech.Email, tech.ID, token)
-	return nil
+	return fn(store.New(db, sealer))
 }

@@ -105,9 +105,10 @@ func TestBrowserPortal(t *testing.T) {
 	// Authorize: the emulator's sign-in and consent page, as contoso's Global Administrator.
 	admin.do(chromedp.Click(chromedp.ID("authorize")))
 	admin.pickAccount("admin@contoso.onmicrosoft.com")
-	admin.waitText("h1", "Authorized")
-	admin.do(chromedp.Click(chromedp.Search(`//a[contains(., "Back to jitaccess")]`)))
+	// Back on the application's form in the same tab, with the green check (no separate
+	// "you can close this window" page).
 	admin.waitText("#authorize-state", "Authorized by admin@contoso.onmicrosoft.com")
+	admin.waitText(".notice", "Authorized. Now choose the access duration")
 
 	// Duration (4 hours by default), a managed domain, two built-in roles, Save.
 	if got := admin.eval(`document.getElementById("access_duration").value`); got != "4h0m0s" {

@@ -1,10 +1,9 @@
-package server
+package access
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -13,8 +12,11 @@ import (
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
-// Workflows is what the API needs of the grant workflows. NewTemporalWorkflows implements it
-// on a Temporal client; errors the caller can act on are *RefusalError.
+// The Temporal adapter of Workflows: the one file that knows how grants are started,
+// signalled and updated in Temporal.
+
+// Workflows is what the domain needs of the grant workflows. NewTemporalWorkflows implements
+// it on a Temporal client; refusals the caller can act on are *Error.
 type Workflows interface {
 	// Start starts the grant workflow of in (whose grant row exists) and returns its ids.
 	// A live run of the same (tenant, application, technician) is ErrGrantRunning, with
@@ -28,19 +30,10 @@ type Workflows interface {
 	WaitClosed(ctx context.Context, workflowID, runID string) error
 }
 
-// RefusalError is a request the grant workflow refused, with the HTTP answer it deserves.
-type RefusalError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *RefusalError) Error() string { return e.Code + ": " + e.Message }
-
 // ErrGrantRunning: a run of the grant's workflow id is live already.
 var ErrGrantRunning = errors.New("a grant of this technician for this application is live")
 
-// ErrWorkflowsUnavailable wraps failures to reach the workflow engine (the API answers 503).
+// ErrWorkflowsUnavailable wraps failures to reach the workflow engine.
 var ErrWorkflowsUnavailable = errors.New("the workflow engine is unavailable")
 
 // NewTemporalWorkflows implements Workflows with a Temporal client; taskQueue empty means
@@ -69,7 +62,7 @@ func (w *temporalWorkflows) Start(ctx context.Context, in workflows.AccessReques
 func (w *temporalWorkflows) Revoke(ctx context.Context, workflowID, runID string, sig workflows.RevokeSignal) error {
 	err := w.c.SignalWorkflow(ctx, workflowID, runID, workflows.RevokeSignalName, sig)
 	if isNotRunning(err) {
-		return &RefusalError{Status: http.StatusConflict, Code: "grant_ended", Message: "The grant has already ended."}
+		return &Error{Kind: Conflict, Code: "grant_ended", Message: "The grant has already ended."}
 	}
 	if err != nil {
 		return engineError("signal revoke to "+workflowID+"/"+runID, err)
@@ -103,29 +96,29 @@ func (w *temporalWorkflows) WaitClosed(ctx context.Context, workflowID, runID st
 	return nil // closed: how the run ended is the projection's business
 }
 
-// extendError maps the validator's application errors to API answers.
+// extendError maps the validator's application errors to refusals.
 func extendError(workflowID, runID string, err error) error {
 	if isNotRunning(err) {
-		return &RefusalError{Status: http.StatusConflict, Code: "grant_not_active", Message: "The grant is not active."}
+		return &Error{Kind: Conflict, Code: "grant_not_active", Message: "The grant is not active."}
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
 		case workflows.ErrTypeNotActive:
-			return &RefusalError{Status: http.StatusConflict, Code: "grant_not_active", Message: "The grant is not active, so it cannot be extended."}
+			return &Error{Kind: Conflict, Code: "grant_not_active", Message: "The grant is not active, so it cannot be extended."}
 		case workflows.ErrTypeInvalidDuration:
-			return &RefusalError{Status: http.StatusBadRequest, Code: "invalid_duration", Message: "duration: the extension must be a positive duration."}
+			return &Error{Kind: Invalid, Code: "invalid_duration", Message: "duration: the extension must be a positive duration."}
 		case workflows.ErrTypeDurationExceedsMaximum:
-			return &RefusalError{Status: http.StatusBadRequest, Code: "duration_exceeds_maximum",
-				Message: "duration: " + appErr.Message()}
+			return &Error{Kind: Invalid, Code: "duration_exceeds_maximum",
+				Field: "duration", Message: "duration: " + appErr.Message()}
 		case workflows.ErrTypeExtensionTooShort:
-			return &RefusalError{Status: http.StatusBadRequest, Code: "invalid_duration", Message: "duration: " + appErr.Message()}
+			return &Error{Kind: Invalid, Code: "invalid_duration", Field: "duration", Message: "duration: " + appErr.Message()}
 		case workflows.ErrTypeExtensionLimit:
-			return &RefusalError{Status: http.StatusConflict, Code: "extension_limit_reached", Message: appErr.Message()}
+			return &Error{Kind: Conflict, Code: "extension_limit_reached", Message: appErr.Message()}
 		case workflows.ErrTypeNotEntitled:
-			return &RefusalError{Status: http.StatusForbidden, Code: "not_entitled", Message: appErr.Message()}
+			return &Error{Kind: Forbidden, Code: "not_entitled", Message: appErr.Message()}
 		case workflows.ErrTypeActorUnverified:
-			return &RefusalError{Status: http.StatusForbidden, Code: "forbidden", Message: appErr.Message()}
+			return &Error{Kind: Forbidden, Code: "forbidden", Message: appErr.Message()}
 		}
 	}
 	return engineError("extend "+workflowID+"/"+runID, err)

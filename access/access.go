@@ -1,0 +1,82 @@
+package access
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/store"
+)
+
+// Directory is what the rules need of a customer's Entra directory (*entra.Client).
+type Directory interface {
+	AuthCodeURL(state, codeVerifier, loginHint string) string
+	Domains(ctx context.Context, applicationID string) ([]directory.Domain, error)
+	Roles(ctx context.Context, applicationID string) ([]directory.Role, error)
+}
+
+// Deps are the service's explicit dependencies.
+type Deps struct {
+	Store     *store.Store
+	Directory Directory
+	// Workflows starts and steers grant workflows; without it grants cannot be requested,
+	// and changes that must revoke live grants are refused.
+	Workflows Workflows
+	// Access durations an admin may configure (JIT_MIN/MAX_ACCESS_DURATION).
+	MinAccessDuration time.Duration
+	MaxAccessDuration time.Duration
+	// OAuthStateTTL is how long an authorize URL stays usable (default 10 minutes).
+	OAuthStateTTL time.Duration
+	Logger        *slog.Logger
+}
+
+// Service holds the rules. Every method takes the actor it acts for and returns *Error for
+// refusals.
+type Service struct {
+	deps Deps
+	log  *slog.Logger
+}
+
+// New builds the service.
+func New(d Deps) (*Service, error) {
+	if d.Store == nil || d.Directory == nil {
+		return nil, errors.New("access: a store and a directory are required")
+	}
+	if d.MinAccessDuration <= 0 {
+		d.MinAccessDuration = 5 * time.Minute
+	}
+	if d.MaxAccessDuration <= 0 {
+		d.MaxAccessDuration = 24 * time.Hour
+	}
+	if d.MinAccessDuration > d.MaxAccessDuration {
+		return nil, errors.New("access: minimum access duration exceeds the maximum")
+	}
+	if d.OAuthStateTTL <= 0 {
+		d.OAuthStateTTL = 10 * time.Minute
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{deps: d, log: d.Logger}, nil
+}
+
+// Store is the service's store, for the front ends' plain reads (lists, pages).
+func (s *Service) Store() *store.Store { return s.deps.Store }
+
+// Limits of what callers may send.
+const (
+	maxNameLength          = 200
+	maxJustificationLength = 1000
+	maxReasonLength        = 500
+
+	// Bounds on the Temporal calls of a request; the client going away does not cut them
+	// short (a started workflow must get its projection row).
+	startTimeout = 15 * time.Second
+	steerTimeout = 30 * time.Second
+
+	// Audit actions of the service itself (the workflow records the grant.* transitions).
+	actionDenied   = "grant.request_denied"
+	actionCredRead = "credentials.read"
+)
