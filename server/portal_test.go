@@ -726,7 +726,7 @@ func TestPortalTokensAndDeactivation(t *testing.T) {
 	grantID := strings.TrimPrefix(p.URL.Path, "/my/grants/")
 	g, err := pe.store.Grant(context.Background(), grantID)
 	require.NoError(t, err)
-	require.NoError(t, pe.store.RecordGrant(context.Background(), store.GrantUpdate{GrantID: g.ID, Status: store.StatusActive}))
+	require.NoError(t, pe.store.RecordGrant(context.Background(), store.GrantUpdate{GrantID: g.ID, Status: string(workflows.StatusActive)}))
 
 	admin := pe.browser()
 	admin.signIn("admin@msp.example")

@@ -40,8 +40,13 @@ func withRevokeRecorder(w *revokeRecorder) envOption {
 func (e *env) liveGrant(tenantID, appID, techID string) store.Grant {
 	e.t.Helper()
 	wf := workflows.WorkflowID(tenantID, appID, techID)
-	g, _, err := e.store.StartGrant(context.Background(), store.GrantUpdate{GrantID: store.NewID("grt"), WorkflowID: wf, RunID: "run-1",
-		TenantID: tenantID, ApplicationID: appID, TechnicianID: techID, Status: store.StatusActive, ExpiresAt: time.Now().Add(time.Hour)})
+	ctx := context.Background()
+	g, err := e.store.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: wf, TenantID: tenantID, ApplicationID: appID, TechnicianID: techID})
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.store.AttachRun(ctx, g.ID, "run-1"))
+	require.NoError(e.t, e.store.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, RunID: "run-1", Status: string(workflows.StatusActive),
+		ActivatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}))
+	g, err = e.store.Grant(ctx, g.ID)
 	require.NoError(e.t, err)
 	return g
 }
