@@ -23,7 +23,7 @@ type migration struct {
 
 // migrations lists every schema step in order. Append; never edit a released step.
 func migrations() []migration {
-	return []migration{initialMigration(), grantsMigration(), sessionsMigration()}
+	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), governanceMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {
