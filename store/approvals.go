@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -231,4 +232,37 @@ func (s *Store) PendingApprovals(ctx context.Context, approverID string) ([]Gran
 		out = append(out, grantOf(r))
 	}
 	return out, nil
+}
+
+// ApproverEmails are the e-mails of everyone who may decide grantID (for notifications),
+// sorted; never the requester's.
+func (s *Store) ApproverEmails(ctx context.Context, grantID string) ([]string, error) {
+	g, err := s.grantParties(ctx, s.db, grantID)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := s.applicationPolicy(ctx, s.db, g.ApplicationID)
+	if err != nil {
+		return nil, err
+	}
+	q := s.db.NewSelect().Model((*schema.Technician)(nil)).Column("email").Where("id <> ?", g.TechnicianID)
+	groups := p.Approval.ApproverGroupIDs
+	if len(groups) == 0 {
+		q = q.Where("role = ?", ActorAdmin)
+	} else {
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			q = q.Where("id IN (?)", s.db.NewSelect().Model((*schema.GroupMember)(nil)).Column("technician_id").
+				Where("group_id IN (?)", bunIn(groups)).
+				Where("group_id IN (?)", s.db.NewSelect().Model((*schema.Group)(nil)).Column("id").Where("tenant_id = ?", g.TenantID)))
+			if slices.Contains(groups, AllAdminsGroupID) {
+				q = q.WhereOr("id IN (?)", s.db.NewSelect().Model((*schema.TenantMember)(nil)).Column("technician_id").Where("tenant_id = ?", g.TenantID))
+			}
+			return q
+		})
+	}
+	var emails []string
+	if err := q.Order("email").Scan(ctx, &emails); err != nil {
+		return nil, fmt.Errorf("list approvers: %w", err)
+	}
+	return emails, nil
 }

@@ -131,6 +131,20 @@ func TestApprovals(t *testing.T) {
 		}
 		require.Equal(t, 1, found, "one audit event per approver")
 
+		emails, err := st.ApproverEmails(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"bob@msp.example"}, emails, "the group's members but the requester")
+		p.Approval.ApproverGroupIDs = []string{store.AllAdminsGroupID, sec.ID}
+		require.NoError(t, st.SetApplicationPolicy(ctx, f.tenant.ID, f.app.ID, &p))
+		require.NoError(t, st.AddMember(ctx, f.tenant.ID, carol.ID))
+		emails, err = st.ApproverEmails(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"bob@msp.example", "carol@msp.example"}, emails)
+		require.NoError(t, st.SetApplicationPolicy(ctx, f.tenant.ID, f.app.ID, nil))
+		emails, err = st.ApproverEmails(ctx, g.ID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"admin@msp.example"}, emails, "no groups: the admins")
+
 		// Only grants in pending_approval are listed (this one is pending).
 		queue, err := st.PendingApprovals(ctx, bob.ID)
 		require.NoError(t, err)
