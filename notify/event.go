@@ -12,28 +12,27 @@ import (
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // Event names (the "<event>" of the CloudEvents type jitaccess.grant.<event>).
 const (
-	EventRequested      = "requested"
-	EventApprovalNeeded = "approval_needed"
-	EventApproved       = "approved"
-	EventDenied         = "denied"
-	EventActive         = "active"
-	EventExpiringSoon   = "expiring_soon"
-	EventExtended       = "extended"
-	EventRevoked        = "revoked"
-	EventExpired        = "expired"
-	EventFailed         = "failed"
-	EventDisableBlocked = "disable_blocked"
-	EventDrift          = "drift"
+	EventRequested      = workflows.NotifyRequested
+	EventApprovalNeeded = workflows.NotifyApprovalNeeded
+	EventApproved       = workflows.NotifyApproved
+	EventDenied         = workflows.NotifyDenied
+	EventActive         = workflows.NotifyActive
+	EventExpiringSoon   = workflows.NotifyExpiringSoon
+	EventExtended       = workflows.NotifyExtended
+	EventRevoked        = workflows.NotifyRevoked
+	EventExpired        = workflows.NotifyExpired
+	EventFailed         = workflows.NotifyFailed
+	EventDisableBlocked = workflows.NotifyDisableBlocked
+	EventDrift          = workflows.NotifyDrift
 	// EventTest is what "send a test event" sends.
 	EventTest = "test"
 )
-
-// DefaultExpiringSoonLead is how long before expiry expiring_soon is sent.
-const DefaultExpiringSoonLead = 15 * time.Minute
 
 // EventNames lists the grant events a destination may filter on.
 func EventNames() []string {

@@ -17,6 +17,7 @@ import (
 	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 const globalAdmin = "62e90394-69f5-4237-9190-012177145e10"
@@ -171,13 +172,13 @@ func TestWebhookReceiverDownForAMinuteGetsEveryEventInOrder(t *testing.T) {
 	for i := range 6 {
 		for _, g := range []string{g1.ID, g2.ID} {
 			if i < len(want[g]) {
-				n, err := w.pub.PublishGrantEvent(ctx, notify.GrantEvent{Name: want[g][i], GrantID: g, Key: "k", ActorID: w.bob.ID})
+				n, err := w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: want[g][i], GrantID: g, Key: "k", ActorID: w.bob.ID})
 				require.NoError(t, err)
 				require.Equal(t, 1, n)
 			}
 		}
 	}
-	n, err := w.pub.PublishGrantEvent(ctx, notify.GrantEvent{Name: notify.EventRequested, GrantID: g1.ID, Key: "k"})
+	n, err := w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventRequested, GrantID: g1.ID, Key: "k"})
 	require.NoError(t, err)
 	require.Zero(t, n, "the same event published twice is queued once")
 
@@ -232,7 +233,7 @@ func TestWebhookPermanentFailureLetsTheNextEventGo(t *testing.T) {
 	require.NoError(t, err)
 	g := w.grant(t, "")
 	for _, e := range []string{notify.EventRequested, notify.EventApprovalNeeded, notify.EventActive} {
-		_, err := w.pub.PublishGrantEvent(ctx, notify.GrantEvent{Name: e, GrantID: g.ID})
+		_, err := w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: e, GrantID: g.ID})
 		require.NoError(t, err)
 	}
 	d := &notify.Dispatcher{Outbox: w.st, Senders: notify.Senders(), Now: w.clk.Now}
@@ -256,9 +257,9 @@ func TestPublisherEventFromTheDatabase(t *testing.T) {
 	var got []notify.Event
 	_, err := w.st.CreateDestination(ctx, store.NewDestination{Name: "x", Type: store.DestinationWebhook, Secrets: store.DestinationSecrets{URL: "http://127.0.0.1:1"}})
 	require.NoError(t, err)
-	_, err = w.pub.PublishGrantEvent(ctx, notify.GrantEvent{Name: notify.EventApprovalNeeded, GrantID: g.ID, Key: "1"})
+	_, err = w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventApprovalNeeded, GrantID: g.ID, Key: "1"})
 	require.NoError(t, err)
-	_, err = w.pub.PublishGrantEvent(ctx, notify.GrantEvent{Name: "became_admin", GrantID: g.ID})
+	_, err = w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: "became_admin", GrantID: g.ID})
 	require.Error(t, err)
 	due, err := w.st.ClaimDeliveries(ctx, 10, time.Minute)
 	require.NoError(t, err)

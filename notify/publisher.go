@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
+
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // GrantStore is the part of *store.Store the publisher needs.
@@ -32,21 +35,11 @@ type Publisher struct {
 	Now       func() time.Time
 }
 
-// GrantEvent names an event of a grant. Key makes the event id: the same key publishes
-// once (use the workflow's transition key, or the update id of a decision).
-type GrantEvent struct {
-	Name    string
-	GrantID string
-	Key     string
-	ActorID string
-	Comment string
-	Reason  string
-}
-
-// PublishGrantEvent is the activity "PublishGrantEvent".
-func (p *Publisher) PublishGrantEvent(ctx context.Context, in GrantEvent) (int, error) {
-	if !IsEventName(in.Name) || in.Name == EventTest {
-		return 0, fmt.Errorf("unknown grant event %q", in.Name)
+// PublishGrantEvent is the activity workflows.PublishGrantEventActivity; the API and the
+// reconciler (drift) call it directly. It returns how many deliveries were queued.
+func (p *Publisher) PublishGrantEvent(ctx context.Context, in workflows.GrantNotification) (int, error) {
+	if !IsEventName(in.Event) || in.Event == EventTest {
+		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown grant event %q", in.Event), "UnknownEvent", nil)
 	}
 	ev, err := p.event(ctx, in)
 	if err != nil {
@@ -78,21 +71,21 @@ func (p *Publisher) SendTest(ctx context.Context, destinationID, actorID string)
 	return p.Store.EnqueueTestEvent(ctx, destinationID, store.OutboxEvent{ID: ev.ID, Type: EventTest, Payload: payload})
 }
 
-func (p *Publisher) event(ctx context.Context, in GrantEvent) (Event, error) {
+func (p *Publisher) event(ctx context.Context, in workflows.GrantNotification) (Event, error) {
 	g, err := p.Store.Grant(ctx, in.GrantID)
 	if err != nil {
 		return Event{}, err
 	}
 	ev := Event{
-		ID:     store.DerivedID("evt", "grant-event:"+g.ID+":"+in.Name+":"+in.Key),
-		Name:   in.Name,
+		ID:     store.DerivedID("evt", "grant-event:"+g.ID+":"+in.Event+":"+in.Key),
+		Name:   in.Event,
 		Time:   p.now().UTC(),
 		Source: p.source(),
 		Grant: Grant{ID: g.ID, Status: g.Status, TenantID: g.TenantID, ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID,
 			Justification: g.Justification, Roles: g.Roles, AccountUPN: g.AccountUPN, RequestedAt: g.RequestedAt, ExpiresAt: g.ExpiresAt},
 		Comment: in.Comment,
 		Reason:  in.Reason,
-		URL:     p.grantURL(g.ID, in.Name == EventApprovalNeeded),
+		URL:     p.grantURL(g.ID, in.Event == EventApprovalNeeded),
 	}
 	if t, err := p.Store.Tenant(ctx, g.TenantID); err == nil {
 		ev.Grant.TenantName = t.Name
@@ -119,7 +112,7 @@ func (p *Publisher) event(ctx context.Context, in GrantEvent) (Event, error) {
 			ev.Actor.Email = t.Email
 		}
 	}
-	if in.Name == EventApprovalNeeded {
+	if in.Event == EventApprovalNeeded {
 		approvers, err := p.Store.ApproverEmails(ctx, g.ID)
 		if err != nil {
 			return Event{}, err

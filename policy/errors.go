@@ -14,7 +14,7 @@ const (
 	CodeApprovalRequired       = "approval_required"
 	CodeSelfApproval           = "self_approval"
 	CodeNotApprover            = "not_approver"
-	CodeAlreadyDecided         = "already_decided"
+	CodeNotPendingApproval     = "not_pending_approval"
 )
 
 // Error is a refusal by the policy: a code, the field it is about and a sentence.
@@ -36,7 +36,7 @@ func (e *Error) HTTPStatus() int {
 	switch e.Code {
 	case CodeSelfApproval, CodeNotApprover:
 		return http.StatusForbidden
-	case CodeApprovalRequired, CodeAlreadyDecided:
+	case CodeApprovalRequired, CodeNotPendingApproval:
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest
