@@ -49,6 +49,9 @@ type ApprovalParams struct {
 // checked the approver's right in the database before sending it; the recording activity
 // checks it again.
 type ApprovalDecisionRequest struct {
+	// GrantID must be the stage's grant: the API may address the workflow id without a run
+	// id, and a later grant of the same technician and application runs under the same id.
+	GrantID    string
 	ApproverID string
 	Comment    string
 }
@@ -164,6 +167,8 @@ func (s *approvalStage) validate(_ workflow.Context, req ApprovalDecisionRequest
 	switch {
 	case s.closed || s.out.Decision != "" || s.hooks.Revoked():
 		return temporal.NewApplicationError("the request is not waiting for a decision", ErrTypeNotPendingApproval)
+	case req.GrantID != s.p.GrantID:
+		return temporal.NewApplicationError("the decision is for another grant", ErrTypeNotPendingApproval)
 	case req.ApproverID == "":
 		return temporal.NewApplicationError("no approver named", ErrTypeNotApprover)
 	case req.ApproverID == s.p.RequesterID:

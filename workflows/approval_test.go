@@ -81,6 +81,10 @@ type updateResult struct {
 
 // send sends an update after delay and collects its outcome into out.
 func (f *approvalFixture) send(delay time.Duration, name, approver, comment string, out *updateResult) {
+	f.sendFor(delay, "grt_1", name, approver, comment, out)
+}
+
+func (f *approvalFixture) sendFor(delay time.Duration, grantID, name, approver, comment string, out *updateResult) {
 	f.env.RegisterDelayedCallback(func() {
 		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 			OnAccept: func() {},
@@ -91,7 +95,7 @@ func (f *approvalFixture) send(delay time.Duration, name, approver, comment stri
 					out.state = s
 				}
 			},
-		}, ApprovalDecisionRequest{ApproverID: approver, Comment: comment})
+		}, ApprovalDecisionRequest{GrantID: grantID, ApproverID: approver, Comment: comment})
 	}, delay)
 }
 
@@ -154,11 +158,13 @@ func TestApprovalTimedOut(t *testing.T) {
 func TestApprovalSelfApprovalRefusedByValidator(t *testing.T) {
 	f := newApprovalFixture(t)
 	f.db.approvers = append(f.db.approvers, "alice") // even were the requester in an approver group
-	var self, bob updateResult
+	var self, other, bob updateResult
 	f.send(time.Minute, ApproveUpdateName, "alice", "", &self)
+	f.sendFor(time.Minute, "grt_earlier", ApproveUpdateName, "bob", "", &other)
 	f.send(2*time.Minute, ApproveUpdateName, "bob", "", &bob)
 	out := f.run(params(1))
 	require.Equal(t, ErrTypeSelfApproval, errType(self.rejected), "rejected before history: %v", self.rejected)
+	require.Equal(t, ErrTypeNotPendingApproval, errType(other.rejected), "a decision for another grant of the same workflow id")
 	require.Equal(t, ApprovalApproved, out.Decision)
 	require.Equal(t, []string{"bob"}, out.Approvers)
 	require.NotContains(t, f.db.decisions, "alice", "never reached the activity")
