@@ -44,7 +44,7 @@ func (serviceStore) TechnicianByEmail(_ context.Context, email string) (store.Te
 }
 
 func (serviceStore) PendingApprovals(context.Context, string) ([]store.Grant, error) { return nil, nil }
-func (serviceStore) Approvals(context.Context, string) ([]store.Approval, error)    { return nil, nil }
+func (serviceStore) Approvals(context.Context, string) ([]store.Approval, error)     { return nil, nil }
 
 // fakeTemporal records the updates and answers with err or a state.
 type fakeTemporal struct {
