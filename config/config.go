@@ -40,6 +40,7 @@ type Config struct {
 	MaxAccessDuration time.Duration // JIT_MAX_ACCESS_DURATION
 	LogLevel          string        // JIT_LOG_LEVEL
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
+	ExpiringSoonLead  time.Duration // JIT_EXPIRING_SOON_NOTICE: expiring_soon is sent this long before expiry
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -77,6 +78,7 @@ func Vars() []Var {
 		{"JIT_MIN_ACCESS_DURATION", "5m", "shortest access duration an application may be given"},
 		{"JIT_MAX_ACCESS_DURATION", "24h", "longest access, including extensions"},
 		{"JIT_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 	}
 }
@@ -192,6 +194,15 @@ func Load(getenv func(string) string) (Config, error) {
 			if err == nil && c.MaxAccessDuration < c.MinAccessDuration {
 				return &Error{"JIT_MAX_ACCESS_DURATION", fmt.Sprintf("%s is shorter than JIT_MIN_ACCESS_DURATION %s", c.MaxAccessDuration, c.MinAccessDuration)}
 			}
+			return err
+		},
+		func() error {
+			v := get("JIT_EXPIRING_SOON_NOTICE")
+			if v == "0" {
+				c.ExpiringSoonLead = 0
+				return nil
+			}
+			c.ExpiringSoonLead, err = parseDuration("JIT_EXPIRING_SOON_NOTICE", v)
 			return err
 		},
 		func() error {
