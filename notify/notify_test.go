@@ -277,3 +277,68 @@ func TestPublisherEventFromTheDatabase(t *testing.T) {
 	require.Equal(t, "https://jit.msp.example/approvals/"+g.ID, ev.URL)
 	require.ElementsMatch(t, []string{"alice@msp.example", "admin@msp.example", "bob@msp.example"}, ev.Recipients)
 }
+
+func TestSendTestEventReachesOnlyThatDestination(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	rcv := &receiver{secret: []byte("whsec-0123456789"), got: map[string][]string{}, ids: map[string]int{}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	dest, err := w.st.CreateDestination(ctx, store.NewDestination{Name: "SIEM", Type: store.DestinationWebhook,
+		Events: []string{notify.EventDrift}, Secrets: store.DestinationSecrets{URL: srv.URL, SigningSecret: string(rcv.secret)}})
+	require.NoError(t, err)
+	other, err := w.st.CreateDestination(ctx, store.NewDestination{Name: "Other", Type: store.DestinationWebhook,
+		Secrets: store.DestinationSecrets{URL: srv.URL + "/other", SigningSecret: "x"}})
+	require.NoError(t, err)
+	require.NoError(t, w.pub.SendTest(ctx, dest.ID, w.admin.ID))
+	require.ErrorIs(t, w.pub.SendTest(ctx, "dst_missing", w.admin.ID), store.ErrNotFound)
+	_, err = (&notify.Dispatcher{Outbox: w.st, Senders: notify.Senders(), Now: w.clk.Now}).DrainOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{"": {notify.EventTest}}, rcv.got, "sent whatever the destination's filter, signed")
+	hist, err := w.st.Deliveries(ctx, dest.ID, 5)
+	require.NoError(t, err)
+	require.Len(t, hist, 1)
+	require.Equal(t, store.DeliveryDelivered, hist[0].Status)
+	hist, err = w.st.Deliveries(ctx, other.ID, 5)
+	require.NoError(t, err)
+	require.Empty(t, hist)
+}
+
+func TestTwoDispatchersNeverSendTheSameDeliveryTwice(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		var ce struct{ ID string }
+		_ = json.NewDecoder(req.Body).Decode(&ce)
+		mu.Lock()
+		seen[ce.ID]++
+		mu.Unlock()
+		rw.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	_, err := w.st.CreateDestination(ctx, store.NewDestination{Name: "x", Type: store.DestinationWebhook, Secrets: store.DestinationSecrets{URL: srv.URL}})
+	require.NoError(t, err)
+	for range 10 {
+		g := w.grant(t, "")
+		_, err := w.pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventRequested, GrantID: g.ID})
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &notify.Dispatcher{Outbox: w.st, Senders: notify.Senders(), Now: w.clk.Now, Batch: 3}
+			for range 10 {
+				_, _ = d.DrainOnce(ctx)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Len(t, seen, 10)
+	for id, n := range seen {
+		require.Equal(t, 1, n, id)
+	}
+}
