@@ -50,8 +50,11 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.Re
 func refusal(err error) error {
 	if e, ok := policy.AsError(err); ok {
 		typ := workflows.ErrTypeNotApprover
-		if e.Code == policy.CodeSelfApproval {
+		switch e.Code {
+		case policy.CodeSelfApproval:
 			typ = workflows.ErrTypeSelfApproval
+		case policy.CodeNotPendingApproval:
+			typ = workflows.ErrTypeNotPendingApproval
 		}
 		return temporal.NewNonRetryableApplicationError(e.Message, typ, nil)
 	}

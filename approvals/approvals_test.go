@@ -42,6 +42,7 @@ func TestApprovalActivityMapsDecisionsAndRefusals(t *testing.T) {
 			want: workflows.RecordApprovalDecisionResult{Decision: workflows.ApprovalDenied}},
 		{name: "self approval", store: fakeStore{err: &policy.Error{Code: policy.CodeSelfApproval, Message: "self"}}, errType: workflows.ErrTypeSelfApproval},
 		{name: "not approver", store: fakeStore{err: fmt.Errorf("check: %w", &policy.Error{Code: policy.CodeNotApprover})}, errType: workflows.ErrTypeNotApprover},
+		{name: "grant moved on", store: fakeStore{err: &policy.Error{Code: policy.CodeNotPendingApproval}}, errType: workflows.ErrTypeNotPendingApproval},
 		{name: "unknown grant", store: fakeStore{err: fmt.Errorf("grant: %w", store.ErrNotFound)}, errType: workflows.ErrTypeNotApprover},
 		{name: "database down", store: fakeStore{err: errors.New("connection refused")}, retryable: true},
 	}

@@ -53,11 +53,16 @@ type grantParties struct {
 	TenantID      string `bun:"tenant_id"`
 	ApplicationID string `bun:"application_id"`
 	TechnicianID  string `bun:"technician_id"`
+	Status        string `bun:"status"`
 }
+
+// decidable reports whether a decision on a grant in status may still be recorded: while
+// it waits for approval (or its projection has not caught up from pending yet).
+func decidable(status string) bool { return status == StatusPendingApproval || status == StatusPending }
 
 func (s *Store) grantParties(ctx context.Context, db bun.IDB, grantID string) (grantParties, error) {
 	var g grantParties
-	err := db.NewSelect().Model((*schema.Grant)(nil)).Column("tenant_id", "application_id", "technician_id").
+	err := db.NewSelect().Model((*schema.Grant)(nil)).Column("tenant_id", "application_id", "technician_id", "status").
 		Where("id = ?", grantID).Scan(ctx, &g)
 	if err != nil {
 		return g, noRows(err, "grant", grantID)
@@ -123,7 +128,9 @@ func (s *Store) checkApprover(ctx context.Context, db bun.IDB, grantID, approver
 
 // RecordApproval re-checks the approver's right and records the decision with its audit
 // event, in one transaction. An approver's first decision on a grant stands: deciding again
-// returns that decision with recorded false, so the same person is never counted twice.
+// returns that decision with recorded false, so the same person is never counted twice. A
+// grant that has moved on (approved and provisioning, expired_unapproved, revoked, …) takes
+// no new decision (not_pending_approval).
 func (s *Store) RecordApproval(ctx context.Context, d ApprovalDecision) (out Approval, recorded bool, err error) {
 	if d.Decision != DecisionApproved && d.Decision != DecisionDenied {
 		return Approval{}, false, fmt.Errorf("record approval: invalid decision %q", d.Decision)
@@ -138,6 +145,9 @@ func (s *Store) RecordApproval(ctx context.Context, d ApprovalDecision) (out App
 		g, err := s.grantParties(ctx, tx, d.GrantID)
 		if err != nil {
 			return err
+		}
+		if !decidable(g.Status) {
+			return &policy.Error{Code: policy.CodeNotPendingApproval, Message: fmt.Sprintf("the request is %s, not waiting for approval", g.Status)}
 		}
 		m := schema.GrantApproval{ID: DerivedID("apr", "approval:"+d.GrantID+":"+d.ApproverID), GrantID: d.GrantID,
 			TenantID: g.TenantID, ApproverID: d.ApproverID, Decision: d.Decision, Comment: d.Comment, CreatedAt: s.clock()}

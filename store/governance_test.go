@@ -131,15 +131,23 @@ func TestApprovals(t *testing.T) {
 		}
 		require.Equal(t, 1, found, "one audit event per approver")
 
+		// Once the grant has moved on, no decision is recorded any more.
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: store.StatusRevoked, EndedAt: time.Now()}))
+		dave, _, err := st.CreateTechnician(ctx, "dave@msp.example", "Dave", "")
+		require.NoError(t, err)
+		require.NoError(t, st.AddGroupMember(ctx, f.tenant.ID, sec.ID, dave.ID))
+		_, _, err = st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: dave.ID, Decision: store.DecisionApproved})
+		requireCode(t, policy.CodeNotPendingApproval, err)
+
 		emails, err := st.ApproverEmails(ctx, g.ID)
 		require.NoError(t, err)
-		require.Equal(t, []string{"bob@msp.example"}, emails, "the group's members but the requester")
+		require.Equal(t, []string{"bob@msp.example", "dave@msp.example"}, emails, "the group's members but the requester")
 		p.Approval.ApproverGroupIDs = []string{store.AllAdminsGroupID, sec.ID}
 		require.NoError(t, st.SetApplicationPolicy(ctx, f.tenant.ID, f.app.ID, &p))
 		require.NoError(t, st.AddMember(ctx, f.tenant.ID, carol.ID))
 		emails, err = st.ApproverEmails(ctx, g.ID)
 		require.NoError(t, err)
-		require.Equal(t, []string{"bob@msp.example", "carol@msp.example"}, emails)
+		require.Equal(t, []string{"bob@msp.example", "carol@msp.example", "dave@msp.example"}, emails)
 		require.NoError(t, st.SetApplicationPolicy(ctx, f.tenant.ID, f.app.ID, nil))
 		emails, err = st.ApproverEmails(ctx, g.ID)
 		require.NoError(t, err)

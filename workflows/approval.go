@@ -104,7 +104,7 @@ func approvalRecordOptions() workflow.ActivityOptions {
 			InitialInterval:        200 * time.Millisecond,
 			BackoffCoefficient:     2,
 			MaximumInterval:        5 * time.Second,
-			NonRetryableErrorTypes: []string{ErrTypeSelfApproval, ErrTypeNotApprover},
+			NonRetryableErrorTypes: []string{ErrTypeSelfApproval, ErrTypeNotApprover, ErrTypeNotPendingApproval},
 		},
 		Summary: "Check the approver and record the decision",
 	}
@@ -219,8 +219,8 @@ func decisionError(err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
-		case ErrTypeSelfApproval, ErrTypeNotApprover:
-			return temporal.NewApplicationError(appErr.Error(), appErr.Type())
+		case ErrTypeSelfApproval, ErrTypeNotApprover, ErrTypeNotPendingApproval:
+			return temporal.NewApplicationError(appErr.Message(), appErr.Type())
 		}
 	}
 	return fmt.Errorf("record approval decision: %w", err)
