@@ -37,6 +37,7 @@ type Dispatcher struct {
 	MaxAge     time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
+	Metrics    *Metrics // nil: none
 }
 
 // Senders is the sender of every destination type, with default HTTP clients.
@@ -93,15 +94,21 @@ func (d *Dispatcher) DrainOnce(ctx context.Context) (int, error) {
 
 func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) {
 	log := d.logger().With("DeliveryID", dl.ID, "DestinationID", dl.DestinationID, "Event", dl.EventType, "GrantID", dl.GrantID)
-	err := d.send(ctx, dl)
+	typ, err := d.send(ctx, dl)
+	now := d.now()
 	if err == nil {
+		d.Metrics.attempt(typ, "delivered", now.Sub(dl.CreatedAt))
 		if err := d.Outbox.MarkDelivered(ctx, dl.ID); err != nil {
 			log.Error("Delivery not marked delivered", "Error", err)
 		}
 		return
 	}
-	now := d.now()
 	giveUp := errors.Is(err, ErrPermanent) || now.Sub(dl.CreatedAt) > d.maxAge()
+	if giveUp {
+		d.Metrics.attempt(typ, "failed", 0)
+	} else {
+		d.Metrics.attempt(typ, "retry", 0)
+	}
 	next := now.Add(d.backoff(dl.Attempts))
 	log.Warn("Notification not delivered", "Attempt", dl.Attempts+1, "GiveUp", giveUp, "Error", err)
 	if err := d.Outbox.MarkAttemptFailed(context.WithoutCancel(ctx), dl.ID, err.Error(), next, giveUp); err != nil {
@@ -109,24 +116,25 @@ func (d *Dispatcher) deliver(ctx context.Context, dl store.Delivery) {
 	}
 }
 
-func (d *Dispatcher) send(ctx context.Context, dl store.Delivery) error {
+// send delivers dl and returns its destination's type (for metrics).
+func (d *Dispatcher) send(ctx context.Context, dl store.Delivery) (string, error) {
 	dest, err := d.Outbox.Destination(ctx, dl.DestinationID)
 	if err != nil {
-		return fmt.Errorf("destination: %w", err)
+		return "unknown", fmt.Errorf("destination: %w", err)
 	}
 	sender := d.Senders[dest.Type]
 	if sender == nil {
-		return fmt.Errorf("no sender for destination type %q: %w", dest.Type, ErrPermanent)
+		return dest.Type, fmt.Errorf("no sender for destination type %q: %w", dest.Type, ErrPermanent)
 	}
 	sec, err := d.Outbox.DestinationSecrets(ctx, dl.DestinationID)
 	if err != nil {
-		return fmt.Errorf("destination secrets: %w", err)
+		return dest.Type, fmt.Errorf("destination secrets: %w", err)
 	}
 	var ev Event
 	if err := json.Unmarshal(dl.Payload, &ev); err != nil {
-		return fmt.Errorf("event payload: %v: %w", err, ErrPermanent)
+		return dest.Type, fmt.Errorf("event payload: %v: %w", err, ErrPermanent)
 	}
-	return sender.Send(ctx, dest, sec, ev)
+	return dest.Type, sender.Send(ctx, dest, sec, ev)
 }
 
 // backoff after attempts failed attempts: 1 s, 2 s, 4 s, … up to MaxBackoff.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitaccess/jitaccess/internal/testenv"
@@ -182,7 +184,8 @@ func TestWebhookReceiverDownForAMinuteGetsEveryEventInOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "the same event published twice is queued once")
 
-	d := &notify.Dispatcher{Outbox: w.st, Senders: notify.Senders(), Now: w.clk.Now}
+	reg := prometheus.NewRegistry()
+	d := &notify.Dispatcher{Outbox: w.st, Senders: notify.Senders(), Now: w.clk.Now, Metrics: notify.NewMetrics(reg)}
 	// Down for a minute: the heads are retried with backoff; nothing behind them goes first.
 	for range 12 {
 		_, err := d.DrainOnce(ctx)
@@ -208,6 +211,8 @@ func TestWebhookReceiverDownForAMinuteGetsEveryEventInOrder(t *testing.T) {
 	for id, n := range rcv.ids {
 		require.Equal(t, 1, n, id)
 	}
+	require.Equal(t, 9.0, testutil.ToFloat64(d.Metrics.Attempts().WithLabelValues("webhook", "delivered")))
+	require.Greater(t, testutil.ToFloat64(d.Metrics.Attempts().WithLabelValues("webhook", "retry")), 2.0)
 }
 
 func TestWebhookPermanentFailureLetsTheNextEventGo(t *testing.T) {
