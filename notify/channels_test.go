@@ -26,7 +26,7 @@ func approvalNeeded() notify.Event {
 	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	return notify.Event{ID: "evt_1", Name: notify.EventApprovalNeeded, Time: at, Source: "https://jit.msp.example",
 		Grant: notify.Grant{ID: "grt_1", Status: "pending_approval", TenantID: "tnt_1", TenantName: "Contoso", ApplicationName: "Entra <Contoso>",
-			TechnicianEmail: "alice@msp.example", Justification: "P1 & outage", TicketReference: "#4711", Roles: []string{globalAdmin}, RequestedAt: at},
+			TechnicianEmail: "alice@msp.example", Justification: "P1 & outage", TicketReference: "#4711", Roles: []string{globalAdmin}, RoleNames: []string{"Global Administrator"}, RequestedAt: at},
 		URL: "https://jit.msp.example/approvals/grt_1", Recipients: []string{"bob@msp.example", "alice@msp.example"}}
 }
 
@@ -265,6 +265,7 @@ func TestEmailReachesRequesterAndApproversOverSMTP(t *testing.T) {
 	require.Contains(t, unfolded, "Subject: [jitaccess] Approval needed: alice@msp.example requests access to Entra <Contoso>")
 	require.Contains(t, m.Data, "https://jit.msp.example/approvals/grt_1")
 	require.Contains(t, m.Data, "#4711")
+	require.Contains(t, m.Data, "Global Administrator")
 
 	// A server that is not there is a retryable failure, not a permanent one.
 	d.Settings.SMTPAddr = "127.0.0.1:1"

@@ -83,7 +83,7 @@ func emailBody(ev Event) string {
 	line("Requester", ev.Grant.TechnicianEmail)
 	line("Application", firstOf(ev.Grant.ApplicationName, ev.Grant.ApplicationID))
 	line("Customer", firstOf(ev.Grant.TenantName, ev.Grant.TenantID))
-	line("Roles", strings.Join(ev.Grant.Roles, ", "))
+	line("Roles", roleList(ev.Grant))
 	line("Justification", ev.Grant.Justification)
 	line("Ticket", ev.Grant.TicketReference)
 	if !ev.Grant.ExpiresAt.IsZero() {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2/event"
@@ -77,7 +78,8 @@ type Grant struct {
 	TechnicianEmail string    `json:"technician_email,omitempty"`
 	Justification   string    `json:"justification,omitempty"`
 	TicketReference string    `json:"ticket_reference,omitempty"`
-	Roles           []string  `json:"roles"`
+	Roles           []string  `json:"roles"`      // role template ids
+	RoleNames       []string  `json:"role_names"` // their names where well known, else the id
 	AccountUPN      string    `json:"account_upn,omitempty"`
 	RequestedAt     time.Time `json:"requested_at"`
 	ExpiresAt       time.Time `json:"expires_at,omitzero"`
@@ -119,6 +121,14 @@ func CloudEvent(ev Event) ([]byte, error) {
 		return nil, fmt.Errorf("cloudevent: %w", err)
 	}
 	return b, nil
+}
+
+// roleList is the roles for people.
+func roleList(g Grant) string {
+	if len(g.RoleNames) > 0 {
+		return strings.Join(g.RoleNames, ", ")
+	}
+	return strings.Join(g.Roles, ", ")
 }
 
 // title is a one-line summary of the event for people.

@@ -279,6 +279,7 @@ func TestPublisherEventFromTheDatabase(t *testing.T) {
 	require.Equal(t, "#4711", ev.Grant.TicketReference)
 	require.Equal(t, "P1 outage", ev.Grant.Justification)
 	require.Equal(t, []string{globalAdmin}, ev.Grant.Roles)
+	require.Equal(t, []string{"Global Administrator"}, ev.Grant.RoleNames)
 	require.Equal(t, "https://jit.msp.example/approvals/"+g.ID, ev.URL)
 	require.ElementsMatch(t, []string{"alice@msp.example", "admin@msp.example", "bob@msp.example"}, ev.Recipients)
 }

@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -98,6 +99,10 @@ func (p *Publisher) event(ctx context.Context, in workflows.GrantNotification) (
 	}
 	if ev.Grant.Roles == nil {
 		ev.Grant.Roles = []string{}
+	}
+	ev.Grant.RoleNames = make([]string, len(ev.Grant.Roles))
+	for i, r := range ev.Grant.Roles {
+		ev.Grant.RoleNames[i] = policy.RoleName(r)
 	}
 	if ref, err := p.Store.TicketReference(ctx, g.ID); err == nil {
 		ev.Grant.TicketReference = ref

@@ -44,7 +44,7 @@ func SlackMessage(ev Event) map[string]any {
 	add("Requester", ev.Grant.TechnicianEmail)
 	add("Application", firstOf(ev.Grant.ApplicationName, ev.Grant.ApplicationID))
 	add("Customer", firstOf(ev.Grant.TenantName, ev.Grant.TenantID))
-	add("Roles", strings.Join(ev.Grant.Roles, ", "))
+	add("Roles", roleList(ev.Grant))
 	add("Justification", ev.Grant.Justification)
 	add("Ticket", ev.Grant.TicketReference)
 	if !ev.Grant.ExpiresAt.IsZero() {

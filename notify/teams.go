@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jitaccess/jitaccess/store"
@@ -38,7 +37,7 @@ func TeamsMessage(ev Event) map[string]any {
 	add("Requester", ev.Grant.TechnicianEmail)
 	add("Application", firstOf(ev.Grant.ApplicationName, ev.Grant.ApplicationID))
 	add("Customer", firstOf(ev.Grant.TenantName, ev.Grant.TenantID))
-	add("Roles", strings.Join(ev.Grant.Roles, ", "))
+	add("Roles", roleList(ev.Grant))
 	add("Justification", ev.Grant.Justification)
 	add("Ticket", ev.Grant.TicketReference)
 	if !ev.Grant.ExpiresAt.IsZero() {

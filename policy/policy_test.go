@@ -32,6 +32,11 @@ func TestDefault(t *testing.T) {
 	} {
 		require.True(t, IsPrivilegedRole(id), id)
 	}
+	require.False(t, IsPrivilegedRole(reportsRead))
+	require.Len(t, PrivilegedRoleIDs(), 22)
+	require.Equal(t, "Global Administrator", RoleName(globalAdmin))
+	require.Equal(t, "Reports Reader", RoleName(reportsRead))
+	require.Equal(t, "custom-role-id", RoleName("custom-role-id"))
 }
 
 func TestJSONShape(t *testing.T) {
