@@ -157,7 +157,7 @@ func TestSlackInteractionsVerifySigningThenDecide(t *testing.T) {
 	rec := httptest.NewRecorder()
 	(&notify.SlackInteractions{Destinations: slackDests{}, Decider: &rulesDecider{}, Now: func() time.Time { return now }}).
 		ServeDestination(rec, slackRequest(t, "U_BOB", notify.SlackApproveAction, now, good), "dst_other")
-	require.Equal(t, http.StatusNotFound, rec.Code)
+	require.Equal(t, http.StatusUnauthorized, rec.Code, "an unknown destination looks like a bad signature")
 }
 
 // smtpServer is a minimal SMTP receiver: it accepts every message and keeps it.

@@ -17,6 +17,7 @@ type Outbox interface {
 	ClaimDeliveries(ctx context.Context, limit int, lease time.Duration) ([]store.Delivery, error)
 	MarkDelivered(ctx context.Context, id string) error
 	MarkAttemptFailed(ctx context.Context, id, reason string, next time.Time, giveUp bool) error
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 	Destination(ctx context.Context, id string) (store.Destination, error)
 	DestinationSecrets(ctx context.Context, id string) (store.DestinationSecrets, error)
 }
@@ -35,6 +36,8 @@ type Dispatcher struct {
 	// that could not be delivered for that long (default 24 h).
 	MaxBackoff time.Duration
 	MaxAge     time.Duration
+	// Retention keeps finished deliveries (the destinations' history) this long (default 30 days).
+	Retention time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Metrics    *Metrics // nil: none
@@ -50,9 +53,16 @@ func Senders() map[string]Sender {
 	}
 }
 
-// Run drains the outbox until ctx ends.
+// Run drains the outbox until ctx ends, and prunes finished deliveries hourly.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	var pruned time.Time
 	for {
+		if now := d.now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := d.Outbox.PruneDeliveries(ctx, now.Add(-d.retention())); err != nil && ctx.Err() == nil {
+				d.logger().Error("Notification deliveries not pruned", "Error", err)
+			}
+		}
 		n, err := d.DrainOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.logger().Error("Notification outbox not drained", "Error", err)
@@ -145,6 +155,13 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 	}
 	b := time.Second << min(attempts, 20)
 	return min(b, max)
+}
+
+func (d *Dispatcher) retention() time.Duration {
+	if d.Retention > 0 {
+		return d.Retention
+	}
+	return 30 * 24 * time.Hour
 }
 
 func (d *Dispatcher) interval() time.Duration {

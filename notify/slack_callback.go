@@ -71,7 +71,8 @@ func (h *SlackInteractions) ServeDestination(w http.ResponseWriter, r *http.Requ
 	}
 	d, err := h.Destinations.Destination(ctx, destinationID)
 	if err != nil || d.Type != store.DestinationSlack {
-		http.Error(w, "not found", http.StatusNotFound)
+		// The same answer as a bad signature: the URL does not reveal which ids exist.
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
 	sec, err := h.Destinations.DestinationSecrets(ctx, destinationID)

@@ -246,6 +246,13 @@ func TestNotificationOutbox(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, hist, 2)
 
+		n, err = st.PruneDeliveries(ctx, time.Now().Add(time.Hour))
+		require.NoError(t, err)
+		require.Equal(t, 3, n, "e1, e3 and the Slack e2 delivered; the webhook e2 (claimed, pending) and t1 stay")
+		hist, err = st.Deliveries(ctx, all.ID, 10)
+		require.NoError(t, err)
+		require.Len(t, hist, 1)
+
 		require.NoError(t, st.DeleteDestination(ctx, all.ID))
 		require.ErrorIs(t, st.DeleteDestination(ctx, all.ID), store.ErrNotFound)
 		hist, err = st.Deliveries(ctx, all.ID, 10)

@@ -350,3 +350,16 @@ func (s *Store) Deliveries(ctx context.Context, destinationID string, limit int)
 	}
 	return out, nil
 }
+
+// PruneDeliveries deletes delivered and failed deliveries created before before; pending
+// ones stay whatever their age. It returns how many were deleted.
+func (s *Store) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.NewDelete().Model((*schema.NotificationDelivery)(nil)).
+		Where("status IN (?)", bunIn([]string{DeliveryDelivered, DeliveryFailed})).
+		Where("created_at < ?", dbTime(before)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune deliveries: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
