@@ -38,9 +38,9 @@ type Dispatcher struct {
 	MaxAge     time.Duration
 	// Retention keeps finished deliveries (the destinations' history) this long (default 30 days).
 	Retention time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
-	Metrics    *Metrics // nil: none
+	Now       func() time.Time
+	Logger    *slog.Logger
+	Metrics   *Metrics // nil: none
 }
 
 // Senders is the sender of every destination type, with default HTTP clients.
