@@ -54,9 +54,9 @@ func TestApprovalOnTheRealServer(t *testing.T) {
 	}
 
 	_, err = decide(ApproveUpdateName, "grt_1", "alice")
-	require.Equal(t, ErrTypeSelfApproval, errType(err), "%v", err)
+	require.Equal(t, ErrTypeSelfApproval, approvalErrType(err), "%v", err)
 	_, err = decide(ApproveUpdateName, "grt_0", "bob")
-	require.Equal(t, ErrTypeNotPendingApproval, errType(err), "a decision for an earlier grant of the same id: %v", err)
+	require.Equal(t, ErrTypeNotPendingApproval, approvalErrType(err), "a decision for an earlier grant of the same id: %v", err)
 
 	st, err := decide(ApproveUpdateName, "grt_1", "bob")
 	require.NoError(t, err)
@@ -70,7 +70,7 @@ func TestApprovalOnTheRealServer(t *testing.T) {
 	require.Equal(t, ApprovalApproved, st.Decision)
 	require.Equal(t, []string{"bob", "carol"}, st.Approvers)
 	_, err = decide(DenyUpdateName, "grt_1", "carol")
-	require.Equal(t, ErrTypeNotPendingApproval, errType(err), "%v", err)
+	require.Equal(t, ErrTypeNotPendingApproval, approvalErrType(err), "%v", err)
 
 	db.mu.Lock()
 	require.Equal(t, 2, db.calls, "one recorded decision per approver")

@@ -108,11 +108,11 @@ func (f *approvalFixture) run(p ApprovalParams) ApprovalOutcome {
 	return out
 }
 
-func params(n int) ApprovalParams {
+func approvalParams(n int) ApprovalParams {
 	return ApprovalParams{GrantID: "grt_1", RequesterID: "alice", ApprovalsNeeded: n, Timeout: 8 * time.Hour}
 }
 
-func errType(err error) string {
+func approvalErrType(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		return appErr.Type()
@@ -124,7 +124,7 @@ func TestApprovalGranted(t *testing.T) {
 	f := newApprovalFixture(t)
 	var r updateResult
 	f.send(time.Hour, ApproveUpdateName, "bob", "go ahead", &r)
-	out := f.run(params(1))
+	out := f.run(approvalParams(1))
 	require.Equal(t, ApprovalApproved, out.Decision)
 	require.Equal(t, []string{"bob"}, out.Approvers)
 	require.Equal(t, "bob", out.DecidedBy)
@@ -138,7 +138,7 @@ func TestApprovalDenied(t *testing.T) {
 	f := newApprovalFixture(t)
 	var r updateResult
 	f.send(time.Minute, DenyUpdateName, "carol", "not during the freeze", &r)
-	out := f.run(params(2))
+	out := f.run(approvalParams(2))
 	require.Equal(t, ApprovalDenied, out.Decision)
 	require.Equal(t, "carol", out.DecidedBy)
 	require.Contains(t, out.Reason, "not during the freeze")
@@ -148,7 +148,7 @@ func TestApprovalDenied(t *testing.T) {
 func TestApprovalTimedOut(t *testing.T) {
 	f := newApprovalFixture(t)
 	startedAt := f.env.Now()
-	out := f.run(params(1))
+	out := f.run(approvalParams(1))
 	require.Equal(t, ApprovalTimedOut, out.Decision)
 	require.Contains(t, out.Reason, "0 of 1")
 	require.GreaterOrEqual(t, f.env.Now().Sub(startedAt), 8*time.Hour, "time skipped to the decision timeout")
@@ -162,9 +162,9 @@ func TestApprovalSelfApprovalRefusedByValidator(t *testing.T) {
 	f.send(time.Minute, ApproveUpdateName, "alice", "", &self)
 	f.sendFor(time.Minute, "grt_earlier", ApproveUpdateName, "bob", "", &other)
 	f.send(2*time.Minute, ApproveUpdateName, "bob", "", &bob)
-	out := f.run(params(1))
-	require.Equal(t, ErrTypeSelfApproval, errType(self.rejected), "rejected before history: %v", self.rejected)
-	require.Equal(t, ErrTypeNotPendingApproval, errType(other.rejected), "a decision for another grant of the same workflow id")
+	out := f.run(approvalParams(1))
+	require.Equal(t, ErrTypeSelfApproval, approvalErrType(self.rejected), "rejected before history: %v", self.rejected)
+	require.Equal(t, ErrTypeNotPendingApproval, approvalErrType(other.rejected), "a decision for another grant of the same workflow id")
 	require.Equal(t, ApprovalApproved, out.Decision)
 	require.Equal(t, []string{"bob"}, out.Approvers)
 	require.NotContains(t, f.db.decisions, "alice", "never reached the activity")
@@ -178,14 +178,14 @@ func TestApprovalTwoApproversSamePersonCountedOnce(t *testing.T) {
 	f.send(3*time.Minute, DenyUpdateName, "bob", "changed my mind", &changed)
 	f.send(4*time.Minute, ApproveUpdateName, "carol", "second", &carol)
 	f.send(5*time.Minute, ApproveUpdateName, "carol", "", &late)
-	out := f.run(params(2))
+	out := f.run(approvalParams(2))
 
 	require.Equal(t, ApprovalState{Approvers: []string{"bob"}, ApprovalsNeeded: 2}, first.state)
 	require.Equal(t, ApprovalState{Approvers: []string{"bob"}, ApprovalsNeeded: 2}, again.state, "bob twice is one approval")
 	require.NoError(t, changed.err)
 	require.Equal(t, "", changed.state.Decision, "bob's first decision stands; his deny is not a second vote")
 	require.Equal(t, ApprovalApproved, carol.state.Decision)
-	require.Equal(t, ErrTypeNotPendingApproval, errType(late.rejected))
+	require.Equal(t, ErrTypeNotPendingApproval, approvalErrType(late.rejected))
 
 	require.Equal(t, ApprovalApproved, out.Decision)
 	require.Equal(t, []string{"bob", "carol"}, out.Approvers)
@@ -197,9 +197,9 @@ func TestApprovalNotApproverRefusedByActivity(t *testing.T) {
 	f := newApprovalFixture(t)
 	var dave updateResult
 	f.send(time.Minute, ApproveUpdateName, "dave", "", &dave)
-	out := f.run(params(1))
+	out := f.run(approvalParams(1))
 	require.NoError(t, dave.rejected, "the validator cannot know; the activity checks the database")
-	require.Equal(t, ErrTypeNotApprover, errType(dave.err))
+	require.Equal(t, ErrTypeNotApprover, approvalErrType(dave.err))
 	require.Equal(t, ApprovalTimedOut, out.Decision, "dave's approval was not counted")
 }
 
@@ -209,7 +209,7 @@ func TestApprovalRevokeWhilePending(t *testing.T) {
 	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(RevokeSignalName, nil) }, 10*time.Minute)
 	f.send(20*time.Minute, ApproveUpdateName, "bob", "", &late)
 	startedAt := f.env.Now()
-	out := f.run(params(1))
+	out := f.run(approvalParams(1))
 	require.Equal(t, ApprovalRevoked, out.Decision)
 	require.Less(t, f.env.Now().Sub(startedAt), time.Hour, "ended at the revoke, not the timeout")
 	require.Zero(t, f.db.calls, "nothing recorded, nothing called")
