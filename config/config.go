@@ -45,11 +45,12 @@ type Config struct {
 	TrustedProxies    []string      // JIT_TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For is believed
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
 	// TemporalTLS is nil unless one of JIT_TEMPORAL_TLS_{CERT,KEY,CA,SERVER_NAME} is set.
-	TemporalTLS     *tls.Config
-	TemporalAPIKey  string // JIT_TEMPORAL_API_KEY (Temporal Cloud)
-	CodecCORSOrigin string // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
-	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
+	TemporalTLS       *tls.Config
+	TemporalAPIKey    string        // JIT_TEMPORAL_API_KEY (Temporal Cloud)
+	CodecCORSOrigin   string        // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
+	OTLPEndpoint      string        // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
 	ReconcileInterval time.Duration // JIT_RECONCILE_INTERVAL
+	ExpiringSoonLead  time.Duration // JIT_EXPIRING_SOON_NOTICE: expiring_soon is sent this long before expiry
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -95,6 +96,7 @@ func Vars() []Var {
 		{"JIT_TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS); prefer mTLS or a secret file mounted as the environment"},
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry OTLP/HTTP endpoint for traces (standard variable); empty: no traces exported"},
+		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
 	}
@@ -232,6 +234,15 @@ func Load(getenv func(string) string) (Config, error) {
 			if err == nil && c.MaxAccessDuration < c.MinAccessDuration {
 				return &Error{"JIT_MAX_ACCESS_DURATION", fmt.Sprintf("%s is shorter than JIT_MIN_ACCESS_DURATION %s", c.MaxAccessDuration, c.MinAccessDuration)}
 			}
+			return err
+		},
+		func() error {
+			v := get("JIT_EXPIRING_SOON_NOTICE")
+			if v == "0" {
+				c.ExpiringSoonLead = 0
+				return nil
+			}
+			c.ExpiringSoonLead, err = parseDuration("JIT_EXPIRING_SOON_NOTICE", v)
 			return err
 		},
 		func() error {

@@ -23,6 +23,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.HTTPAddr != "127.0.0.1:8080" || c.TemporalAddress != "127.0.0.1:7233" || c.TemporalNamespace != "default" || c.TaskQueue != "jit-access" {
 		t.Errorf("unexpected defaults: %+v", c)
 	}
+	if c.ExpiringSoonLead != 15*time.Minute {
+		t.Errorf("expiring soon notice: %s", c.ExpiringSoonLead)
+	}
 	if c.MinAccessDuration != 5*time.Minute || c.MaxAccessDuration != 24*time.Hour {
 		t.Errorf("durations: %s %s", c.MinAccessDuration, c.MaxAccessDuration)
 	}
@@ -57,6 +60,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"bad min", map[string]string{"JIT_MIN_ACCESS_DURATION": "soon"}, "JIT_MIN_ACCESS_DURATION"},
 		{"negative max", map[string]string{"JIT_MAX_ACCESS_DURATION": "-1h"}, "JIT_MAX_ACCESS_DURATION"},
 		{"max below min", map[string]string{"JIT_MIN_ACCESS_DURATION": "2h", "JIT_MAX_ACCESS_DURATION": "1h"}, "JIT_MAX_ACCESS_DURATION"},
+		{"bad expiring soon notice", map[string]string{"JIT_EXPIRING_SOON_NOTICE": "soon"}, "JIT_EXPIRING_SOON_NOTICE"},
 		{"secret without id", map[string]string{"JIT_OAUTH_CLIENT_SECRET": "s"}, "JIT_OAUTH_CLIENT_SECRET"},
 		{"issuer without client", map[string]string{"JIT_OIDC_ISSUER": "http://127.0.0.1:8090/x/v2.0"}, "JIT_OIDC_CLIENT_ID"},
 		{"weak bootstrap", map[string]string{"JIT_BOOTSTRAP_ADMIN_TOKEN": "short"}, "JIT_BOOTSTRAP_ADMIN_TOKEN"},

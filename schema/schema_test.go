@@ -17,6 +17,7 @@ var tables = []string{
 	"tenants", "technicians", "api_tokens", "tenant_members", "groups", "group_members",
 	"applications", "application_authorizations", "oauth_states", "entitlements",
 	"grants", "grant_credentials", "audit_events",
+	"grant_approvals", "notification_destinations", "notification_deliveries",
 }
 
 func tableExists(t *testing.T, db *bun.DB, name string) bool {
@@ -48,6 +49,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			require.Contains(t, applied, "20261130000007_reconcile")
 			require.Contains(t, applied, "20260601000003_sessions")
 			require.Contains(t, applied, "20261130000005_staff_identity")
+			require.Contains(t, applied, "20261130000008_governance")
 
 			require.NoError(t, schema.Rollback(ctx, db))
 			for _, tb := range tables {

@@ -1,0 +1,65 @@
+// Package approvals holds the activity of the AccessRequest workflow's approval stage: it
+// re-checks the approver's right in the database and records the decision (approval row
+// and audit event) before the workflow counts it.
+package approvals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/jitaccess/jitaccess/policy"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// Store is the part of *store.Store the activity needs.
+type Store interface {
+	// RecordApproval checks the approver's right and records the decision atomically; a
+	// second decision of the same approver returns the first with recorded false.
+	RecordApproval(ctx context.Context, d store.ApprovalDecision) (store.Approval, bool, error)
+}
+
+// Activities are registered on the worker beside the lifecycle's activities.
+type Activities struct {
+	Store Store
+}
+
+// RecordApprovalDecision is the activity workflows.RecordApprovalDecisionActivity.
+func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.RecordApprovalDecisionInput) (workflows.RecordApprovalDecisionResult, error) {
+	decision := store.DecisionApproved
+	if in.Decision == workflows.ApprovalDenied {
+		decision = store.DecisionDenied
+	}
+	rec, recorded, err := a.Store.RecordApproval(ctx, store.ApprovalDecision{GrantID: in.GrantID, ApproverID: in.ApproverID,
+		Decision: decision, Comment: in.Comment})
+	if err != nil {
+		return workflows.RecordApprovalDecisionResult{}, refusal(err)
+	}
+	out := workflows.RecordApprovalDecisionResult{Recorded: recorded, Decision: workflows.ApprovalApproved}
+	if rec.Decision == store.DecisionDenied {
+		out.Decision = workflows.ApprovalDenied
+	}
+	return out, nil
+}
+
+// refusal makes the policy's refusals (and an unknown grant or approver) final; other
+// errors (the database) stay retryable.
+func refusal(err error) error {
+	if e, ok := policy.AsError(err); ok {
+		typ := workflows.ErrTypeNotApprover
+		switch e.Code {
+		case policy.CodeSelfApproval:
+			typ = workflows.ErrTypeSelfApproval
+		case policy.CodeNotPendingApproval:
+			typ = workflows.ErrTypeNotPendingApproval
+		}
+		return temporal.NewNonRetryableApplicationError(e.Message, typ, nil)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeNotApprover, nil)
+	}
+	return fmt.Errorf("record approval decision: %w", err)
+}
