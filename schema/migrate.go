@@ -19,11 +19,13 @@ type migration struct {
 	name string
 	up   []string
 	down []string
+	// apply, when set, runs after up's statements in the same transaction (data steps).
+	apply func(ctx context.Context, tx bun.Tx) error
 }
 
 // migrations lists every schema step in order. Append; never edit a released step.
 func migrations() []migration {
-	return []migration{initialMigration(), grantsMigration(), sessionsMigration()}
+	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), evidenceMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {
@@ -32,10 +34,10 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 		ms.Add(migrate.Migration{
 			Name: m.name,
 			Up: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.up)
+				return execAll(ctx, mg.DB(), m.up, m.apply)
 			},
 			Down: func(ctx context.Context, mg *migrate.Migrator, _ *migrate.Migration) error {
-				return execAll(ctx, mg.DB(), m.down)
+				return execAll(ctx, mg.DB(), m.down, nil)
 			},
 		})
 	}
@@ -46,7 +48,7 @@ func newMigrator(db *bun.DB) *migrate.Migrator {
 }
 
 // execAll runs the statements of one step in one transaction: a failed step leaves nothing.
-func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
+func execAll(ctx context.Context, db *bun.DB, stmts []string, apply func(context.Context, bun.Tx) error) error {
 	ts := "TIMESTAMP"
 	if IsPostgres(db) {
 		ts = "TIMESTAMPTZ"
@@ -56,6 +58,9 @@ func execAll(ctx context.Context, db *bun.DB, stmts []string) error {
 			if _, err := tx.ExecContext(ctx, strings.ReplaceAll(s, "{{ts}}", ts)); err != nil {
 				return fmt.Errorf("%s: %w", firstLine(s), err)
 			}
+		}
+		if apply != nil {
+			return apply(ctx, tx)
 		}
 		return nil
 	})

@@ -123,6 +123,9 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *Audi
 		if e.ID == "" {
 			e.ID = NewID("aud")
 		}
+		if e.WorkflowID == "" && e.RunID == "" {
+			e.WorkflowID, e.RunID = u.WorkflowID, u.RunID
+		}
 		event = &e
 	}
 	err := s.recordGrant(ctx, u, event)
