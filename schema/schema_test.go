@@ -17,6 +17,7 @@ var tables = []string{
 	"tenants", "technicians", "api_tokens", "tenant_members", "groups", "group_members",
 	"applications", "application_authorizations", "oauth_states", "entitlements",
 	"grants", "grant_credentials", "audit_events",
+	"audit_chain_heads", "audit_checkpoints", "siem_cursors", "reports", "auditor_tenants",
 }
 
 func tableExists(t *testing.T, db *bun.DB, name string) bool {
@@ -45,7 +46,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			}
 			applied, err := schema.Applied(ctx, db)
 			require.NoError(t, err)
-			require.Len(t, applied, 3)
+			require.Len(t, applied, 4)
 
 			require.NoError(t, schema.Rollback(ctx, db))
 			for _, tb := range tables {
