@@ -64,6 +64,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"cache size", map[string]string{"JIT_WORKER_CACHE_SIZE": "0"}, "JIT_WORKER_CACHE_SIZE"},
 		{"compression", map[string]string{"JIT_TEMPORAL_COMPRESSION": "zstd"}, "JIT_TEMPORAL_COMPRESSION"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
+		{"retention words", map[string]string{"JIT_AUDIT_RETENTION": "forever"}, "JIT_AUDIT_RETENTION"},
+		{"retention too short", map[string]string{"JIT_AUDIT_RETENTION": "1h"}, "JIT_AUDIT_RETENTION"},
+		{"checkpoint interval", map[string]string{"JIT_AUDIT_CHECKPOINT_INTERVAL": "0s"}, "JIT_AUDIT_CHECKPOINT_INTERVAL"},
+		{"syslog addr", map[string]string{"JIT_SIEM_SYSLOG_ADDR": "siem"}, "JIT_SIEM_SYSLOG_ADDR"},
+		{"siem over http", map[string]string{"JIT_SIEM_HTTP_URL": "http://siem.example/in"}, "JIT_SIEM_HTTP_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +88,19 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 				t.Errorf("error must be one line starting with the variable: %q", err)
 			}
 		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7y": 7 * 365 * 24 * time.Hour, "400d": 400 * 24 * time.Hour, "72h": 72 * time.Hour} {
+		c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey, "JIT_AUDIT_RETENTION": in}))
+		if err != nil || c.AuditRetention != want {
+			t.Errorf("%s: got %v, %v; want %v", in, c.AuditRetention, err, want)
+		}
+	}
+	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey}))
+	if err != nil || c.AuditRetention != 7*365*24*time.Hour || c.AuditCheckpointInterval != time.Hour {
+		t.Errorf("defaults: %v %v %v", c.AuditRetention, c.AuditCheckpointInterval, err)
 	}
 }
 
