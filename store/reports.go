@@ -126,3 +126,18 @@ func keptReportOf(m schema.Report) (KeptReport, error) {
 	}
 	return r, nil
 }
+
+// GrantsEndedSince lists grants in a terminal status that ended at or after since, oldest
+// end first, at most limit (the history archiver's read).
+func (s *Store) GrantsEndedSince(ctx context.Context, since time.Time, limit int) ([]Grant, error) {
+	var rows []schema.Grant
+	if err := s.db.NewSelect().Model(&rows).Where("ended_at IS NOT NULL AND ended_at >= ?", dbTime(since)).
+		Where("status IN (?)", bunIn(TerminalStatuses())).Order("ended_at", "id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("ended grants: %w", err)
+	}
+	out := make([]Grant, len(rows))
+	for i, m := range rows {
+		out[i] = grantOf(m)
+	}
+	return out, nil
+}

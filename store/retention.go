@@ -87,10 +87,9 @@ func (s *Store) SIEMCursor(ctx context.Context, destination string) (int64, erro
 
 // AckSIEM moves destination's cursor forward to seq (never back).
 func (s *Store) AckSIEM(ctx context.Context, destination string, seq int64) error {
-	m := schema.SIEMCursor{Destination: destination, Seq: seq, UpdatedAt: s.clock()}
-	if _, err := s.db.NewInsert().Model(&m).
-		On("CONFLICT (destination) DO UPDATE").Set("seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at").
-		Where("siem_cursors.seq < EXCLUDED.seq").Exec(ctx); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO siem_cursors (destination, seq, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (destination) DO UPDATE SET seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
+		WHERE siem_cursors.seq < EXCLUDED.seq`, destination, seq, s.clock()); err != nil {
 		return fmt.Errorf("siem cursor %s: %w", destination, err)
 	}
 	return nil

@@ -38,7 +38,8 @@ func commands() map[string]command {
 		"entra-sim": {"run the Entra ID / Microsoft Graph emulator alone", runEntraSimCommand},
 		"token":     {"create an API token for an MSP admin or technician", runToken},
 		"replay":    {"replay a grant's workflow history against this build (auditors)", runReplay},
-		"audit":     {"print a grant's timeline from its workflow history (auditors)", runAudit},
+		"audit":     {"print a grant's timeline from its workflow history; verify, seal or purge the audit chain (auditors)", runAudit},
+		"report":    {"write a tenant's access report for a period as CSV or PDF (auditors)", runReport},
 	}
 }
 
