@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/report"
 	"github.com/jitaccess/jitaccess/seal"
@@ -53,5 +55,29 @@ func TestMonthlyWorkflowKeepsLastMonthsReports(t *testing.T) {
 		default:
 			t.Fatalf("format %q", k.Format)
 		}
+	}
+}
+
+// The schedule is created once on the real server, monthly, and a second call leaves it be.
+func TestEnsureReportSchedule(t *testing.T) {
+	srv := testenv.Temporal(t, temporaldev.Options{})
+	ctx := context.Background()
+	c, err := client.Dial(client.Options{HostPort: srv.Address, Namespace: srv.Namespace})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, report.EnsureReportSchedule(ctx, c, "jit-access"))
+	require.NoError(t, report.EnsureReportSchedule(ctx, c, "jit-access"), "idempotent")
+	d, err := c.ScheduleClient().GetHandle(ctx, report.ScheduleID).Describe(ctx)
+	require.NoError(t, err)
+	act, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	require.Equal(t, report.WorkflowType, act.Workflow)
+	require.Equal(t, "jit-access", act.TaskQueue)
+	next := d.Info.NextActionTimes
+	require.NotEmpty(t, next)
+	for _, at := range next {
+		at = at.UTC()
+		require.Equal(t, 1, at.Day(), at)
+		require.Equal(t, 2, at.Hour(), at)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/permission"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -303,6 +304,21 @@ func (s *Server) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, p
 	if f.Status != "" && !store.IsValidStatus(f.Status) {
 		return nil, "", fieldProblem("status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
 	}
+	if u.Role == store.RoleAuditor {
+		pr, err := s.principal(ctx, u)
+		if err != nil {
+			return nil, "", err
+		}
+		tenant, prob, ok := auditorTenant(pr, f.TenantID)
+		if prob != nil {
+			return nil, "", prob
+		}
+		if !ok {
+			return nil, "", nil
+		}
+		f.TenantID = tenant
+		return s.deps.Store.Grants(ctx, f, p)
+	}
 	if !u.IsAdmin() {
 		// A technician's list is their own; asking for someone else's finds nothing.
 		if f.TechnicianID != "" && f.TechnicianID != u.ID {
@@ -324,6 +340,15 @@ func (s *Server) VisibleGrant(ctx context.Context, u Actor, grantID string) (sto
 		return g, err
 	}
 	if g.TechnicianID != u.ID && !u.IsAdmin() {
+		if u.Role == store.RoleAuditor {
+			p, err := s.principal(ctx, u)
+			if err != nil {
+				return store.Grant{}, err
+			}
+			if permission.Allowed(p, permission.ReadGrants, g.TenantID) {
+				return g, nil
+			}
+		}
 		return store.Grant{}, notFoundProblem("access request")
 	}
 	return g, nil

@@ -33,9 +33,11 @@ func (s *Server) routes() {
 
 	// Routes any authenticated member of staff may call; handlers check ownership themselves.
 	staff := s.staffRoutes()
+	readers := v1.Group("", s.auditorGate)
 	for _, register := range staff {
-		register(v1)
+		register(readers)
 	}
+	s.auditRoutes(v1.Group("", s.requireAdminOrAuditor))
 
 	admin := v1.Group("", s.requireRole(store.RoleAdmin))
 	for _, register := range []func(*gin.RouterGroup){
@@ -46,7 +48,6 @@ func (s *Server) routes() {
 		s.applicationRoutes,
 		s.directoryRoutes,
 		s.entitlementRoutes,
-		s.auditRoutes,
 	} {
 		register(admin)
 	}

@@ -31,9 +31,9 @@ func (s *Server) CreateTechnician(ctx context.Context, a Actor, email, displayNa
 	switch role {
 	case "":
 		role = store.RoleTechnician
-	case store.RoleTechnician, store.RoleAdmin:
+	case store.RoleTechnician, store.RoleAdmin, store.RoleAuditor:
 	default:
-		return store.Technician{}, "", fieldProblem("role", `must be "technician" or "admin".`)
+		return store.Technician{}, "", fieldProblem("role", `must be "technician", "admin" or "auditor".`)
 	}
 	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
 	if errors.Is(err, store.ErrConflict) {
