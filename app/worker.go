@@ -25,12 +25,17 @@ func ConfigureProcess(cfg config.Config) {
 func (a *App) RunWorker(ctx context.Context) error {
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, Now: time.Now, Logger: a.Log.With("component", "activities")}
 	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
+	waitEvidence, err := a.startEvidence(ctx, w)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.Log.Info("worker started", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
 	<-ctx.Done()
 	w.Stop()
+	waitEvidence()
 	a.Log.Info("worker stopped")
 	return nil
 }

@@ -51,8 +51,14 @@ func TestArchiveWritesClosedHistories(t *testing.T) {
 	require.NoError(t, err)
 	st := store.New(db, sealer)
 	now := time.Now().UTC()
-	require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: "grt_1", WorkflowID: run.GetID(), RunID: run.GetRunID(), TenantID: "ten_1",
-		ApplicationID: "app_1", TechnicianID: "tec_1", Status: store.StatusExpired, RequestedAt: now.Add(-time.Hour), EndedAt: now}))
+	tn, err := st.CreateTenant(ctx, "Contoso")
+	require.NoError(t, err)
+	tech, _, err := st.CreateTechnician(ctx, "alice@msp.example", "Alice", "")
+	require.NoError(t, err)
+	app, err := st.CreateApplication(ctx, tn.ID, store.NewApplication{Name: "Entra", Type: "web", Credentials: "entra_oidc"})
+	require.NoError(t, err)
+	require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: "grt_1", WorkflowID: run.GetID(), RunID: run.GetRunID(), TenantID: tn.ID,
+		ApplicationID: app.ID, TechnicianID: tech.ID, Status: store.StatusExpired, RequestedAt: now.Add(-time.Hour), EndedAt: now}))
 	a := &retention.Archiver{Dir: t.TempDir(), Grants: st, Fetch: func(ctx context.Context, wid, rid string) (*historypb.History, bool, error) {
 		return replay.FetchHistory(ctx, c, wid, rid)
 	}}

@@ -24,9 +24,15 @@ func TestPurgeKeepsTheChainVerifiable(t *testing.T) {
 		for i := range 4 {
 			require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{CreatedAt: old.Add(time.Duration(i) * time.Hour), Action: "old", Target: "x"}))
 		}
-		require.NoError(t, st.RecordTransition(ctx, store.GrantUpdate{GrantID: "grt_old", WorkflowID: "w", RunID: "r", TenantID: "ten",
-			ApplicationID: "app", TechnicianID: "tec", Status: store.StatusExpired, RequestedAt: old, EndedAt: old.Add(time.Hour)}, nil))
-		_, _, err := st.SealAuditChain(ctx, keys)
+		tn, err := st.CreateTenant(ctx, "Contoso")
+		require.NoError(t, err)
+		tech, _, err := st.CreateTechnician(ctx, "alice@msp.example", "Alice", "")
+		require.NoError(t, err)
+		app, err := st.CreateApplication(ctx, tn.ID, store.NewApplication{Name: "Entra", Type: "web", Credentials: "entra_oidc"})
+		require.NoError(t, err)
+		require.NoError(t, st.RecordTransition(ctx, store.GrantUpdate{GrantID: "grt_old", WorkflowID: "w", RunID: "r", TenantID: tn.ID,
+			ApplicationID: app.ID, TechnicianID: tech.ID, Status: store.StatusExpired, RequestedAt: old, EndedAt: old.Add(time.Hour)}, nil))
+		_, _, err = st.SealAuditChain(ctx, keys)
 		require.NoError(t, err)
 		for range 3 {
 			require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{Action: "new", Target: "y"}))
