@@ -107,9 +107,10 @@ func (s *Store) VerifyAuditChain(ctx context.Context, keys *auditchain.Keys, sin
 		return auditchain.Result{}, fmt.Errorf("verify audit chain: %w", err)
 	}
 	if first.Valid && first.Int64 > 1 {
-		// Purged rows below the oldest kept: the cut must be a signed checkpoint.
+		// Rows were purged: start at the last retention checkpoint before the oldest row kept;
+		// any gap between the two is reported as deleted.
 		for _, c := range cps {
-			if c.Seq == first.Int64-1 && c.Reason == auditchain.ReasonRetention {
+			if c.Seq < first.Int64 && c.Reason == auditchain.ReasonRetention {
 				anchor = auditchain.Head{Seq: c.Seq, Hash: c.Hash}
 			}
 		}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -110,5 +111,27 @@ func TestAuditorScope(t *testing.T) {
 		tech, _, err := st.CreateTechnician(ctx, "tech@msp.example", "Tech", "")
 		require.NoError(t, err)
 		require.ErrorIs(t, st.SetAuditorTenants(ctx, tech.ID, []string{"ten_a"}), store.ErrConflict)
+	})
+}
+
+// Concurrent writers append one at a time: the chain has no fork and no gap.
+func TestConcurrentAuditWritersKeepOneChain(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		errs := make(chan error, 80)
+		for w := range 8 {
+			go func() {
+				for i := range 10 {
+					errs <- st.RecordAudit(ctx, store.AuditEvent{Action: "test.concurrent", Target: fmt.Sprint(w, "-", i)})
+				}
+			}()
+		}
+		for range 80 {
+			require.NoError(t, <-errs)
+		}
+		res, err := st.VerifyAuditChain(ctx, chainKeys(t, "a"), time.Time{})
+		require.NoError(t, err)
+		require.Equal(t, 80, res.Rows)
+		require.Equal(t, int64(80), res.LastSeq)
 	})
 }

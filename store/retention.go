@@ -48,6 +48,11 @@ func (s *Store) PurgeBefore(ctx context.Context, keys *auditchain.Keys, cutoff t
 		case err != nil:
 			return fmt.Errorf("purge: %w", err)
 		default:
+			// A periodic checkpoint at the cut gives way to the retention one, which verify
+			// accepts as the start of what is kept.
+			if _, err := tx.NewDelete().Model((*schema.AuditCheckpoint)(nil)).Where("chain_id = ? AND seq = ?", auditchain.ChainID, cut).Exec(ctx); err != nil {
+				return fmt.Errorf("purge checkpoints: %w", err)
+			}
 			if _, _, err := s.writeCheckpoint(ctx, tx, keys, auditchain.Head{Seq: cut, Hash: last.Hash}, auditchain.ReasonRetention); err != nil {
 				return err
 			}

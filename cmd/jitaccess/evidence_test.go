@@ -77,6 +77,17 @@ func TestAuditVerifyAndReportCommands(t *testing.T) {
 		t.Errorf("report csv (%v):\n%s", err, b)
 	}
 
+	if err := run(ctx, env, []string{"token", "create", "--role", "auditor", "--email", "auditor@msp.example", "--tenants", tn.ID}); err != nil {
+		t.Fatal(err)
+	}
+	aud, err := st.TechnicianByEmail(ctx, "auditor@msp.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := st.Principal(ctx, aud); err != nil || p.Role != store.RoleAuditor || len(p.Scope.Tenants) != 1 || p.Scope.Tenants[0] != tn.ID {
+		t.Errorf("auditor principal: %+v %v", p, err)
+	}
+
 	var m schema.AuditEvent
 	if err := db.NewSelect().Model(&m).Where("seq = 2").Scan(ctx); err != nil {
 		t.Fatal(err)
@@ -105,6 +116,7 @@ func TestReportAndVerifyFlags(t *testing.T) {
 		{"report", "--tenant", "t", "--from", "yesterday"},
 		{"audit", "verify", "--since", "last week"},
 		{"audit", "verify", "extra"},
+		{"token", "create", "--role", "technician", "--email", "a@b.example", "--tenants", "ten_1"},
 	} {
 		if err := run(context.Background(), env, args); !errors.As(err, &ue) {
 			t.Errorf("%v: %v, want a usage error", args, err)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/mail"
+	"strings"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
@@ -18,18 +19,22 @@ import (
 // e-mail is new. The token is printed once; only its hash is stored.
 func runToken(ctx context.Context, env environment, args []string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return &usageError{"usage: jitaccess token create --role admin|technician --email E [--name N]"}
+		return &usageError{"usage: jitaccess token create --role admin|technician|auditor --email E [--name N] [--tenants ID,…|*]"}
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	role := fs.String("role", "technician", "admin or technician")
+	role := fs.String("role", "technician", "admin, technician or auditor (read-only)")
+	tenants := fs.String("tenants", "", "auditor only: comma-separated tenant ids the auditor may see, or * for every tenant (replaces the previous list)")
 	email := fs.String("email", "", "the person's e-mail (required)")
 	name := fs.String("name", "", "display name for a new person (defaults to the e-mail)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *role != store.RoleAdmin && *role != store.RoleTechnician {
-		return &usageError{fmt.Sprintf("--role must be admin or technician, not %q", *role)}
+	if *role != store.RoleAdmin && *role != store.RoleTechnician && *role != store.RoleAuditor {
+		return &usageError{fmt.Sprintf("--role must be admin, technician or auditor, not %q", *role)}
+	}
+	if *tenants != "" && *role != store.RoleAuditor {
+		return &usageError{"--tenants is for --role auditor"}
 	}
 	if _, err := mail.ParseAddress(*email); err != nil || *email == "" {
 		return &usageError{"--email must be an e-mail address"}
@@ -62,6 +67,9 @@ func runToken(ctx context.Context, env environment, args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := setAuditorTenants(ctx, st, tech, *tenants); err != nil {
+			return err
+		}
 		fmt.Fprintf(env.stdout, "created %s %s (%s)\ntoken: %s\n", tech.Role, tech.Email, tech.ID, token)
 		return nil
 	case err != nil:
@@ -70,10 +78,27 @@ func runToken(ctx context.Context, env environment, args []string) error {
 	if tech.Role != *role {
 		return fmt.Errorf("%s is a %s; change the role through the API, not with a token", tech.Email, tech.Role)
 	}
+	if err := setAuditorTenants(ctx, st, tech, *tenants); err != nil {
+		return err
+	}
 	token, err := st.NewToken(ctx, tech.ID)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%s %s (%s)\ntoken: %s\n", tech.Role, tech.Email, tech.ID, token)
 	return nil
+}
+
+// setAuditorTenants gives an auditor the comma-separated tenants ("*": all); "" leaves them.
+func setAuditorTenants(ctx context.Context, st *store.Store, tech store.Technician, list string) error {
+	if list == "" {
+		return nil
+	}
+	var ids []string
+	for _, id := range strings.Split(list, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return st.SetAuditorTenants(ctx, tech.ID, ids)
 }
