@@ -7,9 +7,9 @@ import (
 
 // Finding kinds: what Verify concludes happened to a row.
 const (
-	Edited     = "edited"
-	Deleted    = "deleted"
-	Inserted   = "inserted"
+	Edited        = "edited"
+	Deleted       = "deleted"
+	Inserted      = "inserted"
 	BadCheckpoint = "checkpoint"
 )
 
