@@ -150,9 +150,27 @@ func (s *Service) auditDenial(ctx context.Context, u Actor, app store.Applicatio
 }
 
 // ListGrants lists grants newest first: an admin's all, a technician's their own.
-func (s *Service) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, p store.Page) ([]store.Grant, string, error) {
+func (s *Service) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, page store.Page) ([]store.Grant, string, error) {
 	if f.Status != "" && !store.IsValidStatus(f.Status) {
 		return nil, "", FieldError("status", "must be one of pending, provisioning, active, revoking, expired, revoked, denied, failed.")
+	}
+	if u.Role == store.RoleAuditor {
+		// An auditor reads the grants of the tenants given to them, and nothing else.
+		p, err := s.deps.Store.Principal(ctx, u.Technician)
+		if err != nil {
+			return nil, "", err
+		}
+		switch {
+		case f.TenantID != "" && !p.Scope.Contains(f.TenantID):
+			return nil, "", nil
+		case f.TenantID == "" && !p.Scope.All && len(p.Scope.Tenants) == 1:
+			f.TenantID = p.Scope.Tenants[0]
+		case f.TenantID == "" && !p.Scope.All && len(p.Scope.Tenants) == 0:
+			return nil, "", nil
+		case f.TenantID == "" && !p.Scope.All:
+			return nil, "", FieldError("tenant_id", "is required: you audit more than one tenant.")
+		}
+		return s.deps.Store.Grants(ctx, f, page)
 	}
 	if !u.IsAdmin() {
 		// A technician's list is their own; asking for someone else's finds nothing.
@@ -161,7 +179,7 @@ func (s *Service) ListGrants(ctx context.Context, u Actor, f store.GrantFilter, 
 		}
 		f.TechnicianID = u.ID
 	}
-	return s.deps.Store.Grants(ctx, f, p)
+	return s.deps.Store.Grants(ctx, f, page)
 }
 
 // VisibleGrant loads a grant the actor may see (its holder or an admin); anyone else is
@@ -174,10 +192,15 @@ func (s *Service) VisibleGrant(ctx context.Context, u Actor, grantID string) (st
 	if err != nil {
 		return g, err
 	}
-	if g.TechnicianID != u.ID && !u.IsAdmin() {
-		return store.Grant{}, NotFoundError("access request")
+	if g.TechnicianID == u.ID || u.IsAdmin() {
+		return g, nil
 	}
-	return g, nil
+	if u.Role == store.RoleAuditor {
+		if p, err := s.deps.Store.Principal(ctx, u.Technician); err == nil && p.Scope.Contains(g.TenantID) {
+			return g, nil
+		}
+	}
+	return store.Grant{}, NotFoundError("access request")
 }
 
 // ownGrant is VisibleGrant for actions only the holder may take: an admin who is not the

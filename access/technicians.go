@@ -50,9 +50,9 @@ func (s *Service) CreateTechnician(ctx context.Context, a Actor, email, displayN
 	switch role {
 	case "":
 		role = store.RoleTechnician
-	case store.RoleTechnician, store.RoleAdmin:
+	case store.RoleTechnician, store.RoleAdmin, store.RoleAuditor:
 	default:
-		return store.Technician{}, "", FieldError("role", `must be "technician" or "admin".`)
+		return store.Technician{}, "", FieldError("role", `must be "technician", "admin" or "auditor".`)
 	}
 	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
 	if errors.Is(err, store.ErrConflict) {

@@ -32,12 +32,17 @@ func (a *App) RunWorker(ctx context.Context) error {
 		// Grants still expire without it; `jitaccess reconcile` still sweeps on demand.
 		a.Log.Error("reconciler schedule not ensured", "schedule_id", reconcile.ScheduleID, "error", err)
 	}
+	waitEvidence, err := a.startEvidence(ctx, w)
+	if err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	a.Log.Info("worker started", "task_queue", a.Cfg.TaskQueue, "temporal", a.Cfg.TemporalAddress)
 	<-ctx.Done()
 	w.Stop()
+	waitEvidence()
 	a.Log.Info("worker stopped")
 	return nil
 }

@@ -51,6 +51,14 @@ type Config struct {
 	OTLPEndpoint      string        // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
 	ReconcileInterval time.Duration // JIT_RECONCILE_INTERVAL
 	ExpiringSoonLead  time.Duration // JIT_EXPIRING_SOON_NOTICE: expiring_soon is sent this long before expiry
+
+	AuditCheckpointInterval time.Duration // JIT_AUDIT_CHECKPOINT_INTERVAL
+	AuditRetention          time.Duration // JIT_AUDIT_RETENTION
+	HistoryArchiveDir       string        // JIT_HISTORY_ARCHIVE_DIR; empty: closed histories are not archived
+	SIEMSyslogAddr          string        // JIT_SIEM_SYSLOG_ADDR (host:port, TLS); empty: off
+	SIEMSyslogCA            string        // JIT_SIEM_SYSLOG_CA: PEM file of the CA to trust; empty: system roots
+	SIEMHTTPURL             string        // JIT_SIEM_HTTP_URL (https); empty: off
+	SIEMHTTPToken           string        // JIT_SIEM_HTTP_TOKEN: bearer token for it
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -99,6 +107,13 @@ func Vars() []Var {
 		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
+		{"JIT_AUDIT_CHECKPOINT_INTERVAL", "1h", "how often the worker seals the audit chain with a signed checkpoint"},
+		{"JIT_AUDIT_RETENTION", "7y", "how long audit events and ended grants are kept (a Go duration, or days/years such as 400d, 7y); older ones are purged behind a signed checkpoint"},
+		{"JIT_HISTORY_ARCHIVE_DIR", "", "directory where the worker writes each closed grant's Temporal history as JSON (replay with `jitaccess replay --history-file`); empty: off"},
+		{"JIT_SIEM_SYSLOG_ADDR", "", "SIEM syslog receiver host:port: RFC 5424 over TLS, octet-counted (RFC 5425); empty: off"},
+		{"JIT_SIEM_SYSLOG_CA", "", "PEM file of the CA that signs the syslog receiver's certificate; empty: the system's roots"},
+		{"JIT_SIEM_HTTP_URL", "", "SIEM HTTPS endpoint receiving the audit stream as JSON lines (POST, application/x-ndjson); empty: off"},
+		{"JIT_SIEM_HTTP_TOKEN", "", "bearer token sent to JIT_SIEM_HTTP_URL"},
 	}
 }
 
@@ -146,6 +161,11 @@ func Load(getenv func(string) string) (Config, error) {
 		TemporalAPIKey:    get("JIT_TEMPORAL_API_KEY"),
 		CodecCORSOrigin:   strings.TrimRight(get("JIT_CODEC_CORS_ORIGIN"), "/"),
 		OTLPEndpoint:      get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+		HistoryArchiveDir: get("JIT_HISTORY_ARCHIVE_DIR"),
+		SIEMSyslogAddr:    get("JIT_SIEM_SYSLOG_ADDR"),
+		SIEMSyslogCA:      get("JIT_SIEM_SYSLOG_CA"),
+		SIEMHTTPURL:       get("JIT_SIEM_HTTP_URL"),
+		SIEMHTTPToken:     get("JIT_SIEM_HTTP_TOKEN"),
 	}
 	var err error
 	for _, check := range []func() error{
@@ -290,6 +310,29 @@ func Load(getenv func(string) string) (Config, error) {
 			return nil
 		},
 		func() error {
+			c.AuditCheckpointInterval, err = parseDuration("JIT_AUDIT_CHECKPOINT_INTERVAL", get("JIT_AUDIT_CHECKPOINT_INTERVAL"))
+			return err
+		},
+		func() error {
+			c.AuditRetention, err = parseRetention("JIT_AUDIT_RETENTION", get("JIT_AUDIT_RETENTION"))
+			return err
+		},
+		func() error {
+			if c.SIEMSyslogAddr == "" {
+				return nil
+			}
+			return checkHostPort("JIT_SIEM_SYSLOG_ADDR", c.SIEMSyslogAddr)
+		},
+		func() error {
+			if c.SIEMHTTPURL == "" {
+				return nil
+			}
+			if u, err := url.Parse(c.SIEMHTTPURL); err != nil || u.Scheme != "https" || u.Host == "" {
+				return &Error{"JIT_SIEM_HTTP_URL", fmt.Sprintf("%q is not an https URL", c.SIEMHTTPURL)}
+			}
+			return nil
+		},
+		func() error {
 			if c.BootstrapToken != "" && len(c.BootstrapToken) < 32 {
 				return &Error{"JIT_BOOTSTRAP_ADMIN_TOKEN", "must be at least 32 characters"}
 			}
@@ -325,6 +368,32 @@ func parseDuration(name, v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, &Error{name, fmt.Sprintf("%q is not a positive Go duration such as 5m or 4h", v)}
+	}
+	return d, nil
+}
+
+// parseRetention reads a Go duration or a whole number of days ("400d") or years ("7y", 365
+// days each), at least one day.
+func parseRetention(name, v string) (time.Duration, error) {
+	bad := &Error{name, fmt.Sprintf("%q is not a duration such as 7y, 400d or 9000h (at least 24h)", v)}
+	var d time.Duration
+	if n, unit := strings.TrimRight(v, "dy"), strings.TrimLeft(v, "0123456789"); unit == "d" || unit == "y" {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, bad
+		}
+		if unit == "y" {
+			days *= 365
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, bad
+		}
+	}
+	if d < 24*time.Hour {
+		return 0, bad
 	}
 	return d, nil
 }

@@ -69,6 +69,11 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"compression", map[string]string{"JIT_TEMPORAL_COMPRESSION": "zstd"}, "JIT_TEMPORAL_COMPRESSION"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
 		{"trusted proxies", map[string]string{"JIT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"}, "JIT_TRUSTED_PROXIES"},
+		{"retention words", map[string]string{"JIT_AUDIT_RETENTION": "forever"}, "JIT_AUDIT_RETENTION"},
+		{"retention too short", map[string]string{"JIT_AUDIT_RETENTION": "1h"}, "JIT_AUDIT_RETENTION"},
+		{"checkpoint interval", map[string]string{"JIT_AUDIT_CHECKPOINT_INTERVAL": "0s"}, "JIT_AUDIT_CHECKPOINT_INTERVAL"},
+		{"syslog addr", map[string]string{"JIT_SIEM_SYSLOG_ADDR": "siem"}, "JIT_SIEM_SYSLOG_ADDR"},
+		{"siem over http", map[string]string{"JIT_SIEM_HTTP_URL": "http://siem.example/in"}, "JIT_SIEM_HTTP_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,5 +142,18 @@ func TestReadmeListsEveryVar(t *testing.T) {
 		if !strings.Contains(string(b), "`"+v.Name+"`") {
 			t.Errorf("README.md does not document %s", v.Name)
 		}
+	}
+}
+
+func TestRetention(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7y": 7 * 365 * 24 * time.Hour, "400d": 400 * 24 * time.Hour, "72h": 72 * time.Hour} {
+		c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey, "JIT_AUDIT_RETENTION": in}))
+		if err != nil || c.AuditRetention != want {
+			t.Errorf("%s: got %v, %v; want %v", in, c.AuditRetention, err, want)
+		}
+	}
+	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey}))
+	if err != nil || c.AuditRetention != 7*365*24*time.Hour || c.AuditCheckpointInterval != time.Hour {
+		t.Errorf("defaults: %v %v %v", c.AuditRetention, c.AuditCheckpointInterval, err)
 	}
 }

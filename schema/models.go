@@ -224,4 +224,66 @@ type AuditEvent struct {
 	Action    string    `bun:"action,notnull"`
 	Target    string    `bun:"target,notnull"`
 	Details   string    `bun:"details,notnull"` // JSON object
+	// The chain (migration 09): position, links, and the Temporal run the event belongs to.
+	Seq        int64  `bun:"seq,nullzero"`
+	PrevHash   string `bun:"prev_hash,notnull"`
+	Hash       string `bun:"hash,notnull"`
+	WorkflowID string `bun:"workflow_id,notnull"`
+	RunID      string `bun:"run_id,notnull"`
+}
+
+// AuditChainHead is the last link of an audit chain; writers lock it to append.
+type AuditChainHead struct {
+	bun.BaseModel `bun:"table:audit_chain_heads"`
+
+	ChainID   string    `bun:"chain_id,pk"`
+	Seq       int64     `bun:"seq,notnull"`
+	Hash      string    `bun:"hash,notnull"`
+	UpdatedAt time.Time `bun:"updated_at,notnull"`
+}
+
+// AuditCheckpoint is a signed seal over the chain up to Seq.
+type AuditCheckpoint struct {
+	bun.BaseModel `bun:"table:audit_checkpoints"`
+
+	ChainID   string    `bun:"chain_id,pk"`
+	Seq       int64     `bun:"seq,pk"`
+	Hash      string    `bun:"hash,notnull"`
+	Reason    string    `bun:"reason,notnull"`
+	KeyID     string    `bun:"key_id,notnull"`
+	Signature string    `bun:"signature,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// SIEMCursor is the last sequence number a SIEM destination acknowledged.
+type SIEMCursor struct {
+	bun.BaseModel `bun:"table:siem_cursors"`
+
+	Destination string    `bun:"destination,pk"`
+	Seq         int64     `bun:"seq,notnull"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+}
+
+// Report is a generated report kept for auditors; Content is base64.
+type Report struct {
+	bun.BaseModel `bun:"table:reports"`
+
+	ID         string    `bun:"id,pk"`
+	TenantID   string    `bun:"tenant_id,notnull"`
+	PeriodFrom time.Time `bun:"period_from,notnull"`
+	PeriodTo   time.Time `bun:"period_to,notnull"`
+	Format     string    `bun:"format,notnull"`
+	Content    string    `bun:"content,notnull"`
+	SHA256     string    `bun:"sha256,notnull"`
+	CreatedBy  string    `bun:"created_by,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}
+
+// AuditorTenant lets an auditor see a tenant ("*": every tenant).
+type AuditorTenant struct {
+	bun.BaseModel `bun:"table:auditor_tenants"`
+
+	TechnicianID string    `bun:"technician_id,pk"`
+	TenantID     string    `bun:"tenant_id,pk"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
 }

@@ -18,6 +18,7 @@ var tables = []string{
 	"applications", "application_authorizations", "oauth_states", "entitlements",
 	"grants", "grant_credentials", "audit_events",
 	"grant_approvals", "notification_destinations", "notification_deliveries",
+	"audit_chain_heads", "audit_checkpoints", "siem_cursors", "reports", "auditor_tenants",
 }
 
 func tableExists(t *testing.T, db *bun.DB, name string) bool {
@@ -50,6 +51,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 			require.Contains(t, applied, "20260601000003_sessions")
 			require.Contains(t, applied, "20261130000005_staff_identity")
 			require.Contains(t, applied, "20261130000008_governance")
+			require.Contains(t, applied, "20261130000009_evidence")
 
 			require.NoError(t, schema.Rollback(ctx, db))
 			for _, tb := range tables {

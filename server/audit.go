@@ -32,6 +32,23 @@ func (s *Server) listAuditEvents(c *gin.Context) {
 		}
 		f.Since = t
 	}
+	if a := s.actor(c); a.Role == store.RoleAuditor {
+		pr, err := s.principal(c.Request.Context(), a)
+		if err != nil {
+			s.internal(c, err)
+			return
+		}
+		tenant, prob, ok := auditorTenant(pr, f.TenantID)
+		if prob != nil {
+			s.fail(c, prob)
+			return
+		}
+		if !ok {
+			c.JSON(http.StatusOK, list([]auditEventView{}, ""))
+			return
+		}
+		f.TenantID = tenant
+	}
 	events, next, err := s.deps.Store.AuditEvents(c.Request.Context(), f, p)
 	if err != nil {
 		s.listError(c, err)

@@ -34,9 +34,11 @@ func (s *Server) routes() {
 	// Routes any authenticated member of staff may call; handlers check ownership themselves.
 	s.tokenRoutes(v1)
 	staff := s.staffRoutes()
+	readers := v1.Group("", s.auditorGate)
 	for _, register := range staff {
-		register(v1)
+		register(readers)
 	}
+	s.auditRoutes(v1.Group("", s.requireAdminOrAuditor))
 
 	admin := v1.Group("", s.requireRole(store.RoleAdmin))
 	for _, register := range []func(*gin.RouterGroup){
@@ -47,7 +49,6 @@ func (s *Server) routes() {
 		s.applicationRoutes,
 		s.directoryRoutes,
 		s.entitlementRoutes,
-		s.auditRoutes,
 	} {
 		register(admin)
 	}

@@ -147,10 +147,16 @@ type auditEventView struct {
 	Action    string         `json:"action"`
 	Target    string         `json:"target"`
 	Details   map[string]any `json:"details"`
+	// The event's place in the tamper-evident chain and the run it belongs to.
+	Seq        int64  `json:"seq"`
+	Hash       string `json:"hash"`
+	WorkflowID string `json:"workflow_id,omitempty"`
+	RunID      string `json:"run_id,omitempty"`
 }
 
 func viewAudit(e store.AuditEvent) auditEventView {
-	v := auditEventView{ID: e.ID, CreatedAt: e.CreatedAt, ActorID: e.ActorID, ActorKind: e.ActorKind, Action: e.Action, Target: e.Target, Details: e.Details}
+	v := auditEventView{ID: e.ID, CreatedAt: e.CreatedAt, ActorID: e.ActorID, ActorKind: e.ActorKind, Action: e.Action, Target: e.Target,
+		Details: e.Details, Seq: e.Seq, Hash: e.Hash, WorkflowID: e.WorkflowID, RunID: e.RunID}
 	if e.TenantID != "" {
 		t := e.TenantID
 		v.TenantID = &t

@@ -26,12 +26,13 @@ type AuditFilter struct {
 
 // RecordAudit appends an event to the audit log. Details must never hold a secret.
 func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error {
-	return s.insertAudit(ctx, s.db, e)
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error { return s.insertAudit(ctx, tx, e) })
 }
 
-// insertAudit writes e through db (the store's connection or a transaction); an event whose
-// id exists already was written by an earlier attempt and is kept as it is.
-func (s *Store) insertAudit(ctx context.Context, db bun.IDB, e AuditEvent) error {
+// insertAudit appends e to the chain inside tx; an event whose id exists already was written
+// by an earlier attempt and is kept as it is. It locks the chain head until tx ends, so that
+// appends are serialised: callers insert the event before locking anything else.
+func (s *Store) insertAudit(ctx context.Context, tx bun.Tx, e AuditEvent) error {
 	if e.ID == "" {
 		e.ID = NewID("aud")
 	}
@@ -50,11 +51,8 @@ func (s *Store) insertAudit(ctx context.Context, db bun.IDB, e AuditEvent) error
 		details = string(b)
 	}
 	m := schema.AuditEvent{ID: e.ID, CreatedAt: dbTime(e.CreatedAt), TenantID: e.TenantID, ActorID: e.ActorID, ActorKind: e.ActorKind,
-		Action: e.Action, Target: e.Target, Details: details}
-	if _, err := db.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-		return fmt.Errorf("record audit event: %w", err)
-	}
-	return nil
+		Action: e.Action, Target: e.Target, Details: details, WorkflowID: e.WorkflowID, RunID: e.RunID}
+	return appendAudit(ctx, tx, m)
 }
 
 // AuditEvents lists audit events matching f, newest first.
@@ -77,12 +75,20 @@ func (s *Store) AuditEvents(ctx context.Context, f AuditFilter, p Page) ([]Audit
 	rows, next := trim(rows, p, func(m schema.AuditEvent) (time.Time, string) { return m.CreatedAt, m.ID })
 	out := make([]AuditEvent, len(rows))
 	for i, m := range rows {
-		e := AuditEvent{ID: m.ID, CreatedAt: utc(m.CreatedAt), TenantID: m.TenantID, ActorID: m.ActorID, ActorKind: m.ActorKind,
-			Action: m.Action, Target: m.Target, Details: map[string]any{}}
-		if err := json.Unmarshal([]byte(m.Details), &e.Details); err != nil {
-			return nil, "", fmt.Errorf("audit event %s details: %w", m.ID, err)
+		e, err := auditFromRow(m)
+		if err != nil {
+			return nil, "", err
 		}
 		out[i] = e
 	}
 	return out, next, nil
+}
+
+func auditFromRow(m schema.AuditEvent) (AuditEvent, error) {
+	e := AuditEvent{ID: m.ID, CreatedAt: utc(m.CreatedAt), TenantID: m.TenantID, ActorID: m.ActorID, ActorKind: m.ActorKind,
+		Action: m.Action, Target: m.Target, Details: map[string]any{}, WorkflowID: m.WorkflowID, RunID: m.RunID, Seq: m.Seq, Hash: m.Hash}
+	if err := json.Unmarshal([]byte(m.Details), &e.Details); err != nil {
+		return AuditEvent{}, fmt.Errorf("audit event %s details: %w", m.ID, err)
+	}
+	return e, nil
 }

@@ -100,6 +100,17 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *Audi
 		if e.ID == "" {
 			e.ID = NewID("aud")
 		}
+		if e.WorkflowID == "" && e.RunID == "" {
+			// The event names the run it belongs to, so an auditor can tie it to a history.
+			var row schema.Grant
+			if err := s.db.NewSelect().Model(&row).Column("workflow_id", "run_id").Where("id = ?", u.GrantID).Scan(ctx); err != nil {
+				return noRows(err, "grant", u.GrantID)
+			}
+			e.WorkflowID, e.RunID = row.WorkflowID, u.RunID
+			if e.RunID == "" {
+				e.RunID = row.RunID
+			}
+		}
 		event = &e
 	}
 	return s.recordGrant(ctx, u, event)

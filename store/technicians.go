@@ -17,6 +17,7 @@ import (
 const (
 	RoleAdmin      = "admin"
 	RoleTechnician = "technician"
+	RoleAuditor    = "auditor" // read-only: grants, audit events, reports (see package permission)
 )
 
 // ErrUnauthenticated means a bearer token is unknown.

@@ -81,4 +81,10 @@ type AuditEvent struct {
 	Action    string // e.g. "grant.requested", "grant.denied", "credentials.read"
 	Target    string // id of the object acted on
 	Details   map[string]any
+	// WorkflowID and RunID tie the event to a replayable Temporal history, when it has one.
+	WorkflowID string
+	RunID      string
+	// Seq and Hash are its place in the chain (set by the store; ignored on insert).
+	Seq  int64
+	Hash string
 }

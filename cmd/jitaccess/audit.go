@@ -14,6 +14,9 @@ import (
 // runAudit prints a grant's timeline derived from its Temporal history (not from the
 // database): human-readable lines, or one JSON object per line with --json.
 func runAudit(ctx context.Context, env environment, args []string) error {
+	if len(args) > 0 && (args[0] == "verify" || args[0] == "seal" || args[0] == "purge") {
+		return runAuditChain(ctx, env, args[0], args[1:])
+	}
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
 	workflowID := fs.String("workflow-id", "", "workflow id of the grant (access/<tenant>/<application>/<technician>)")
@@ -21,7 +24,8 @@ func runAudit(ctx context.Context, env environment, args []string) error {
 	file := fs.String("history-file", "", "read the history from a file written by `temporal workflow show --output json` instead")
 	asJSON := fs.Bool("json", false, "one JSON object per line: time, kind, actor, detail, event_id, data")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: jitaccess audit --workflow-id ID [--run-id RID] [--json] | --history-file FILE [--json]\n\n"+
+		fmt.Fprintln(env.stderr, "usage: jitaccess audit --workflow-id ID [--run-id RID] [--json] | --history-file FILE [--json]\n"+
+			"       jitaccess audit verify [--since TIME] | seal | purge   (the tamper-evident audit log; see audit verify -h)\n\n"+
 			"Prints the grant's timeline from its Temporal history: who requested and why, the rule that entitled\n"+
 			"them, the account and roles, when access began, extensions, who revoked, when the account was\n"+
 			"disabled, and the retries on the way. Prove the history with `jitaccess replay` as well.")

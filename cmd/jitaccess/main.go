@@ -39,8 +39,9 @@ func commands() map[string]command {
 		"token":        {"manage API tokens: create (for an MSP admin or technician), list, revoke", runToken},
 		"codec-server": {"serve the Temporal codec endpoint (decrypts payloads for admins in the Temporal UI and CLI)", runCodecServer},
 		"replay":       {"replay a grant's workflow history against this build (auditors)", runReplay},
-		"audit":        {"print a grant's timeline from its workflow history (auditors)", runAudit},
+		"audit":        {"print a grant's timeline from its workflow history; verify, seal or purge the audit chain (auditors)", runAudit},
 		"reconcile":    {"compare directory, Temporal and database now and repair toward disabled (--dry-run: print only)", runReconcile},
+		"report":       {"write a tenant's access report for a period as CSV or PDF (auditors)", runReport},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"text/tabwriter"
 	"time"
+	"strings"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
@@ -55,7 +56,8 @@ func runToken(ctx context.Context, env environment, args []string) error {
 func tokenCreate(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	role := fs.String("role", "technician", "admin or technician")
+	role := fs.String("role", "technician", "admin, technician or auditor (read-only)")
+	tenants := fs.String("tenants", "", "auditor only: comma-separated tenant ids the auditor may see, or * for every tenant (replaces the previous list)")
 	email := fs.String("email", "", "the person's e-mail (required)")
 	name := fs.String("name", "", "display name for a new person (defaults to the e-mail)")
 	tokenName := fs.String("token-name", "cli", "what the token is for")
@@ -63,8 +65,11 @@ func tokenCreate(ctx context.Context, env environment, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *role != store.RoleAdmin && *role != store.RoleTechnician {
-		return &usageError{fmt.Sprintf("--role must be admin or technician, not %q", *role)}
+	if *role != store.RoleAdmin && *role != store.RoleTechnician && *role != store.RoleAuditor {
+		return &usageError{fmt.Sprintf("--role must be admin, technician or auditor, not %q", *role)}
+	}
+	if *tenants != "" && *role != store.RoleAuditor {
+		return &usageError{"--tenants is for --role auditor"}
 	}
 	if _, err := mail.ParseAddress(*email); err != nil || *email == "" {
 		return &usageError{"--email must be an e-mail address"}
@@ -89,6 +94,9 @@ func tokenCreate(ctx context.Context, env environment, args []string) error {
 			return fmt.Errorf("%s is a %s; change the role through the API, not with a token", tech.Email, tech.Role)
 		case !tech.Active:
 			return fmt.Errorf("%s is deactivated; reactivate them through the API first", tech.Email)
+		}
+		if err := setAuditorTenants(ctx, st, tech, *tenants); err != nil {
+			return err
 		}
 		var expires time.Time
 		if *expiresIn > 0 {
@@ -159,4 +167,18 @@ func withStore(ctx context.Context, env environment, fn func(*store.Store) error
 		return err
 	}
 	return fn(store.New(db, sealer))
+}
+
+// setAuditorTenants gives an auditor the comma-separated tenants ("*": all); "" leaves them.
+func setAuditorTenants(ctx context.Context, st *store.Store, tech store.Technician, list string) error {
+	if list == "" {
+		return nil
+	}
+	var ids []string
+	for _, id := range strings.Split(list, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return st.SetAuditorTenants(ctx, tech.ID, ids)
 }
