@@ -47,7 +47,6 @@ type Config struct {
 	TemporalTLS     *tls.Config
 	TemporalAPIKey  string // JIT_TEMPORAL_API_KEY (Temporal Cloud)
 	CodecCORSOrigin string // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
-	OTLPEndpoint    string // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -91,7 +90,6 @@ func Vars() []Var {
 		{"JIT_TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the frontend's certificate (when it differs from the address's host)"},
 		{"JIT_TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS); prefer mTLS or a secret file mounted as the environment"},
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
-		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry OTLP/HTTP endpoint for traces (standard variable); empty: no traces exported"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 	}
 }
@@ -139,7 +137,6 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:          strings.ToLower(get("JIT_LOG_LEVEL")),
 		TemporalAPIKey:    get("JIT_TEMPORAL_API_KEY"),
 		CodecCORSOrigin:   strings.TrimRight(get("JIT_CODEC_CORS_ORIGIN"), "/"),
-		OTLPEndpoint:      get("OTEL_EXPORTER_OTLP_ENDPOINT"),
 	}
 	var err error
 	for _, check := range []func() error{
@@ -187,12 +184,6 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		},
 		func() error { return checkURL("JIT_CODEC_CORS_ORIGIN", c.CodecCORSOrigin) },
-		func() error {
-			if c.OTLPEndpoint == "" {
-				return nil
-			}
-			return checkURL("OTEL_EXPORTER_OTLP_ENDPOINT", c.OTLPEndpoint)
-		},
 		func() error {
 			c.TemporalTLS, err = temporalTLS(get)
 			return err
