@@ -48,7 +48,6 @@ type Config struct {
 	TemporalTLS       *tls.Config
 	TemporalAPIKey    string        // JIT_TEMPORAL_API_KEY (Temporal Cloud)
 	CodecCORSOrigin   string        // JIT_CODEC_CORS_ORIGIN: the Temporal UI's origin
-	OTLPEndpoint      string        // OTEL_EXPORTER_OTLP_ENDPOINT; empty: tracing exports nothing
 	ReconcileInterval time.Duration // JIT_RECONCILE_INTERVAL
 	ExpiringSoonLead  time.Duration // JIT_EXPIRING_SOON_NOTICE: expiring_soon is sent this long before expiry
 
@@ -103,7 +102,6 @@ func Vars() []Var {
 		{"JIT_TEMPORAL_TLS_SERVER_NAME", "", "server name expected in the frontend's certificate (when it differs from the address's host)"},
 		{"JIT_TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS); prefer mTLS or a secret file mounted as the environment"},
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
-		{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OpenTelemetry OTLP/HTTP endpoint for traces (standard variable); empty: no traces exported"},
 		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
@@ -160,7 +158,6 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:          strings.ToLower(get("JIT_LOG_LEVEL")),
 		TemporalAPIKey:    get("JIT_TEMPORAL_API_KEY"),
 		CodecCORSOrigin:   strings.TrimRight(get("JIT_CODEC_CORS_ORIGIN"), "/"),
-		OTLPEndpoint:      get("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		HistoryArchiveDir: get("JIT_HISTORY_ARCHIVE_DIR"),
 		SIEMSyslogAddr:    get("JIT_SIEM_SYSLOG_ADDR"),
 		SIEMSyslogCA:      get("JIT_SIEM_SYSLOG_CA"),
@@ -213,12 +210,6 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		},
 		func() error { return checkURL("JIT_CODEC_CORS_ORIGIN", c.CodecCORSOrigin) },
-		func() error {
-			if c.OTLPEndpoint == "" {
-				return nil
-			}
-			return checkURL("OTEL_EXPORTER_OTLP_ENDPOINT", c.OTLPEndpoint)
-		},
 		func() error {
 			c.TemporalTLS, err = temporalTLS(get)
 			return err

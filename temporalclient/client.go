@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/interceptor"
@@ -23,8 +24,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Metrics receives the SDK's metrics (NewMetricsHandler); nil: none.
 	Metrics client.MetricsHandler
-	// Interceptors are added after the codec's own (e.g. tracing's TemporalInterceptor).
+	// Interceptors are added after the codec's own.
 	Interceptors []interceptor.ClientInterceptor
+	// TracerProvider, when set, traces client, workflows and activities (TracingInterceptor).
+	TracerProvider trace.TracerProvider
 }
 
 // CodecFromConfig is the payload codec keyed by JIT_ENCRYPTION_KEY and
@@ -59,12 +62,20 @@ func ClientOptions(cfg config.Config, d Deps) (client.Options, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	interceptors := append([]interceptor.ClientInterceptor{&refuser{}}, d.Interceptors...)
+	if d.TracerProvider != nil {
+		tracing, err := TracingInterceptor(d.TracerProvider)
+		if err != nil {
+			return client.Options{}, fmt.Errorf("tracing: %w", err)
+		}
+		interceptors = append(interceptors, tracing)
+	}
 	opts := client.Options{
 		HostPort:      cfg.TemporalAddress,
 		Namespace:     cfg.TemporalNamespace,
 		Logger:        tlog.NewStructuredLogger(logger.With("component", "temporal")),
 		DataConverter: NewDataConverter(codec.Strict()),
-		Interceptors:  append([]interceptor.ClientInterceptor{&refuser{}}, d.Interceptors...),
+		Interceptors:  interceptors,
 	}
 	// The SDK gzips every call by default; on a LAN that only spends CPU on both ends
 	// (docs/performance.md), so jitaccess compresses only when told to.

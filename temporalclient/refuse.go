@@ -8,10 +8,11 @@ import (
 // RefusedMetric counts signals dropped because they arrived without the codec.
 const RefusedMetric = "jitaccess_unencrypted_signals_refused"
 
-// refuser drops signals whose payloads are not encrypted, before they reach the workflow.
-// Workflow inputs and update arguments need no interceptor: the worker's strict codec fails
-// their decoding, which fails the run (input) or rejects the update, instead of failing the
-// workflow task over and over as an undecodable signal would.
+// refuser drops signals whose payloads are not encrypted before they reach the workflow's
+// channel, and logs and counts them. Without it the SDK drops an undecodable signal only when
+// the workflow receives it, after a selector or an Await has already woken on it. Workflow
+// inputs and update arguments need no interceptor: the worker's strict codec fails their
+// decoding, which fails the run (input) or rejects the update.
 type refuser struct {
 	interceptor.InterceptorBase
 }

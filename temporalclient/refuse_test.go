@@ -15,7 +15,9 @@ import (
 	"github.com/jitaccess/jitaccess/internal/testenv"
 )
 
-// probe records what reaches it: accepted "set" updates, then the first "poke" signal.
+// probe records what reaches it: accepted "set" updates, then the first "poke" signal, and
+// any wake-up by a signal that then did not decode (the SDK drops those only on receipt, after
+// a selector or an Await has already woken on them).
 func probe(ctx workflow.Context, in string) (string, error) {
 	seen := []string{in}
 	if err := workflow.SetUpdateHandler(ctx, "set", func(ctx workflow.Context, v string) error {
@@ -24,8 +26,16 @@ func probe(ctx workflow.Context, in string) (string, error) {
 	}); err != nil {
 		return "", err
 	}
+	ch := workflow.GetSignalChannel(ctx, "poke")
 	var v string
-	workflow.GetSignalChannel(ctx, "poke").Receive(ctx, &v)
+	for v == "" {
+		if err := workflow.Await(ctx, func() bool { return ch.Len() > 0 }); err != nil {
+			return "", err
+		}
+		if !ch.ReceiveAsync(&v) {
+			seen = append(seen, "woken-by-undecodable-signal")
+		}
+	}
 	seen = append(seen, "signal:"+v)
 	return strings.Join(seen, ","), nil
 }

@@ -37,7 +37,7 @@ func TestUsage(t *testing.T) {
 // Every subcommand that reads the configuration stops before doing anything when it is bad,
 // with one line naming the variable.
 func TestBadConfigurationStopsStartUp(t *testing.T) {
-	for _, cmd := range []string{"serve", "worker", "migrate"} {
+	for _, cmd := range []string{"serve", "worker", "migrate", "codec-server"} {
 		t.Run(cmd, func(t *testing.T) {
 			env, _, _ := testEnv(map[string]string{"JIT_HTTP_ADDR": "nonsense"})
 			err := run(context.Background(), env, []string{cmd})

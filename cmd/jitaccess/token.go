@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"net/mail"
+	"strings"
 	"text/tabwriter"
 	"time"
-	"strings"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
