@@ -392,3 +392,19 @@ func waitReady(ctx context.Context, url string, limit time.Duration) error {
 		}
 	}
 }
+
+// Reset forgets a stack's state: drops its databases and removes its directory.
+func Reset(ctx context.Context, o Options) error {
+	o, err := withDefaults(o)
+	if err != nil {
+		return err
+	}
+	pg, err := parsePostgres(o.PostgresURL)
+	if err != nil {
+		return err
+	}
+	if err := pg.dropDatabases(ctx, o.DatabasePrefix+"_temporal", o.DatabasePrefix+"_temporal_visibility", o.DatabasePrefix+"_app"); err != nil {
+		return err
+	}
+	return os.RemoveAll(o.Dir)
+}
