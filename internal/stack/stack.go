@@ -188,8 +188,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		if err != nil {
 			return nil, err
 		}
+		metrics, err := resolvePort("127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
 		backends = append(backends, "http://"+addr)
-		env := merge(common, map[string]string{"JIT_HTTP_ADDR": addr,
+		env := merge(common, map[string]string{"JIT_HTTP_ADDR": addr, "JIT_METRICS_ADDR": metrics,
 			"JIT_BOOTSTRAP_ADMIN_TOKEN": s.AdminToken, "JIT_BOOTSTRAP_ADMIN_EMAIL": "admin@msp.example"})
 		s.APIs = append(s.APIs, &Process{Name: fmt.Sprintf("api-%d", i+1), Bin: jitaccess, Args: []string{"serve"},
 			Env: processEnv(env), Log: filepath.Join(logs, fmt.Sprintf("api-%d.log", i+1)), Ready: httpReady("http://" + addr + "/readyz")})

@@ -21,7 +21,7 @@ type Service struct {
 // docker-compose.yml describes the same services, counts and variables.
 func Topology() []Service {
 	shared := productEnv(&Stack{}, "", "")
-	api := merge(shared, map[string]string{"JIT_HTTP_ADDR": "", "JIT_BOOTSTRAP_ADMIN_TOKEN": "", "JIT_BOOTSTRAP_ADMIN_EMAIL": ""})
+	api := merge(shared, map[string]string{"JIT_HTTP_ADDR": "", "JIT_METRICS_ADDR": "", "JIT_BOOTSTRAP_ADMIN_TOKEN": "", "JIT_BOOTSTRAP_ADMIN_EMAIL": ""})
 	worker := merge(shared, map[string]string{"JIT_METRICS_ADDR": ""})
 	return []Service{
 		{Name: "postgres", Replicas: 1},
