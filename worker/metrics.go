@@ -30,6 +30,7 @@ type Metrics struct {
 	directoryCalls    *prometheus.CounterVec
 	directoryDuration *prometheus.HistogramVec
 	disableFailures   *prometheus.CounterVec
+	expiryLateness    prometheus.Histogram
 	authLost          prometheus.Gauge
 
 	mu           sync.Mutex
@@ -61,6 +62,11 @@ func NewMetrics(reg prometheus.Registerer, logger *slog.Logger) *Metrics {
 		Name: "jitaccess_disable_failures_total",
 		Help: "Failed attempts to disable an account (retried without limit), by error type. Rising means accounts stay enabled past their expiry.",
 	}, []string{"reason"}))
+	m.expiryLateness = register(reg, logger, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "jitaccess_grant_expiry_lateness_seconds",
+		Help:    "How long after its expires_at an expired grant's account was disabled (the workflow's clock when the disable completed).",
+		Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
+	}))
 	m.authLost = register(reg, logger, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "jitaccess_authorization_lost_applications",
 		Help: "Applications whose last directory call failed because their authorization was lost; an admin must authorize them again.",
@@ -140,6 +146,9 @@ func (m *Metrics) observe(name string, args []any, elapsed time.Duration, err er
 				m.transitions.WithLabelValues(store.StatusRevoking).Inc()
 			default:
 				m.transitions.WithLabelValues(rec.Status).Inc()
+				if rec.Status == store.StatusExpired && !rec.ExpiresAt.IsZero() && !rec.EndedAt.IsZero() {
+					m.expiryLateness.Observe(max(rec.EndedAt.Sub(rec.ExpiresAt), 0).Seconds())
+				}
 			}
 		}
 	case activities.EnsureAccountName, activities.AssignRolesName, activities.DisableAccountName:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -109,4 +110,22 @@ func TestMetricsInterceptorInWorkflow(t *testing.T) {
 
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.AssignRolesName, "ok")))
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.directoryCalls.WithLabelValues(activities.DisableAccountName, activities.ErrTypeAuthorizationLost)))
+}
+
+// An expired grant's lateness (disabled − expires_at) feeds the dashboard's expiry panel;
+// revoked grants and failed writes do not count.
+func TestMetricsExpiryLateness(t *testing.T) {
+	m := NewMetrics(prometheus.NewPedanticRegistry(), quiet())
+	exp := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	rec := func(status string, ended time.Time) []any {
+		return []any{activities.RecordGrantInput{GrantUpdate: store.GrantUpdate{Status: status, ExpiresAt: exp, EndedAt: ended}}}
+	}
+	m.observe(activities.RecordGrantName, rec(store.StatusExpired, exp.Add(1500*time.Millisecond)), 0, nil)
+	m.observe(activities.RecordGrantName, rec(store.StatusExpired, exp.Add(-time.Second)), 0, nil) // clock skew: 0, never negative
+	m.observe(activities.RecordGrantName, rec(store.StatusRevoked, exp.Add(time.Hour)), 0, nil)
+	m.observe(activities.RecordGrantName, rec(store.StatusExpired, exp.Add(time.Hour)), 0, errors.New("db down"))
+	var out dto.Metric
+	require.NoError(t, m.expiryLateness.Write(&out))
+	assert.Equal(t, uint64(2), out.GetHistogram().GetSampleCount())
+	assert.InDelta(t, 1.5, out.GetHistogram().GetSampleSum(), 1e-9)
 }
