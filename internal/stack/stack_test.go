@@ -56,17 +56,23 @@ func TestStackLifecycle(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	began := time.Now()
-	s, err := Start(ctx, Options{Bin: bin, Dir: t.TempDir(), PostgresURL: testenv.PostgresAdminURL(),
-		DatabasePrefix: RandomPrefix(), Env: map[string]string{"JIT_MIN_ACCESS_DURATION": "1s"}, Progress: testWriter{t}})
+	o := Options{Bin: bin, Dir: t.TempDir(), PostgresURL: testenv.PostgresAdminURL(),
+		DatabasePrefix: RandomPrefix(), Env: map[string]string{"JIT_MIN_ACCESS_DURATION": "1s"}, Progress: testWriter{t}}
+	s, err := Start(ctx, o)
 	t.Cleanup(func() {
-		s.Stop()
+		if s != nil {
+			s.Stop()
+		}
 		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
 		defer dcancel()
-		if err := s.DropDatabases(dctx); err != nil {
-			t.Errorf("drop databases: %v", err)
+		if err := Reset(dctx, o); err != nil {
+			t.Errorf("drop the stack's databases: %v", err)
 		}
 	})
 	if err != nil {
+		if log, rerr := os.ReadFile(filepath.Join(o.Dir, "logs", "temporal-server.log")); rerr == nil {
+			t.Logf("temporal-server.log (tail):\n%s", tail(log, 3000))
+		}
 		t.Fatal(err)
 	}
 	t.Logf("stack up in %s", time.Since(began).Round(100*time.Millisecond))
@@ -249,4 +255,11 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
 }

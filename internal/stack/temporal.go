@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -56,8 +57,12 @@ func temporalPorts(frontend int) (TemporalPorts, error) {
 			ln.Close()
 			continue
 		}
+		membership := ptr == &p.FrontendMembership || ptr == &p.HistoryMembership || ptr == &p.MatchingMembership || ptr == &p.WorkerMembership
 		for {
 			n, err := temporaldev.FreePort()
+			if membership {
+				n, err = freeSmallPort()
+			}
 			if err != nil {
 				return p, err
 			}
@@ -69,6 +74,20 @@ func temporalPorts(frontend int) (TemporalPorts, error) {
 		}
 	}
 	return p, nil
+}
+
+// freeSmallPort finds a free port below 32768: the SQL schema keeps membership ports in a
+// smallint, and the kernel's free ports come from the ephemeral range above it.
+func freeSmallPort() (int, error) {
+	for range 200 {
+		n := 20000 + mrand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", n))
+		if err == nil {
+			ln.Close()
+			return n, nil
+		}
+	}
+	return 0, errors.New("no free port below 32768 for the Temporal server's membership")
 }
 
 // temporalConfig fills deploy/temporal/config.yaml.tmpl.
