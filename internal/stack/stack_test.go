@@ -222,6 +222,15 @@ func poll(ctx context.Context, limit time.Duration, check func() error) error {
 
 func call(t *testing.T, ctx context.Context, method, url, token string, in, out any) int {
 	t.Helper()
+	code, err := do(ctx, method, url, token, in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// do sends a JSON request with a bearer token and decodes a 2xx answer into out.
+func do(ctx context.Context, method, url, token string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -229,7 +238,7 @@ func call(t *testing.T, ctx context.Context, method, url, token string, in, out 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if in != nil {
@@ -237,16 +246,16 @@ func call(t *testing.T, ctx context.Context, method, url, token string, in, out 
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
+		return 0, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	if out != nil && resp.StatusCode < 300 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, url, err, raw)
+			return resp.StatusCode, fmt.Errorf("%s %s: %w: %s", method, url, err, raw)
 		}
 	}
-	return resp.StatusCode
+	return resp.StatusCode, nil
 }
 
 // testWriter sends the stack's progress lines to the test log.
