@@ -135,6 +135,42 @@ func TestStackFailover(t *testing.T) {
 	}
 	t.Logf("all %d requests accepted; slowest after %s and %d attempts", grants, tookMax.Round(100*time.Millisecond), maxAttempts)
 
+	// Every grant becomes active; then, 3 s before the last one expires, the Temporal server and
+	// the other worker crash too: disables in flight are cut short, timers fire late.
+	var last time.Time
+	for i, r := range results {
+		var g struct {
+			grant
+			ExpiresAt time.Time `json:"expires_at"`
+		}
+		if err := poll(ctx, 3*time.Minute, func() error {
+			if code := call(t, ctx, http.MethodGet, s.URL+"/v1/access-requests/"+r.id, tokens[i], nil, &g); code != http.StatusOK {
+				return fmt.Errorf("grant %s: %d (a lost record)", r.id, code)
+			}
+			if g.Status != "active" && g.Status != "expired" {
+				return fmt.Errorf("grant %s is %s", r.id, g.Status)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if g.ExpiresAt.After(last) {
+			last = g.ExpiresAt
+		}
+	}
+	time.Sleep(time.Until(last.Add(-3 * time.Second)))
+	s.Workers[1].Kill()
+	s.Temporal.Kill()
+	t.Logf("killed worker-2 and the Temporal server %s before the last expiry", time.Until(last).Round(100*time.Millisecond))
+	time.Sleep(3 * time.Second)
+	if err := s.Temporal.Start(ctx, 3*time.Minute); err != nil {
+		t.Fatalf("restart the Temporal server: %v", err)
+	}
+	if err := s.Workers[1].Start(ctx, 2*time.Minute); err != nil {
+		t.Fatalf("restart worker-2: %v", err)
+	}
+	t.Logf("Temporal server and worker-2 back %s after the last expiry", time.Since(last).Round(100*time.Millisecond))
+
 	// Every grant expires, and its account is disabled in the directory within the bound.
 	var lateness []time.Duration
 	for i, r := range results {
