@@ -55,6 +55,8 @@ type Metrics interface {
 	DirectoryOutcome(applicationID, outcome string)
 	// DisableBlocked: a disable is blocked until the application is authorized again.
 	DisableBlocked()
+	// ExpiryLateness: an expired grant's account was disabled this long after expires_at.
+	ExpiryLateness(time.Duration)
 }
 
 // Activities carries the dependencies of every activity. MaxAccessDuration is the global
@@ -97,3 +99,4 @@ func (noMetrics) Refused()                        {}
 func (noMetrics) Extended()                       {}
 func (noMetrics) DirectoryOutcome(string, string) {}
 func (noMetrics) DisableBlocked()                 {}
+func (noMetrics) ExpiryLateness(time.Duration)    {}

@@ -135,6 +135,9 @@ func (a *Activities) RecordGrant(ctx context.Context, recs []workflows.Record) e
 			a.metrics().Extended()
 		case rec.Status != "":
 			a.metrics().Transition(string(rec.Status))
+			if rec.Status == workflows.StatusExpired && !rec.ExpiresAt.IsZero() && !rec.EndedAt.IsZero() {
+				a.metrics().ExpiryLateness(rec.EndedAt.Sub(rec.ExpiresAt))
+			}
 		}
 	}
 	return nil

@@ -1,5 +1,3 @@
-// Package deploy holds deployment files; its test keeps docker-compose.yml and the Dockerfile
-// honest, since Docker does not run where the suite runs.
 package deploy
 
 import (

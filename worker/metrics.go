@@ -29,6 +29,7 @@ type Metrics struct {
 	directoryDuration *prometheus.HistogramVec
 	disableFailures   *prometheus.CounterVec
 	disableBlocked    prometheus.Counter
+	expiryLateness    prometheus.Histogram
 	authLost          prometheus.Gauge
 
 	mu           sync.Mutex
@@ -70,6 +71,11 @@ func NewMetrics(reg prometheus.Registerer, logger *slog.Logger) *Metrics {
 		Name: "jitaccess_disable_blocked_total",
 		Help: "Disables blocked until an admin authorizes the application again (counted once per grant).",
 	}))
+	m.expiryLateness = register(reg, logger, prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "jitaccess_grant_expiry_lateness_seconds",
+		Help:    "How long after its expires_at an expired grant's account was disabled (the workflow's clock when the disable completed).",
+		Buckets: []float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
+	}))
 	m.authLost = register(reg, logger, prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "jitaccess_authorization_lost_applications",
 		Help: "Applications whose last directory call failed because their authorization was lost; an admin must authorize them again.",
@@ -95,6 +101,9 @@ func register[C prometheus.Collector](reg prometheus.Registerer, logger *slog.Lo
 
 // Transition implements activities.Metrics.
 func (m *Metrics) Transition(status string) { m.transitions.WithLabelValues(status).Inc() }
+
+// ExpiryLateness implements activities.Metrics.
+func (m *Metrics) ExpiryLateness(d time.Duration) { m.expiryLateness.Observe(max(d, 0).Seconds()) }
 
 // Refused implements activities.Metrics.
 func (m *Metrics) Refused() { m.refused.Inc() }

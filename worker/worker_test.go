@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -106,4 +107,16 @@ func TestMetricsInWorkflow(t *testing.T) {
 	env.ExecuteWorkflow(workflows.WorkflowType, workflows.AccessRequestInput{GrantID: "grt_forged", TenantID: "tnt_1", ApplicationID: "app_1", TechnicianID: "tec_1"})
 	require.NoError(t, env.GetWorkflowError())
 	assert.Equal(t, 1.0, testutil.ToFloat64(m.refused))
+}
+
+// An expired grant's lateness (disabled − expires_at) feeds the dashboard's expiry panel;
+// clock skew never makes it negative.
+func TestMetricsExpiryLateness(t *testing.T) {
+	m := NewMetrics(prometheus.NewPedanticRegistry(), quiet())
+	m.ExpiryLateness(1500 * time.Millisecond)
+	m.ExpiryLateness(-time.Second)
+	var out dto.Metric
+	require.NoError(t, m.expiryLateness.Write(&out))
+	assert.Equal(t, uint64(2), out.GetHistogram().GetSampleCount())
+	assert.InDelta(t, 1.5, out.GetHistogram().GetSampleSum(), 1e-9)
 }
