@@ -26,6 +26,7 @@ type composeTopology struct {
 // composeOnly are services docker-compose.yml runs and `make stack` does not, with the reason.
 var composeOnly = map[string]string{
 	"temporal-ui": "the Temporal UI is a separate web application, not built here; the dev server embeds one",
+	"codec":       "jitaccess codec-server serves the Temporal UI, which the stack does not run",
 }
 
 // `make stack` (internal/stack) and docker-compose.yml describe one topology: the same
