@@ -22,6 +22,7 @@ import (
 	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // disableBound is the invariant: under the suite's faults no account stays enabled, signed in
@@ -189,7 +190,16 @@ func TestChaos(t *testing.T) {
 	// The checks, against the directory, the workflows, the logs and the histories.
 	rep := &report{Grants: len(w.grants), Technicians: len(w.techs), Faults: baseFaults(), StormFaults: stormFaults(),
 		BoundSeconds: disableBound.Seconds(), SetupSeconds: setupDone.Seconds(), Events: r.eventLog(), Violations: []string{}}
-	check := &checker{t: t, rep: rep, w: w, sim: sim, simURL: simSrv.URL, watch: watch, oob: dr.oobEvents()}
+	keyBytes, err := base64.StdEncoding.DecodeString(encryptionKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := temporalclient.NewCodec(keyBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := &checker{t: t, rep: rep, w: w, sim: sim, simURL: simSrv.URL, watch: watch, oob: dr.oobEvents(),
+		dc: temporalclient.NewDataConverter(codec)}
 	check.endStates()
 	check.accounts()
 	check.lateness()

@@ -20,6 +20,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -174,6 +175,8 @@ type checker struct {
 	simURL string
 	watch  *watcher
 	oob    []oobEvent
+	// dc reads the product's encrypted payloads (results, inputs).
+	dc converter.DataConverter
 }
 
 func (c *checker) violate(format string, args ...any) {
@@ -368,7 +371,7 @@ func (c *checker) signIns() {
 // workflows compares every projection row with its workflow's result and counts activity
 // attempts from the histories. It returns the histories (JSON) for the secret scan.
 func (c *checker) workflows(address string) string {
-	tc, err := client.Dial(client.Options{HostPort: address, Logger: tlog.NewStructuredLogger(nopSlog())})
+	tc, err := client.Dial(client.Options{HostPort: address, Logger: tlog.NewStructuredLogger(nopSlog()), DataConverter: c.dc})
 	if err != nil {
 		c.violate("dial Temporal: %v", err)
 		return ""
