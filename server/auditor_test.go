@@ -27,9 +27,11 @@ func TestAuditorIsReadOnly(t *testing.T) {
 	allowed := map[string]bool{
 		"GET /v1/audit-events": true, "GET /v1/access-requests": true, "GET /v1/access-requests/:grant_id": true,
 		"GET /v1/me": true, "GET /v1/me/applications": true,
+		// Their own API tokens, like everyone's.
+		"GET /v1/tokens": true, "POST /v1/tokens": true, "DELETE /v1/tokens/:token_id": true,
 	}
 	params := strings.NewReplacer(":tenant_id", tenantA, ":application_id", appID, ":group_id", "grp_x", ":technician_id", auditorID,
-		":entitlement_id", "ent_x", ":grant_id", "grt_missing")
+		":entitlement_id", "ent_x", ":grant_id", "grt_missing", ":token_id", "tok_missing")
 	checked := 0
 	for _, rt := range e.srv.Engine().Routes() {
 		if !strings.HasPrefix(rt.Path, "/v1/") {
@@ -49,6 +51,10 @@ func TestAuditorIsReadOnly(t *testing.T) {
 		checked++
 	}
 	require.Greater(t, checked, 25)
+
+	// A token never carries other rights than its holder's: no technician token for an auditor.
+	res := e.do("POST", "/v1/tokens", token, map[string]any{"name": "sneaky", "role": "technician"})
+	require.Equal(t, 400, res.Status, res.Body)
 
 	// Audit events: their tenant's, never another's.
 	for _, it := range e.must(200, e.do("GET", "/v1/audit-events", token, nil)).items() {
