@@ -24,6 +24,8 @@ type Deps struct {
 	// Workflows starts and steers grant workflows; without it grants cannot be requested,
 	// and changes that must revoke live grants are refused.
 	Workflows Workflows
+	// Approvals decides pending requests; without it the approval routes answer 503.
+	Approvals Approvals
 	// Access durations an admin may configure (JIT_MIN/MAX_ACCESS_DURATION).
 	MinAccessDuration time.Duration
 	MaxAccessDuration time.Duration

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -32,6 +33,8 @@ type Store interface {
 	// KnownAccountID is the object id an earlier grant of the same technician and application
 	// recorded for the account upn, or "" when there is none.
 	KnownAccountID(ctx context.Context, grantID, upn string) (string, error)
+	// ApplicationPolicy is the application's effective policy (the saved one or the default).
+	ApplicationPolicy(ctx context.Context, applicationID string) (p policy.Policy, saved bool, err error)
 }
 
 // Directory is the part of the Entra connector (*entra.Client) the activities need.

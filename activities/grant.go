@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -32,6 +33,18 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 		return workflows.Plan{}, fmt.Errorf("check entitlement of grant %s: %w", g.ID, err)
 	}
 	plan := a.planOf(g, ent)
+	if !plan.Denied {
+		pol, _, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
+		if err != nil {
+			return workflows.Plan{}, fmt.Errorf("read policy of grant %s: %w", g.ID, err)
+		}
+		if ap := pol.Approval; ap.Required {
+			plan.ApprovalRequired, plan.ApprovalsNeeded, plan.ApprovalTimeout = true, max(ap.ApprovalsNeeded, 1), time.Duration(ap.Timeout)
+			if plan.ApprovalTimeout <= 0 {
+				plan.ApprovalTimeout = policy.DefaultApprovalTimeout
+			}
+		}
+	}
 	if !plan.Denied {
 		err := a.Store.LockAccount(ctx, g.ID, plan.AccountUPN)
 		switch {

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/jitaccess/jitaccess/access"
+	"github.com/jitaccess/jitaccess/approvals"
 	"github.com/jitaccess/jitaccess/server"
 )
 
@@ -39,6 +40,7 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		MaxAccessDuration: a.Cfg.MaxAccessDuration,
 		PublicURL:         a.Cfg.PublicURL,
 		Workflows:         access.NewTemporalWorkflows(a.Temporal, a.Cfg.TaskQueue),
+		Approvals:         &approvals.Service{Store: a.Store, Temporal: a.Temporal},
 		TemporalUIURL:     a.Cfg.TemporalUIURL,
 		TemporalNamespace: a.Cfg.TemporalNamespace,
 		// Portal sign-in with Microsoft against the MSP's own tenant.

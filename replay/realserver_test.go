@@ -23,6 +23,7 @@ import (
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/replay"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/temporalclient"
@@ -77,7 +78,7 @@ func TestRealServer(t *testing.T) {
 		Application: store.ApplicationConfig{ID: "app_1", TenantID: "tnt_1", Name: "Contoso", Status: "ready",
 			Domain: "contoso.com", Roles: []string{roleGlobalAdmin, roleHelpdesk}},
 		Technician: store.Technician{ID: "tec_alice", Email: "alice@msp.example", DisplayName: "Alice Smith"},
-	}, Admins: []string{"tec_bob"}}
+	}, Admins: []string{"tec_bob"}, Policy: &policy.Policy{Justification: policy.Optional}} // saved: no approval
 	// The first disable attempt is throttled by Graph: the timeline must show the retry.
 	dir := &activitiestest.Directory{DisableErrs: []error{&directory.ThrottledError{Op: "disable", RetryAfter: time.Second}}}
 	w := worker.New(c, &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 4 * time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},

@@ -29,6 +29,7 @@ func (s *Server) accessRequestRoutes(g *gin.RouterGroup) {
 	g.GET("/access-requests/:grant_id/credentials", s.getCredentials)
 	g.POST("/access-requests/:grant_id/revoke", s.revokeAccessRequest)
 	g.POST("/access-requests/:grant_id/extend", s.extendAccessRequest)
+	s.approvalRoutes(g)
 }
 
 type grantAccountView struct {

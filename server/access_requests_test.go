@@ -20,6 +20,7 @@ import (
 	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
+	"github.com/jitaccess/jitaccess/approvals"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/server"
@@ -68,6 +69,7 @@ func newGrantEnv(t *testing.T, c client.Client) *grantEnv {
 		d.Workflows = access.NewTemporalWorkflows(c, queue)
 		d.TemporalUIURL = temporalUI + "/"
 		d.TemporalNamespace = "default"
+		d.Approvals = &approvals.Service{Store: d.Store, Temporal: c}
 	})
 	entra := &activitiestest.Directory{}
 	w := worker.New(c, &activities.Activities{Store: e.store, Directory: entra, Logger: quietSlog()},
@@ -461,6 +463,10 @@ func TestAccessRequests(t *testing.T) {
 			{"GET", "/v1/access-requests/:grant_id", nil, 200, 200, 404},
 			{"GET", "/v1/access-requests/:grant_id/credentials", nil, 403, 200, 404},
 			{"POST", "/v1/access-requests/:grant_id/extend", map[string]any{"duration": "5m"}, 403, 200, 404},
+			// The grant is active, not waiting: the admin is an approver (409); the owner is
+			// its requester (403 self_approval); bob is no approver (403 not_approver).
+			{"POST", "/v1/access-requests/:grant_id/approve", map[string]any{}, 409, 403, 403},
+			{"POST", "/v1/access-requests/:grant_id/deny", map[string]any{"comment": "no"}, 409, 403, 403},
 			// Last: the owner's revoke is checked below on another grant.
 			{"POST", "/v1/access-requests/:grant_id/revoke", map[string]any{}, 202, 0, 404},
 		}
@@ -490,7 +496,7 @@ func TestAccessRequests(t *testing.T) {
 				require.True(t, covered[rt.Method+" "+rt.Path], "%s %s has no row in the matrix", rt.Method, rt.Path)
 			}
 		}
-		require.Len(t, covered, 8)
+		require.Len(t, covered, 10)
 
 		g.waitStatus(g.aliceToken, grant, string(workflows.StatusRevoked))
 		own := g.activeGrant(g.aliceToken, g.app).str("id")

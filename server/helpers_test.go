@@ -20,6 +20,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/internal/testenv"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/schema"
 	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/server"
@@ -253,6 +254,9 @@ func (e *env) readyApplication(tenantID, name string) string {
 	r := e.must(200, e.do("PATCH", fmt.Sprintf("/v1/tenants/%s/applications/%s", tenantID, appID), e.adminToken,
 		map[string]any{"domain": "contoso.com", "roles": []string{roleUserAdmin}}))
 	require.Equal(e.t, "ready", r.str("status"))
+	// User Administrator is privileged: by default its requests wait for an approver. The
+	// lifecycle tests run without one; the approval tests set their own policy.
+	require.NoError(e.t, e.store.SetApplicationPolicy(context.Background(), tenantID, appID, &policy.Policy{Justification: policy.Optional}))
 	return appID
 }
 

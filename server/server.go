@@ -48,6 +48,8 @@ type Deps struct {
 	// Workflows starts and steers grant workflows (NewTemporalWorkflows). Without it the
 	// technicians' routes (/v1/me, /v1/access-requests) are not served.
 	Workflows access.Workflows
+	// Approvals decides pending requests (*approvals.Service over the store and Temporal).
+	Approvals access.Approvals
 	// TemporalUIURL and TemporalNamespace make the temporal_url link of grants shown to
 	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
 	TemporalUIURL     string
@@ -161,7 +163,7 @@ func New(d Deps) (*Server, error) {
 	if d.SessionIdleTimeout <= 0 {
 		d.SessionIdleTimeout = DefaultSessionIdleTimeout
 	}
-	svc, err := access.New(access.Deps{Store: d.Store, Directory: d.Directory, Workflows: d.Workflows,
+	svc, err := access.New(access.Deps{Store: d.Store, Directory: d.Directory, Workflows: d.Workflows, Approvals: d.Approvals,
 		MinAccessDuration: d.MinAccessDuration, MaxAccessDuration: d.MaxAccessDuration, OAuthStateTTL: d.OAuthStateTTL, Logger: d.Logger})
 	if err != nil {
 		return nil, err

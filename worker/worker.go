@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/jitaccess/jitaccess/activities"
+	"github.com/jitaccess/jitaccess/approvals"
 	"github.com/jitaccess/jitaccess/workflows"
 )
 
@@ -85,11 +86,16 @@ func Run(ctx context.Context, c client.Client, acts *activities.Activities, opts
 }
 
 // Register registers the workflow under workflows.WorkflowType and every activity under its
-// method name (activities.*Name). The replayer and tests use it too.
+// method name (activities.*Name), and the approval stage's activity when the store records
+// approvals (the database does; a fake without approvals leaves it out). The replayer and
+// tests use it too.
 func Register(r interface {
 	sdkworker.WorkflowRegistry
 	sdkworker.ActivityRegistry
 }, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.AccessRequest, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	r.RegisterActivity(acts)
+	if s, ok := acts.Store.(approvals.Store); ok {
+		r.RegisterActivity(&approvals.Activities{Store: s})
+	}
 }

@@ -46,6 +46,8 @@ type Plan struct {
 	MaxTotal time.Duration
 	// ApprovalRequired sends the grant through pending_approval before any Entra call.
 	ApprovalRequired bool
+	ApprovalsNeeded  int           `json:",omitempty"` // distinct approvers
+	ApprovalTimeout  time.Duration `json:",omitempty"` // then expired_unapproved
 
 	TechnicianEmail       string
 	TechnicianDisplayName string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -25,6 +26,8 @@ type Store struct {
 	RecordGrantErrs []error
 	// Admins are the technician ids GrantActor knows as admins.
 	Admins []string
+	// Policy answers ApplicationPolicy; nil: policy.Default of the entitlement's roles.
+	Policy *policy.Policy
 
 	Grants      []store.GrantUpdate
 	Audits      []store.AuditEvent
@@ -126,6 +129,16 @@ func (s *Store) CheckEntitlement(_ context.Context, tenantID, applicationID, tec
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.Entitlement, s.EntitlementErr
+}
+
+// ApplicationPolicy implements activities.Store.
+func (s *Store) ApplicationPolicy(_ context.Context, _ string) (policy.Policy, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Policy != nil {
+		return *s.Policy, true, nil
+	}
+	return policy.Default(s.Entitlement.Application.Roles), false, nil
 }
 
 // RecordTransition implements activities.Store: the update and the event are kept together,

@@ -1,0 +1,60 @@
+package access
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/jitaccess/jitaccess/policy"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// Approvals decides pending requests (*approvals.Service): the approver's right from the
+// database, then the workflow's approve or deny Update.
+type Approvals interface {
+	Queue(ctx context.Context, approverID string) ([]store.Grant, error)
+	Decide(ctx context.Context, grantID, approverID string, approve bool, comment string) (workflows.ApprovalState, error)
+}
+
+// ApprovalQueue lists the requests the actor may decide (GET /v1/approvals).
+func (s *Service) ApprovalQueue(ctx context.Context, a Actor) ([]store.Grant, error) {
+	if s.deps.Approvals == nil {
+		return nil, Refuse(Unavailable, "approvals_unavailable", "Approvals are not configured on this server.")
+	}
+	return s.deps.Approvals.Queue(ctx, a.ID)
+}
+
+// DecideApproval approves or denies a pending request as the actor. Refusals:
+// self_approval and not_approver (403), not_pending_approval (409), not_found.
+func (s *Service) DecideApproval(ctx context.Context, a Actor, grantID string, approve bool, comment string) (workflows.ApprovalState, error) {
+	if s.deps.Approvals == nil {
+		return workflows.ApprovalState{}, Refuse(Unavailable, "approvals_unavailable", "Approvals are not configured on this server.")
+	}
+	st, err := s.deps.Approvals.Decide(ctx, grantID, a.ID, approve, comment)
+	if err == nil {
+		return st, nil
+	}
+	if e := PolicyError(err); e != nil {
+		return st, e
+	}
+	if ref := RefError(err); ref != err {
+		return st, ref
+	}
+	return st, s.workflowError(ctx, a, "decide approval", err)
+}
+
+// PolicyError turns a *policy.Error in err's chain into its refusal (nil when there is none).
+func PolicyError(err error) *Error {
+	pe, ok := policy.AsError(err)
+	if !ok {
+		return nil
+	}
+	kind := Invalid
+	switch pe.HTTPStatus() {
+	case http.StatusForbidden:
+		kind = Forbidden
+	case http.StatusConflict:
+		kind = Conflict
+	}
+	return &Error{Kind: kind, Code: pe.Code, Field: pe.Field, Message: pe.Message}
+}
