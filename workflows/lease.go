@@ -86,8 +86,9 @@ func RevocationSteps() (required, bestEffort []string) {
 
 // Activity options: timeouts and retry policies of each step, in one place.
 
-// deleteTAPTimeout bounds the best-effort deletion of a grant's Temporary Access Pass.
-const deleteTAPTimeout = 5 * time.Minute
+// deleteTAPTimeout bounds the best-effort deletion of a grant's Temporary Access Pass, which
+// comes before the disable and must not hold it up.
+const deleteTAPTimeout = 20 * time.Second
 
 // heartbeat is the HeartbeatTimeout of every directory activity: a cancel or a lost worker
 // is seen within it.

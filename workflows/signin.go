@@ -82,7 +82,9 @@ func (g *grant) deleteTAP(ctx workflow.Context) {
 		return
 	}
 	o := disableOptions("Delete the Temporary Access Pass of " + g.st.AccountUPN)
+	// Never delays the disable: errors waiting cannot fix (authorization lost) end it at once.
 	o.ScheduleToCloseTimeout = deleteTAPTimeout
+	o.RetryPolicy.NonRetryableErrorTypes = NonRetryableProvisioningErrors()
 	actx := workflow.WithActivityOptions(ctx, o)
 	err := workflow.ExecuteActivity(actx, DeleteTAPActivity, DeleteTAPInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: g.st.AccountID,
