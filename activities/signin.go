@@ -193,8 +193,8 @@ func (a *SignIn) IssueTAP(ctx context.Context, in IssueTAPInput) (IssueTAPResult
 type DeleteTAPInput = workflows.DeleteTAPInput
 
 // DeleteTAP deletes the grant's Temporary Access Pass (every TAP of the account when its id
-// is not on record) at revoke or expiry, before DisableAccount. Retried until done; a
-// tenant mismatch is never reported as done.
+// is not on record) at revoke or expiry, before DisableAccount. The workflow tries it briefly
+// (the disable must not wait); a tenant mismatch is never reported as done.
 func (a *SignIn) DeleteTAP(ctx context.Context, in DeleteTAPInput) error {
 	if in.ObjectID == "" {
 		return nil // no account was made, so no pass
