@@ -15,6 +15,7 @@ type Directory interface {
 	AuthCodeURL(state, codeVerifier, loginHint string) string
 	Domains(ctx context.Context, applicationID string) ([]directory.Domain, error)
 	Roles(ctx context.Context, applicationID string) ([]directory.Role, error)
+	TAPPolicy(ctx context.Context, applicationID string) (directory.TAPPolicy, error)
 }
 
 // Deps are the service's explicit dependencies.

@@ -220,6 +220,9 @@ type Credentials struct {
 	UserPrincipalName string    `json:"user_principal_name"`
 	Password          string    `json:"password"`
 	ExpiresAt         time.Time `json:"expires_at"`
+	// The grant's Temporary Access Pass, when its application issues one.
+	TemporaryAccessPass string     `json:"temporary_access_pass,omitempty"`
+	TAPExpiresAt        *time.Time `json:"tap_expires_at,omitempty"`
 }
 
 // ReadCredentials returns the account and managed password of the actor's active grant.
@@ -242,15 +245,24 @@ func (s *Service) ReadCredentials(ctx context.Context, u Actor, grantID string) 
 	if err != nil {
 		return Credentials{}, err
 	}
+	creds := Credentials{UserPrincipalName: upn, Password: password, ExpiresAt: g.ExpiresAt.UTC()}
+	tap, err := s.deps.Store.TAP(ctx, g.ID)
+	switch {
+	case err == nil:
+		at := tap.ExpiresAt.UTC()
+		creds.TemporaryAccessPass, creds.TAPExpiresAt = tap.Pass, &at
+	case !errors.Is(err, store.ErrNotFound):
+		return Credentials{}, err
+	}
 	// A failed audit write refuses the read.
 	if err := s.deps.Store.RecordAudit(context.WithoutCancel(ctx), store.AuditEvent{
 		TenantID: g.TenantID, ActorID: u.ID, ActorKind: u.Role, Action: actionCredRead, Target: g.ID,
 		Details: map[string]any{"application_id": g.ApplicationID, "account_upn": upn, "workflow_id": g.WorkflowID,
-			"run_id": g.RunID, "client_ip": u.ClientIP, "request_id": u.RequestID},
+			"run_id": g.RunID, "client_ip": u.ClientIP, "request_id": u.RequestID, "temporary_access_pass": creds.TemporaryAccessPass != ""},
 	}); err != nil {
 		return Credentials{}, err
 	}
-	return Credentials{UserPrincipalName: upn, Password: password, ExpiresAt: g.ExpiresAt.UTC()}, nil
+	return creds, nil
 }
 
 // RevokeGrant asks the grant's workflow to end it now (its holder or an admin).

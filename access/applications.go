@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -55,6 +56,8 @@ type ApplicationPatch struct {
 	AccessDuration *string   `json:"access_duration"`
 	Domain         *string   `json:"domain"`
 	Roles          *[]string `json:"roles"`
+	// SignInMethod: password | tap | password_and_tap; a TAP needs the tenant's policy on.
+	SignInMethod *string `json:"sign_in_method"`
 }
 
 // UpdateApplication changes an application's name, access duration, domain and roles. The
@@ -103,6 +106,12 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 		}
 		patch.Roles = &roles
 		changed["roles"] = roles
+	}
+	if in.SignInMethod != nil {
+		if err := s.setSignInMethod(ctx, actor, a, *in.SignInMethod); err != nil {
+			return a, err
+		}
+		changed["sign_in_method"] = *in.SignInMethod
 	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
@@ -245,3 +254,30 @@ const (
 	maxRoleIDLength = 64
 	maxDomainLength = 253
 )
+
+// setSignInMethod saves the application's sign-in method; one that issues a Temporary Access
+// Pass is refused (tap_policy_disabled) while the tenant's policy is off, read live.
+func (s *Service) setSignInMethod(ctx context.Context, actor Actor, a store.Application, method string) error {
+	switch method {
+	case store.SignInPassword, store.SignInTAP, store.SignInPasswordAndTAP:
+	default:
+		return &Error{Kind: Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
+	}
+	if store.UsesTAP(method) && a.Authorization == nil {
+		return Refuse(Conflict, "application_not_authorized", "Authorize the application first: the tenant's Temporary Access Pass policy is checked live.")
+	}
+	err := s.deps.Store.SetSignInMethod(ctx, a.ID, method, s.deps.Directory)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrInvalidSignInMethod):
+		return &Error{Kind: Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
+	case errors.Is(err, directory.ErrTAPPolicyDisabled):
+		return &Error{Kind: Invalid, Code: "tap_policy_disabled", Field: "sign_in_method", Message: "sign_in_method " + quoteForMessage(method) +
+			": the tenant's Temporary Access Pass policy is disabled or does not include the accounts; enable it in Entra admin center > " +
+			"Protection > Authentication methods > Policies > Temporary Access Pass, or use sign_in_method password"}
+	case errors.Is(err, store.ErrNotFound):
+		return NotFoundError("application")
+	}
+	return s.directoryError(ctx, actor, "read the Temporary Access Pass policy", err)
+}

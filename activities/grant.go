@@ -96,7 +96,7 @@ func (a *Activities) planOf(g store.Grant, ent store.Entitlement) workflows.Plan
 		Denied: !ent.Allowed, Reason: ent.Reason, RuleID: ent.RuleID, RuleName: ent.RuleName, RequestedAt: g.RequestedAt,
 		Duration: duration, MaxStep: ceiling, MaxTotal: maxTotal,
 		TechnicianEmail: ent.Technician.Email, TechnicianDisplayName: ent.Technician.DisplayName,
-		Domain: app.Domain, Roles: app.Roles,
+		Domain: app.Domain, Roles: app.Roles, SignInMethod: app.SignInMethod,
 	}
 	switch {
 	case p.Denied && p.Reason == "":

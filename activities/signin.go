@@ -11,6 +11,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // Activities of issue #16 (MFA-ready sign-in, no adoption, clean before enable) and of the
@@ -21,13 +22,13 @@ import (
 const (
 	// ErrTypeAccountConflict: an account with the UPN exists that jitaccess did not create
 	// (SPEC code account_conflict); it is left untouched.
-	ErrTypeAccountConflict = "AccountConflict"
+	ErrTypeAccountConflict = workflows.ErrTypeAccountConflict
 	// ErrTypeTAPPolicyDisabled: the tenant's Temporary Access Pass policy is off or does not
 	// include the account (SPEC code tap_policy_disabled).
-	ErrTypeTAPPolicyDisabled = "TAPPolicyDisabled"
+	ErrTypeTAPPolicyDisabled = workflows.ErrTypeTAPPolicyDisabled
 	// ErrTypeTenantMismatch: the application now authorizes another Entra tenant than the one
 	// the grant was made in (SPEC code tenant_mismatch). Retried without end when disabling.
-	ErrTypeTenantMismatch = "TenantMismatch"
+	ErrTypeTenantMismatch = workflows.ErrTypeTenantMismatch
 )
 
 // SignInStore is the part of *store.Store the sign-in activities need.
@@ -105,12 +106,7 @@ func signInError(op string, err error, mustFinish bool) error {
 
 // PrepareAccountInput names the grant's account before EnsureAccount. KeepRoleIDs are the role
 // template ids the grant is about to assign (their tenant-wide assignments are kept).
-type PrepareAccountInput struct {
-	GrantID       string
-	ApplicationID string
-	UPN           string
-	KeepRoleIDs   []string
-}
+type PrepareAccountInput = workflows.PrepareAccountInput
 
 // PrepareAccountResult says what was found and removed, for the workflow's audit events.
 type PrepareAccountResult struct {
@@ -156,20 +152,10 @@ func (a *SignIn) PrepareAccount(ctx context.Context, in PrepareAccountInput) (Pr
 }
 
 // IssueTAPInput names the grant's account and when the grant ends.
-type IssueTAPInput struct {
-	GrantID       string
-	ApplicationID string
-	ObjectID      string
-	ExpiresAt     time.Time
-}
+type IssueTAPInput = workflows.IssueTAPInput
 
 // IssueTAPResult describes the issued pass without the pass itself.
-type IssueTAPResult struct {
-	Issued         bool // false when the application's sign_in_method is password
-	TAPID          string
-	ExpiresAt      time.Time
-	CappedByPolicy bool // the tenant's maximum lifetime ends the pass (over a minute) before the grant
-}
+type IssueTAPResult = workflows.IssueTAPResult
 
 // IssueTAP issues a Temporary Access Pass covering the grant (capped by the tenant's policy)
 // when the application's sign_in_method asks for one, and seals it beside the password (after
@@ -204,15 +190,11 @@ func (a *SignIn) IssueTAP(ctx context.Context, in IssueTAPInput) (IssueTAPResult
 }
 
 // DeleteTAPInput names the grant's account.
-type DeleteTAPInput struct {
-	GrantID       string
-	ApplicationID string
-	ObjectID      string
-}
+type DeleteTAPInput = workflows.DeleteTAPInput
 
 // DeleteTAP deletes the grant's Temporary Access Pass (every TAP of the account when its id
-// is not on record) at revoke or expiry, before DisableAccount. Retried until done; a
-// tenant mismatch is never reported as done.
+// is not on record) at revoke or expiry, before DisableAccount. The workflow tries it briefly
+// (the disable must not wait); a tenant mismatch is never reported as done.
 func (a *SignIn) DeleteTAP(ctx context.Context, in DeleteTAPInput) error {
 	if in.ObjectID == "" {
 		return nil // no account was made, so no pass

@@ -130,7 +130,7 @@ func TestRealServer(t *testing.T) {
 	assert.False(t, rep.Running)
 	assert.True(t, rep.ResultChecked)
 	assert.Equal(t, string(workflows.StatusRevoked), rep.Status)
-	assert.Equal(t, 3, rep.ActivitiesChecked, "EnsureAccount, AssignRoles, DisableAccount")
+	assert.Equal(t, 4, rep.ActivitiesChecked, "PrepareAccount, EnsureAccount, AssignRoles, DisableAccount")
 	file := export(t, cli, srv.Address, run.GetID(), run.GetRunID())
 	rep, err = replay.File(file, dc)
 	require.NoError(t, err, "the pinned CLI's `workflow show --output json` is what replay.File reads")

@@ -99,13 +99,18 @@ func TestTamperedHistory(t *testing.T) {
 
 	t.Run("account in an activity result changed", func(t *testing.T) {
 		h := load(t, "extended_revoked.json")
+		var ensure int64
 		for _, e := range h.Events {
-			if a := e.GetActivityTaskCompletedEventAttributes(); a != nil {
-				// The first completion is EnsureAccount's: pretend another account was made.
+			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.ActivityType.Name == workflows.EnsureAccountActivity {
+				ensure = e.EventId
+			}
+			if a := e.GetActivityTaskCompletedEventAttributes(); a != nil && a.ScheduledEventId == ensure {
+				// EnsureAccount's completion: pretend another account was made.
 				editPayload(t, a.Result.Payloads[0], func(m map[string]any) { m["UPN"] = "someone-else@contoso.com" })
 				break
 			}
 		}
+		require.NotZero(t, ensure)
 		_, err := replay.History(h)
 		d := divergence(t, err, replay.KindAltered)
 		assert.Contains(t, d.Error(), "activity DisableAccount")
@@ -144,7 +149,7 @@ func TestTamperedHistory(t *testing.T) {
 		d := divergence(t, err, replay.KindNondeterministic)
 		assert.Equal(t, id, d.EventID)
 		assert.Contains(t, d.Error(), "scheduling activity ExportPasswords")
-		assert.Contains(t, d.Error(), "schedule activity EnsureAccount")
+		assert.Contains(t, d.Error(), "schedule activity PrepareAccount")
 	})
 
 	t.Run("event removed", func(t *testing.T) {
@@ -186,7 +191,7 @@ func TestTruncatedHistory(t *testing.T) {
 
 	t.Run("allowed while running", func(t *testing.T) {
 		h := load(t, "extended_revoked.json")
-		h.Events = h.Events[:22] // a whole workflow task, ending in its TimerStarted: the grant is active, waiting
+		h.Events = h.Events[:33] // a whole workflow task, ending in its TimerStarted: the grant is active, waiting
 		rep, err := replay.History(h, replay.AllowRunning())
 		require.NoError(t, err)
 		assert.True(t, rep.Running)
@@ -217,7 +222,7 @@ func TestChangedWorkflowWouldRejectHistory(t *testing.T) {
 	_, err := replay.File(filepath.Join(golden, "expired.json"), replay.WithWorkflow(changedWorkflow))
 	d := divergence(t, err, replay.KindNondeterministic)
 	assert.Equal(t, int64(7), d.EventID, "the first activity the recorded run scheduled")
-	assert.Contains(t, d.Error(), "event 7 of the history records scheduling activity EnsureAccount")
+	assert.Contains(t, d.Error(), "event 7 of the history records scheduling activity PrepareAccount")
 	assert.Contains(t, d.Error(), "workflow.GetVersion")
 
 	// The same change behind workflow.GetVersion keeps every recorded history valid.

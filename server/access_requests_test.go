@@ -21,6 +21,7 @@ import (
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
 	"github.com/jitaccess/jitaccess/approvals"
+	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/server"
@@ -273,6 +274,11 @@ func TestAccessRequests(t *testing.T) {
 		require.NotEmpty(t, r.str("password"))
 		require.Equal(t, acct.Password, r.str("password"), "the managed password of the account")
 		require.Equal(t, grant.JSON["expires_at"], r.JSON["expires_at"])
+		// password_and_tap (a new application's default): the pass the workflow issued.
+		tap := r.str("temporary_access_pass")
+		require.NotEmpty(t, tap)
+		require.NotEmpty(t, r.str("tap_expires_at"))
+		require.True(t, slices.ContainsFunc(acct.Methods, func(m directory.AuthMethod) bool { return m.Type == "temporaryAccessPass" }))
 		g.must(200, g.do("GET", path, g.aliceToken, nil))
 
 		reads := g.auditEvents("credentials.read")
@@ -283,6 +289,7 @@ func TestAccessRequests(t *testing.T) {
 			require.Equal(t, g.tenant, ev.TenantID)
 			require.Equal(t, upn, ev.Details["account_upn"])
 			require.NotContains(t, fmt.Sprint(ev.Details), acct.Password)
+			require.NotContains(t, fmt.Sprint(ev.Details), tap)
 		}
 
 		r = g.must(403, g.do("GET", path, g.adminToken, nil))

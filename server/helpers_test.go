@@ -48,6 +48,7 @@ type fakeDirectory struct {
 	account   string
 	tenantID  string
 	domainErr error
+	tapOff    bool // the tenant's Temporary Access Pass policy is disabled
 }
 
 func newFakeDirectory() *fakeDirectory {
@@ -269,4 +270,10 @@ func (e *env) auditActions() []string {
 		out = append(out, ev.Action)
 	}
 	return out
+}
+
+func (f *fakeDirectory) TAPPolicy(context.Context, string) (directory.TAPPolicy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return directory.TAPPolicy{Enabled: !f.tapOff}, nil
 }

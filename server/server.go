@@ -28,6 +28,7 @@ type Directory interface {
 	Redeem(ctx context.Context, code, codeVerifier string) (directory.Consent, error)
 	Domains(ctx context.Context, applicationID string) ([]directory.Domain, error)
 	Roles(ctx context.Context, applicationID string) ([]directory.Role, error)
+	TAPPolicy(ctx context.Context, applicationID string) (directory.TAPPolicy, error)
 }
 
 // Check is one readiness check ("database", "temporal").

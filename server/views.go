@@ -73,6 +73,7 @@ type applicationView struct {
 	AccessDuration string            `json:"access_duration"`
 	Domain         *string           `json:"domain"`
 	Roles          []string          `json:"roles"`
+	SignInMethod   string            `json:"sign_in_method"`
 	Authorization  authorizationView `json:"authorization"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
@@ -80,7 +81,7 @@ type applicationView struct {
 
 func viewApplication(a store.Application) applicationView {
 	v := applicationView{ID: a.ID, TenantID: a.TenantID, Name: a.Name, Type: a.Type, Credentials: a.Credentials, Status: a.Status,
-		AccessDuration: a.AccessDuration.String(), Roles: a.Roles, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		AccessDuration: a.AccessDuration.String(), Roles: a.Roles, SignInMethod: a.SignInMethod, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		Authorization: authorizationView{Status: "unauthorized"}}
 	if v.Roles == nil {
 		v.Roles = []string{}

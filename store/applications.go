@@ -261,7 +261,7 @@ func (s *Store) ApplicationConfig(ctx context.Context, applicationID string) (Ap
 
 func configOf(a Application) ApplicationConfig {
 	return ApplicationConfig{ID: a.ID, TenantID: a.TenantID, Name: a.Name, Status: a.Status, Domain: a.Domain,
-		Roles: append([]string(nil), a.Roles...), AccessDuration: a.AccessDuration}
+		Roles: append([]string(nil), a.Roles...), AccessDuration: a.AccessDuration, SignInMethod: a.SignInMethod}
 }
 
 func nullString(s string) any {

@@ -11,6 +11,7 @@ type ApplicationConfig struct {
 	Domain         string
 	Roles          []string // role template ids
 	AccessDuration time.Duration
+	SignInMethod   string // password | tap | password_and_tap
 }
 
 // Technician is a member of the MSP's staff.

@@ -98,4 +98,16 @@ func Register(r interface {
 	if s, ok := acts.Store.(approvals.Store); ok {
 		r.RegisterActivity(&approvals.Activities{Store: s})
 	}
+	r.RegisterActivity(signInOf(acts))
+}
+
+// signInOf makes the sign-in activities (PrepareAccount, IssueTAP, DeleteTAP) over the same
+// store and directory as acts; *store.Store and *entra.Client serve both.
+func signInOf(acts *activities.Activities) *activities.SignIn {
+	st, ok := acts.Store.(activities.SignInStore)
+	dir, ok2 := acts.Directory.(activities.SignInDirectory)
+	if !ok || !ok2 {
+		panic("worker: the activities' Store and Directory must also implement activities.SignInStore and activities.SignInDirectory")
+	}
+	return &activities.SignIn{Store: st, Directory: dir, Now: acts.Now, Logger: acts.Logger}
 }

@@ -143,6 +143,9 @@ func (g *grant) provision(ctx, dctx workflow.Context) {
 	g.cancelProvision = cancel
 	defer func() { g.cancelProvision = nil; cancel() }()
 
+	if !g.prepare(ctx, pctx) || g.revoke != nil {
+		return
+	}
 	ectx := workflow.WithActivityOptions(pctx, provisionOptions(
 		fmt.Sprintf("Create or re-enable account %s", g.plan.AccountUPN)))
 	var acct AccountResult
@@ -157,7 +160,7 @@ func (g *grant) provision(ctx, dctx workflow.Context) {
 	}
 	g.touched = true
 	g.st.AccountUPN, g.st.AccountID = acct.UPN, acct.ObjectID
-	if g.revoke != nil {
+	if g.revoke != nil || !g.issueTAP(ctx, pctx) || g.revoke != nil {
 		return
 	}
 	actx := workflow.WithActivityOptions(pctx, provisionOptions(
@@ -272,6 +275,7 @@ func (g *grant) disable(ctx workflow.Context) {
 	if in.UPN == "" {
 		in.UPN = g.plan.AccountUPN
 	}
+	g.deleteTAP(ctx)
 	var res DisableAccountResult
 	for {
 		// The retry policy has no limit; only a limit imposed from outside (a test
@@ -345,6 +349,10 @@ func stepError(step string, err error) error {
 	switch {
 	case errors.As(err, &appErr) && appErr.Type() == ErrTypeAuthorizationLost:
 		return fmt.Errorf("%s: authorization to the customer tenant was lost; an admin must authorize the application again", step)
+	case errors.As(err, &appErr) && appErr.Type() == ErrTypeAccountConflict:
+		return fmt.Errorf("%s: account_conflict: %s", step, appErr.Error())
+	case errors.As(err, &appErr) && appErr.Type() == ErrTypeTAPPolicyDisabled:
+		return fmt.Errorf("%s: tap_policy_disabled: %s", step, appErr.Error())
 	case errors.As(err, &appErr) && appErr.Type() == ErrTypeNotAuthorized:
 		return fmt.Errorf("%s: the application is not authorized in the customer tenant", step)
 	case errors.As(err, &timeoutErr):

@@ -65,6 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	f.env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&summaryRecorder{f: f}}})
 	f.env.RegisterWorkflowWithOptions(workflows.AccessRequest, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	f.env.RegisterActivity(&activities.Activities{Store: f.st, Directory: f.dir, MaxAccessDuration: 4 * time.Hour})
+	f.env.RegisterActivity(&activities.SignIn{Store: f.st, Directory: f.dir})
 	f.st.AddGrant(store.Grant{ID: "grt_1", WorkflowID: "default-test-workflow-id", TenantID: "tnt_1", ApplicationID: "app_1",
 		TechnicianID: "tec_1", RequestedAt: start, RequestedDuration: time.Hour})
 
@@ -242,7 +243,7 @@ func TestHappyPathToExpiry(t *testing.T) {
 	assert.Equal(t, upn, res.AccountUPN)
 	assert.Equal(t, time.Hour, res.ExpiresAt.Sub(res.ActivatedAt), "the duration requested in the database row")
 	assert.Equal(t, start, res.RequestedAt)
-	assert.Equal(t, []string{"BeginGrant", "EnsureAccount", "AssignRoles", "RecordGrant", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
+	assert.Equal(t, []string{"BeginGrant", "PrepareAccount", "EnsureAccount", "AssignRoles", "RecordGrant", "RecordGrant", "DisableAccount", "RecordGrant"}, f.started)
 	assert.Equal(t, []string{workflows.ActionRequested, workflows.ActionActivated, workflows.ActionExpired}, f.st.Actions())
 	assert.Equal(t, []string{"provisioning", "active", "revoking", "expired"}, f.saStatuses(), "pending is set at start")
 	require.Len(t, f.statuses, 1)

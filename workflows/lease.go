@@ -62,6 +62,7 @@ var revocation = []struct {
 	Step     string
 	Required bool
 }{
+	{"delete its Temporary Access Pass", false},
 	{"disable the account (accountEnabled=false)", true},
 	{"revoke its sign-in sessions", true},
 	{"replace its password with one nobody sees", true},
@@ -84,6 +85,10 @@ func RevocationSteps() (required, bestEffort []string) {
 }
 
 // Activity options: timeouts and retry policies of each step, in one place.
+
+// deleteTAPTimeout bounds the best-effort deletion of a grant's Temporary Access Pass, which
+// comes before the disable and must not hold it up.
+const deleteTAPTimeout = 20 * time.Second
 
 // heartbeat is the HeartbeatTimeout of every directory activity: a cancel or a lost worker
 // is seen within it.

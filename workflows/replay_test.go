@@ -212,6 +212,7 @@ func TestRealServer(t *testing.T) {
 	c := startServer(t)
 	newEnv := func(t *testing.T) *realEnv {
 		st := &activitiestest.Store{Entitlement: newFixture(t).st.Entitlement}
+		st.Entitlement.Application.SignInMethod = "password_and_tap" // a new application's default
 		e := &realEnv{t: t, c: c, st: st, dir: &activitiestest.Directory{}, tq: "jit-test-" + strings.ReplaceAll(t.Name(), "/", "-")}
 		t.Cleanup(e.stopWorker)
 		return e

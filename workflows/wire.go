@@ -11,6 +11,10 @@ const (
 	EnsureAccountActivity  = "EnsureAccount"
 	AssignRolesActivity    = "AssignRoles"
 	DisableAccountActivity = "DisableAccount"
+	// Registered by package worker on the methods of *activities.SignIn.
+	PrepareAccountActivity = "PrepareAccount"
+	IssueTAPActivity       = "IssueTAP"
+	DeleteTAPActivity      = "DeleteTAP"
 )
 
 // BeginInput claims the grant row for this run. Resume: a continuation re-checks its claim
@@ -54,7 +58,12 @@ type Plan struct {
 	Domain                string
 	AccountUPN            string
 	Roles                 []string
+	// SignInMethod is the application's: password | tap | password_and_tap.
+	SignInMethod string
 }
+
+// UsesTAP reports whether the grant's account gets a Temporary Access Pass.
+func (p Plan) UsesTAP() bool { return p.SignInMethod == "tap" || p.SignInMethod == "password_and_tap" }
 
 // Actor is who asked for a signal or an update, as the database knows them.
 type Actor struct {
@@ -196,9 +205,68 @@ const (
 	ErrTypeGraphUnavailable = "GraphUnavailable"
 	// ErrTypeInvalidAccount: the technician's e-mail or the domain cannot make a valid UPN.
 	ErrTypeInvalidAccount = "InvalidAccount"
+	// ErrTypeAccountConflict: an account with the UPN exists that jitaccess did not create.
+	ErrTypeAccountConflict = "AccountConflict"
+	// ErrTypeTAPPolicyDisabled: the tenant's Temporary Access Pass policy is off.
+	ErrTypeTAPPolicyDisabled = "TAPPolicyDisabled"
+	// ErrTypeTenantMismatch: the application now authorizes another Entra tenant.
+	ErrTypeTenantMismatch = "TenantMismatch"
 )
 
 // NonRetryableProvisioningErrors are the error types a provisioning step must not retry.
 func NonRetryableProvisioningErrors() []string {
-	return []string{ErrTypeAuthorizationLost, ErrTypeNotAuthorized, ErrTypeGraphRejected, ErrTypeInvalidAccount}
+	return []string{ErrTypeAuthorizationLost, ErrTypeNotAuthorized, ErrTypeGraphRejected, ErrTypeInvalidAccount,
+		ErrTypeAccountConflict, ErrTypeTAPPolicyDisabled, ErrTypeTenantMismatch}
+}
+
+// PrepareAccountInput names the grant's account before EnsureAccount. KeepRoleIDs are the role
+// template ids the grant is about to assign (their tenant-wide assignments are kept).
+type PrepareAccountInput struct {
+	GrantID       string
+	ApplicationID string
+	UPN           string
+	KeepRoleIDs   []string
+}
+
+// PrepareAccountResult says what cleaning removed from an account jitaccess made earlier.
+type PrepareAccountResult struct {
+	ObjectID           string // "" when no account exists yet (EnsureAccount creates it)
+	RemovedMethods     []RemovedMethod
+	RemovedAssignments []RemovedAssignment
+	SessionsRevoked    bool
+}
+
+// RemovedMethod is an authentication method removed before enable.
+type RemovedMethod struct {
+	ID   string
+	Type string
+}
+
+// RemovedAssignment is a directory role assignment removed before enable.
+type RemovedAssignment struct {
+	ID     string
+	RoleID string
+}
+
+// IssueTAPInput names the grant's account and when its access ends.
+type IssueTAPInput struct {
+	GrantID       string
+	ApplicationID string
+	ObjectID      string
+	ExpiresAt     time.Time
+}
+
+// IssueTAPResult describes the issued pass without the pass itself.
+type IssueTAPResult struct {
+	Issued         bool // false when the application's sign_in_method is password
+	TAPID          string
+	ExpiresAt      time.Time
+	CappedByPolicy bool // the tenant's maximum lifetime ends the pass before the grant
+}
+
+// DeleteTAPInput names the grant's account.
+type DeleteTAPInput struct {
+	GrantID       string
+	ApplicationID string
+	ObjectID      string
 }

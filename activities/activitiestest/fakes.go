@@ -35,6 +35,7 @@ type Store struct {
 	locks       map[string]string // account -> grant id
 	credentials map[string]Credential
 	Deleted     []string // grant ids whose credential was deleted
+	taps        map[string]directory.TAP
 }
 
 // AddGrant adds a pending grant row, as the API does before starting a run.
@@ -267,6 +268,8 @@ type Account struct {
 	Enabled     bool
 	Password    string
 	Assignments []string // assignment ids
+	Methods     []directory.AuthMethod
+	Foreign     bool // not created by jitaccess (no marker)
 }
 
 // Call is one call the fake directory received (never with the password).
@@ -288,6 +291,8 @@ type Directory struct {
 	DisableErrs []error
 	// AssignPartially: a failing AssignRoles assigns the first role before it fails.
 	AssignPartially bool
+	// TAPPolicyOff makes IssueTAP fail as a tenant whose Temporary Access Pass policy is off.
+	TAPPolicyOff bool
 	// disableErr fails every DisableAccount while set (SetDisableErr).
 	disableErr error
 
@@ -295,6 +300,7 @@ type Directory struct {
 	nextID    int
 	calls     []Call
 	passwords []string // every password and scramble received
+	signIn    []string // sign-in operations received
 }
 
 func (d *Directory) pop(errs *[]error) error {

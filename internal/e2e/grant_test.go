@@ -45,6 +45,12 @@ type credentials struct {
 	UserPrincipalName string    `json:"user_principal_name"`
 	Password          string    `json:"password"`
 	ExpiresAt         time.Time `json:"expires_at"`
+	TAP               string    `json:"temporary_access_pass"`
+}
+
+// hasMethod reports whether the directory's account has an authentication method of type typ.
+func hasMethod(u entrasim.UserView, typ string) bool {
+	return slices.ContainsFunc(u.AuthMethods, func(m entrasim.AuthMethodView) bool { return m.Type == typ })
 }
 
 // waitStatus polls the grant until it reaches want (or a terminal status it cannot leave).
@@ -136,9 +142,26 @@ func TestGrantLifecycleToExpiry(t *testing.T) {
 		t.Fatalf("roles in the directory: %v, want %v", got, wantRoles)
 	}
 	activeSince := u.SignInSessionsValidFrom
+	// password_and_tap (a new application's default): the account has a pass, shown once here.
+	if cred.TAP == "" || !hasMethod(u, "temporaryAccessPass") {
+		t.Fatalf("no Temporary Access Pass: credentials %t, directory %+v", cred.TAP != "", u.AuthMethods)
+	}
 
 	g = s.waitStatus(d.TechnicianToken, g.ID, "expired", 60*time.Second)
 	assertDisabled(t, s, cred, activeSince)
+	if u, _ := s.Sim.User("contoso", cred.UserPrincipalName); hasMethod(u, "temporaryAccessPass") {
+		t.Fatalf("the Temporary Access Pass survived the expiry: %+v", u.AuthMethods)
+	}
+	// A method registered out of band on the dormant account (its admin, or an attacker).
+	resp, err := http.Post(s.SimURL+"/_sim/tenants/contoso/users/"+url.PathEscape(cred.UserPrincipalName)+"/auth-methods",
+		"application/json", strings.NewReader(`{"type":"fido2"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if u, _ := s.Sim.User("contoso", cred.UserPrincipalName); resp.StatusCode >= 300 || !hasMethod(u, "fido2") {
+		t.Fatalf("out-of-band method: %d %+v", resp.StatusCode, u.AuthMethods)
+	}
 	if g.EndedAt == nil || g.EndedAt.Before(*g.ExpiresAt) {
 		t.Fatalf("ended_at %v before expires_at %v", g.EndedAt, g.ExpiresAt)
 	}
@@ -158,6 +181,9 @@ func TestGrantLifecycleToExpiry(t *testing.T) {
 	s.call(d.TechnicianToken, http.MethodGet, "/v1/access-requests/"+g2.ID+"/credentials", nil, &cred2)
 	if cred2.UserPrincipalName != cred.UserPrincipalName || cred2.Password == cred.Password {
 		t.Fatalf("second grant must reuse the account with a fresh password")
+	}
+	if u, _ := s.Sim.User("contoso", cred.UserPrincipalName); hasMethod(u, "fido2") {
+		t.Fatalf("the out-of-band method survived the next grant: %+v", u.AuthMethods)
 	}
 	if n := len(s.Sim.Users("contoso")); n != 2 { // the tenant's admin and the one JIT account
 		t.Fatalf("directory has %d users, want 2", n)
