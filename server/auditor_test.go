@@ -27,6 +27,8 @@ func TestAuditorIsReadOnly(t *testing.T) {
 	allowed := map[string]bool{
 		"GET /v1/audit-events": true, "GET /v1/access-requests": true, "GET /v1/access-requests/:grant_id": true,
 		"GET /v1/me": true, "GET /v1/me/applications": true,
+		// The extension: a code exchange (no bearer), its configuration, signing out of it.
+		"POST /v1/extension/sessions": true, "GET /v1/extension/config": true, "DELETE /v1/extension/sessions/current": true,
 	}
 	params := strings.NewReplacer(":tenant_id", tenantA, ":application_id", appID, ":group_id", "grp_x", ":technician_id", auditorID,
 		":entitlement_id", "ent_x", ":grant_id", "grt_missing")
