@@ -49,6 +49,7 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		OIDCClientSecret:    a.Cfg.OIDCClientSecret,
 		BootstrapAdminEmail: a.Cfg.BootstrapEmail,
 		EntraAuthority:      a.Cfg.EntraAuthority,
+		ExtensionIDs:        a.Cfg.ExtensionIDs,
 		ReadyChecks: []server.Check{{Name: "temporal", Check: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

@@ -58,6 +58,7 @@ type Config struct {
 	SIEMSyslogCA            string        // JIT_SIEM_SYSLOG_CA: PEM file of the CA to trust; empty: system roots
 	SIEMHTTPURL             string        // JIT_SIEM_HTTP_URL (https); empty: off
 	SIEMHTTPToken           string        // JIT_SIEM_HTTP_TOKEN: bearer token for it
+	ExtensionIDs            []string      // JIT_EXTENSION_IDS: browser extension ids that may connect
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -112,6 +113,7 @@ func Vars() []Var {
 		{"JIT_SIEM_SYSLOG_CA", "", "PEM file of the CA that signs the syslog receiver's certificate; empty: the system's roots"},
 		{"JIT_SIEM_HTTP_URL", "", "SIEM HTTPS endpoint receiving the audit stream as JSON lines (POST, application/x-ndjson); empty: off"},
 		{"JIT_SIEM_HTTP_TOKEN", "", "bearer token sent to JIT_SIEM_HTTP_URL"},
+		{"JIT_EXTENSION_IDS", "", "comma-separated ids of the browser extensions that may connect (CORS on /v1 for their chrome-extension:// origins); empty: none (`make dev` sets the repository's unpacked extension)"},
 	}
 }
 
@@ -287,6 +289,18 @@ func Load(getenv func(string) string) (Config, error) {
 			return nil
 		},
 		func() error {
+			for _, id := range strings.Split(get("JIT_EXTENSION_IDS"), ",") {
+				if id = strings.TrimSpace(id); id == "" {
+					continue
+				}
+				if !validExtensionID(id) {
+					return &Error{"JIT_EXTENSION_IDS", fmt.Sprintf("%q is not an extension id (32 letters a-p)", id)}
+				}
+				c.ExtensionIDs = append(c.ExtensionIDs, id)
+			}
+			return nil
+		},
+		func() error {
 			v := get("JIT_TRUSTED_PROXIES")
 			if v == "" {
 				return nil
@@ -441,4 +455,17 @@ func temporalTLS(get func(string) string) (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
+}
+
+// validExtensionID accepts a Chromium extension id: 32 letters a-p.
+func validExtensionID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, r := range id {
+		if r < 'a' || r > 'p' {
+			return false
+		}
+	}
+	return true
 }

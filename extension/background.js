@@ -70,10 +70,11 @@ async function signOut() {
 
 // refresh reads the technician's applications and grants and keeps the expiry alarms current.
 async function refresh() {
-  const [me, apps, grants, config] = await Promise.all([
-    api("GET", "/v1/me"),
+  const me = await api("GET", "/v1/me");
+  // Own grants only (an admin's list is everyone's), newest first; live ones are kept below.
+  const [apps, grants, config] = await Promise.all([
     api("GET", "/v1/me/applications"),
-    api("GET", "/v1/access-requests?status=live"),
+    api("GET", `/v1/access-requests?technician_id=${encodeURIComponent(me.id)}`),
     api("GET", "/v1/extension/config"),
   ]);
   const live = (grants.items || grants.grants || grants || []).filter((g) =>

@@ -45,10 +45,24 @@ type APIToken struct {
 	Hash         string    `bun:"hash,notnull"`
 	Name         string    `bun:"name,notnull"`
 	Role         string    `bun:"role,notnull"` // empty: the holder's role
+	Kind         string    `bun:"kind,notnull"` // empty: an API token; "extension": a browser extension session
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 	LastUsedAt   time.Time `bun:"last_used_at,nullzero"`
 	ExpiresAt    time.Time `bun:"expires_at,nullzero"`
 	RevokedAt    time.Time `bun:"revoked_at,nullzero"`
+}
+
+// ExtensionCode is a one-time browser extension connect code, stored as its SHA-256 hash.
+type ExtensionCode struct {
+	bun.BaseModel `bun:"table:extension_codes"`
+
+	CodeHash      string    `bun:"code_hash,pk"`
+	TechnicianID  string    `bun:"technician_id,notnull"`
+	ExtensionID   string    `bun:"extension_id,notnull"`
+	CodeChallenge string    `bun:"code_challenge,notnull"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	ExpiresAt     time.Time `bun:"expires_at,notnull"`
+	UsedAt        time.Time `bun:"used_at,nullzero"`
 }
 
 // PortalSession is a signed-in browser, keyed by the SHA-256 of the cookie's value.

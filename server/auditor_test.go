@@ -29,6 +29,8 @@ func TestAuditorIsReadOnly(t *testing.T) {
 		"GET /v1/me": true, "GET /v1/me/applications": true,
 		// Their own API tokens, like everyone's.
 		"GET /v1/tokens": true, "POST /v1/tokens": true, "DELETE /v1/tokens/:token_id": true,
+		// The extension: a code exchange (no bearer), its configuration, signing out of it.
+		"POST /v1/extension/sessions": true, "GET /v1/extension/config": true, "DELETE /v1/extension/sessions/current": true,
 	}
 	params := strings.NewReplacer(":tenant_id", tenantA, ":application_id", appID, ":group_id", "grp_x", ":technician_id", auditorID,
 		":entitlement_id", "ent_x", ":grant_id", "grt_missing", ":token_id", "tok_missing")

@@ -68,7 +68,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			require.NotContains(t, []int{401, 403}, r.Status, "%s %s is public", rt.Method, rt.Path)
 			continue
 		}
-		if strings.HasPrefix(rt.Path, "/v1/tokens") { // every member of staff manages their own tokens
+		if rt.Method == "POST" && rt.Path == "/v1/extension/sessions" { // the one-time code is the credential
+			require.Equal(t, "invalid_code", e.must(400, e.do(rt.Method, path, "", map[string]any{})).errorCode())
+			continue
+		}
+		if strings.HasPrefix(rt.Path, "/v1/tokens") || strings.HasPrefix(rt.Path, "/v1/extension/") { // every member of staff: their own tokens and extension sessions
 			require.Equal(t, 401, e.do(rt.Method, path, "", body).Status)
 			for _, token := range []string{tokenA, tokenB} {
 				r := e.do(rt.Method, path, token, body)

@@ -54,7 +54,7 @@ type asset struct {
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
 	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html"}
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html"}
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -137,7 +137,7 @@ func IsPortalRoute(p string) bool {
 	if p == "/" {
 		return true
 	}
-	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/"} {
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -166,6 +166,8 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	in.GET("/my/tokens", s.portalTokens)
 	in.POST("/my/tokens", s.portalCreateToken)
 	in.POST("/my/tokens/:token_id/revoke", s.portalRevokeToken)
+	in.GET("/extension/connect", s.portalExtensionConnect)
+	in.POST("/extension/connect", s.portalExtensionApprove)
 	if s.deps.Workflows != nil {
 		in.POST("/my/applications/:application_id/request", s.portalRequest)
 		in.GET("/my/grants/:grant_id", s.portalGrant)

@@ -11,7 +11,7 @@ import (
 // register function to the matching list below.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.recoverJSON, s.requestID, s.observe)
+	r.Use(s.recoverJSON, s.requestID, s.observe, s.extensionCORS)
 	r.NoRoute(func(c *gin.Context) { abort(c, 404, "not_found", "There is no such endpoint.") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, 405, "method_not_allowed", "The endpoint does not support this method.")
@@ -28,11 +28,15 @@ func (s *Server) routes() {
 	// The web portal (HTML, session cookies) at /; its pages call the same methods as the API.
 	s.portalRoutes(r)
 
-	// Everything under /v1 is JSON, authenticated, and size-limited.
+	// The extension's code-for-session exchange: the one-time code is the credential.
+	r.POST("/v1/extension/sessions", s.limitBody, s.requireJSON, s.createExtensionSession)
+
+	// Everything else under /v1 is JSON, authenticated, and size-limited.
 	v1 := r.Group("/v1", s.limitBody, s.requireJSON, s.authenticate)
 
 	// Routes any authenticated member of staff may call; handlers check ownership themselves.
 	s.tokenRoutes(v1)
+	s.extensionRoutes(v1)
 	staff := s.staffRoutes()
 	readers := v1.Group("", s.auditorGate)
 	for _, register := range staff {

@@ -98,6 +98,9 @@ type Deps struct {
 	// portal's Content-Security-Policy lets forms go there. Empty: taken from the
 	// Directory's sign-in URL.
 	EntraAuthority string
+	// ExtensionIDs (JIT_EXTENSION_IDS) are the browser extensions that may connect; /v1
+	// answers CORS for their chrome-extension:// origins only.
+	ExtensionIDs []string
 	// SessionTTL bounds a portal session (default 8h); SessionIdleTimeout ends an unused one
 	// earlier (default 1h).
 	SessionTTL         time.Duration

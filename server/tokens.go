@@ -24,6 +24,7 @@ type tokenView struct {
 	Name         string     `json:"name"`
 	TechnicianID string     `json:"technician_id"`
 	Role         string     `json:"role"`
+	Kind         string     `json:"kind"`   // "" or "extension"
 	Status       string     `json:"status"` // active | expired | revoked
 	CreatedAt    time.Time  `json:"created_at"`
 	LastUsedAt   *time.Time `json:"last_used_at"`
@@ -44,7 +45,7 @@ func viewToken(t store.Token, holderRole string, now time.Time) tokenView {
 	if role == "" {
 		role = holderRole
 	}
-	return tokenView{ID: t.ID, Name: t.Name, TechnicianID: t.TechnicianID, Role: role, Status: status, CreatedAt: t.CreatedAt,
+	return tokenView{ID: t.ID, Name: t.Name, TechnicianID: t.TechnicianID, Role: role, Kind: t.Kind, Status: status, CreatedAt: t.CreatedAt,
 		LastUsedAt: optTime(t.LastUsedAt), ExpiresAt: optTime(t.ExpiresAt), RevokedAt: optTime(t.RevokedAt)}
 }
 

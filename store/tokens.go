@@ -14,7 +14,7 @@ import (
 )
 
 func tokenOf(m schema.APIToken) Token {
-	return Token{ID: m.ID, TechnicianID: m.TechnicianID, Name: m.Name, Role: m.Role, CreatedAt: utc(m.CreatedAt),
+	return Token{ID: m.ID, TechnicianID: m.TechnicianID, Name: m.Name, Role: m.Role, Kind: m.Kind, CreatedAt: utc(m.CreatedAt),
 		LastUsedAt: utc(m.LastUsedAt), ExpiresAt: utc(m.ExpiresAt), RevokedAt: utc(m.RevokedAt)}
 }
 
@@ -24,15 +24,19 @@ type NewToken struct {
 	TechnicianID string
 	Name         string
 	Role         string
+	Kind         string
 	ExpiresAt    time.Time
 }
+
+// TokenKindExtension marks a browser extension session.
+const TokenKindExtension = "extension"
 
 // CreateToken issues an API token, returned in plain text once.
 func (s *Store) CreateToken(ctx context.Context, n NewToken) (Token, string, error) {
 	technicianID := n.TechnicianID
 	plain, hash := seal.NewToken()
 	m, err := insertToken(ctx, s.db, schema.APIToken{TechnicianID: technicianID, Hash: hash, Name: strings.TrimSpace(n.Name),
-		Role: n.Role, CreatedAt: s.clock(), ExpiresAt: dbTime(n.ExpiresAt)})
+		Role: n.Role, Kind: n.Kind, CreatedAt: s.clock(), ExpiresAt: dbTime(n.ExpiresAt)})
 	if err != nil {
 		if isForeignKeyViolation(err) {
 			return Token{}, "", notFound("technician", technicianID)
@@ -47,6 +51,16 @@ func (s *Store) Token(ctx context.Context, id string) (Token, error) {
 	var m schema.APIToken
 	if err := s.db.NewSelect().Model(&m).Where("id = ?", id).Scan(ctx); err != nil {
 		return Token{}, noRows(err, "token", id)
+	}
+	return tokenOf(m), nil
+}
+
+// TokenByPlain reads the record of the token given in plain text (for a bearer revoking
+// itself); an unknown token is ErrNotFound.
+func (s *Store) TokenByPlain(ctx context.Context, plain string) (Token, error) {
+	var m schema.APIToken
+	if err := s.db.NewSelect().Model(&m).Where("hash = ?", seal.HashToken(plain)).Scan(ctx); err != nil {
+		return Token{}, noRows(err, "token", "current")
 	}
 	return tokenOf(m), nil
 }

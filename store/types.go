@@ -35,6 +35,7 @@ type Token struct {
 	TechnicianID string
 	Name         string
 	Role         string // empty: the holder's role; "technician" narrows an admin's token
+	Kind         string // empty: an API token; TokenKindExtension: a browser extension session
 	CreatedAt    time.Time
 	LastUsedAt   time.Time
 	ExpiresAt    time.Time // zero: no expiry

@@ -54,6 +54,7 @@ func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (con
 		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
 		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", uiPort),
 		"JIT_CODEC_CORS_ORIGIN":     fmt.Sprintf("http://127.0.0.1:%d", uiPort),
+		"JIT_EXTENSION_IDS":         DevExtensionID,
 	}
 	// What the developer set wins over the dev defaults.
 	return config.Load(func(k string) string {
@@ -63,6 +64,10 @@ func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (con
 		return defaults[k]
 	})
 }
+
+// DevExtensionID is the id of the repository's unpacked extension (extension/manifest.json's
+// key: the first 32 hex digits of the SHA-256 of the DER key, 0-f mapped to a-p).
+const DevExtensionID = "pgaljmpcpofkcdgcdcggecdnpapldpga"
 
 // runDev runs the whole product on one machine: the pinned Temporal dev server (child process),
 // the Entra emulator, the API and a worker, then seeds a demo MSP through the public API.

@@ -23,10 +23,10 @@ export function fillStep(expectedOrigin, upn, secret, kind) {
     else if (el.form) el.form.requestSubmit();
   };
   const secretField = kind === "tap"
-    ? pick(['input[name="accessPass"]', 'input[name="accesspass"]', 'input[name="passwd"]'])
+    ? pick(['input[name="accessPass"]', 'input[name="accesspass"]', 'input[name="tap"]', 'input[name="passwd"]'])
     : pick(['input[name="passwd"]', 'input[type="password"]']);
   if (secretField) {
-    const shown = document.querySelector('#displayName, [data-testid="upn"], .identity');
+    const shown = document.querySelector('#displayName, [data-testid="upn"], .identity, #upn');
     if (shown && shown.textContent && !shown.textContent.toLowerCase().includes(upn.toLowerCase())) {
       return "refused: another account";
     }
@@ -34,7 +34,7 @@ export function fillStep(expectedOrigin, upn, secret, kind) {
     submit(secretField);
     return "secret";
   }
-  const user = pick(['input[name="loginfmt"]', 'input[type="email"]']);
+  const user = pick(['input[name="loginfmt"]', 'input[name="login"]', 'input[type="email"]']);
   if (user) {
     type(user, upn);
     submit(user);
