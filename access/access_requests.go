@@ -293,6 +293,15 @@ func (s *Service) RevokeGrant(ctx context.Context, u Actor, grantID, reason stri
 // ExtendGrant moves the expiry of the actor's active grant; the workflow's validator has
 // the last word (active, total within JIT_MAX_ACCESS_DURATION) and records grant.extended.
 func (s *Service) ExtendGrant(ctx context.Context, u Actor, grantID, duration string) (store.Grant, error) {
+	return s.ExtendGrantOnce(ctx, u, grantID, duration, "")
+}
+
+// ExtendGrantOnce is ExtendGrant with the caller's idempotency key: the same key extends the
+// grant once, however often the request is retried ("" for none).
+func (s *Service) ExtendGrantOnce(ctx context.Context, u Actor, grantID, duration, key string) (store.Grant, error) {
+	if len(key) > 128 || strings.IndexFunc(key, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+		return store.Grant{}, FieldError("Idempotency-Key", "must be at most 128 visible ASCII characters.")
+	}
 	if strings.TrimSpace(duration) == "" {
 		return store.Grant{}, &Error{Kind: Invalid, Code: "invalid_duration", Field: "duration",
 			Message: `duration: is required, a duration such as "1h".`}
@@ -310,7 +319,7 @@ func (s *Service) ExtendGrant(ctx context.Context, u Actor, grantID, duration st
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), steerTimeout)
 	defer cancel()
-	res, err := s.deps.Workflows.Extend(sctx, g.WorkflowID, g.RunID, workflows.ExtendRequest{Duration: d, By: u.ID, ByKind: u.Role})
+	res, err := s.deps.Workflows.Extend(sctx, g.WorkflowID, g.RunID, workflows.ExtendRequest{Duration: d, By: u.ID, ByKind: u.Role, Key: key})
 	if err != nil {
 		return g, s.workflowError(ctx, u, "extend", err)
 	}

@@ -72,7 +72,13 @@ func (w *temporalWorkflows) Revoke(ctx context.Context, workflowID, runID string
 
 func (w *temporalWorkflows) Extend(ctx context.Context, workflowID, runID string, req workflows.ExtendRequest) (workflows.ExtendResult, error) {
 	var res workflows.ExtendResult
+	updateID := ""
+	if req.Key != "" {
+		// Temporal applies an Update id once per run: a retried extend is not applied twice.
+		updateID = "extend:" + req.Key
+	}
 	h, err := w.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     updateID,
 		WorkflowID:   workflowID,
 		RunID:        runID,
 		UpdateName:   workflows.ExtendUpdateName,

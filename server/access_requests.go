@@ -193,7 +193,7 @@ func (s *Server) extendAccessRequest(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
-	g, err := s.svc.ExtendGrant(c.Request.Context(), s.actor(c), c.Param("grant_id"), in.Duration)
+	g, err := s.svc.ExtendGrantOnce(c.Request.Context(), s.actor(c), c.Param("grant_id"), in.Duration, c.GetHeader("Idempotency-Key"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -361,6 +364,27 @@ func TestAccessRequests(t *testing.T) {
 		require.Equal(t, r.JSON["expires_at"], read.JSON["expires_at"], "the projection has the new expiry")
 		require.Len(t, g.auditEvents(workflows.ActionExtended), 1)
 
+		// A retried extend with the same Idempotency-Key is applied once; a new key extends again.
+		keyed := func(key string) response {
+			b, err := json.Marshal(map[string]any{"duration": "1h"})
+			require.NoError(t, err)
+			req := httptest.NewRequest("POST", extend, bytes.NewReader(b))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+g.aliceToken)
+			req.Header.Set("Idempotency-Key", key)
+			w := httptest.NewRecorder()
+			g.srv.ServeHTTP(w, req)
+			r := response{Status: w.Code, Body: w.Body.Bytes()}
+			require.NoError(t, json.Unmarshal(r.Body, &r.JSON), "body: %s", r.Body)
+			return r
+		}
+		once := g.must(200, keyed("retry-1"))
+		require.Equal(t, expires.Add(2*time.Hour), parseTime(t, once.JSON["expires_at"]))
+		again := g.must(200, keyed("retry-1"))
+		require.Equal(t, once.JSON["expires_at"], again.JSON["expires_at"], "the same key is applied once")
+		require.Len(t, g.auditEvents(workflows.ActionExtended), 2)
+		require.Equal(t, 400, keyed("has space").Status)
+
 		refusals := []struct {
 			name   string
 			token  string
@@ -384,8 +408,8 @@ func TestAccessRequests(t *testing.T) {
 		}
 		require.Contains(t, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "20h"}).errorMessage(), "4h0m0s this application allows")
 		r = g.must(200, g.do("POST", extend, g.aliceToken, map[string]any{"duration": "4h"}))
-		require.Equal(t, expires.Add(5*time.Hour), parseTime(t, r.JSON["expires_at"]))
-		require.Len(t, g.auditEvents(workflows.ActionExtended), 2, "refusals change nothing")
+		require.Equal(t, expires.Add(6*time.Hour), parseTime(t, r.JSON["expires_at"]))
+		require.Len(t, g.auditEvents(workflows.ActionExtended), 3, "refusals change nothing")
 
 		g.must(202, g.do("POST", "/v1/access-requests/"+id+"/revoke", g.aliceToken, nil))
 		g.waitStatus(g.aliceToken, id, string(workflows.StatusRevoked))

@@ -140,6 +140,9 @@ type ExtendRequest struct {
 	Duration time.Duration
 	By       string // technician id of the owner or an admin
 	ByKind   string
+	// Key is the caller's idempotency key: the client sends it as the Update id, so a retried
+	// request is applied once. Never in the history.
+	Key string `json:"-"`
 }
 
 // ExtendResult is the outcome of an accepted extension.
