@@ -170,14 +170,15 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *AuditEven
 	})
 }
 
-// KnownAccountID returns the directory object id that the latest earlier grant of the same
-// technician and application recorded for the account upn, or "" when there is none.
+// KnownAccountID returns the directory object id recorded for the account upn by this grant
+// (a Reset replays its steps) or else the latest earlier grant of the same technician and
+// application, or "" when there is none.
 func (s *Store) KnownAccountID(ctx context.Context, grantID, upn string) (string, error) {
 	var id string
 	err := s.db.NewSelect().TableExpr("grants AS g").ColumnExpr("g.account_id").
 		Join("JOIN grants AS cur ON cur.technician_id = g.technician_id AND cur.application_id = g.application_id").
 		Where("cur.id = ?", grantID).
-		Where("g.id <> cur.id AND g.account_upn = ? AND g.account_id IS NOT NULL AND g.account_id <> ''", upn).
+		Where("g.account_upn = ? AND g.account_id IS NOT NULL AND g.account_id <> ''", upn).
 		OrderExpr("g.requested_at DESC").Limit(1).Scan(ctx, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
