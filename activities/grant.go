@@ -247,5 +247,5 @@ func auditEvent(r workflows.Record) store.AuditEvent {
 		details["extension"] = r.Extension.String()
 	}
 	return store.AuditEvent{ID: auditEventID(r), TenantID: r.TenantID, ActorID: actorID, ActorKind: kind,
-		Action: r.Action, Target: r.GrantID, Details: details}
+		Action: r.Action, Target: r.GrantID, Details: details, WorkflowID: r.WorkflowID, RunID: r.RunID}
 }
