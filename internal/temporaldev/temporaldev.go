@@ -103,11 +103,27 @@ func FreePort() (int, error) {
 
 // Start starts the pinned dev server and waits until it answers health checks and
 // the namespace accepts requests.
+//
+// Ports are picked free but may be taken by another process before the server binds them
+// (parallel test packages start servers too), so a server that exits during start-up is
+// started again on new ports, up to three times.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	cli, err := CLI()
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, cli, opts)
+		if err == nil || !errors.Is(err, errExited) || opts.Port != 0 || attempt == 3 {
+			return s, err
+		}
+	}
+}
+
+var errExited = errors.New("temporal dev server exited during start-up")
+
+func start(ctx context.Context, cli string, opts Options) (*Server, error) {
+	var err error
 	port := opts.Port
 	if port == 0 {
 		if port, err = FreePort(); err != nil {
@@ -151,9 +167,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		args = append(args, "--search-attribute", name+"="+opts.SearchAttributes[name])
 	}
 	cmd := exec.Command(cli, args...)
-	out := opts.Log
-	if out == nil {
-		out = io.Discard
+	tail := &tailBuffer{max: 2048}
+	var out io.Writer = tail
+	if opts.Log != nil {
+		out = io.MultiWriter(opts.Log, tail)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Own process group, so stopping it never leaves children behind.
@@ -165,6 +182,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(ctx, 60*time.Second); err != nil {
 		s.Stop()
+		if errors.Is(err, errExited) {
+			return nil, fmt.Errorf("%w: %s", err, tail.String())
+		}
 		return nil, err
 	}
 	if opts.Retention > 0 {
@@ -192,7 +212,7 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			return errors.New("temporal dev server exited during start-up (run with Options.Log to see why)")
+			return errExited
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
@@ -266,4 +286,27 @@ func (s *Server) Retention(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	return resp.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(), nil
+}
+
+// tailBuffer keeps the last max bytes written, to say why a server exited.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
 }
