@@ -26,7 +26,8 @@ func ConfigureProcess(cfg config.Config) {
 func (a *App) RunWorker(ctx context.Context) error {
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, MaxAccessDuration: a.Cfg.MaxAccessDuration,
 		Now: time.Now, Logger: a.Log.With("component", "activities")}
-	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log})
+	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log,
+		Deployment: a.Cfg.WorkerDeployment, BuildID: a.Cfg.WorkerBuildID})
 	reconcile.Register(w, &reconcile.Activities{Sweeper: a.Reconciler()})
 	if err := reconcile.EnsureSchedule(ctx, a.Temporal, a.Cfg.ReconcileInterval, a.Cfg.TaskQueue); err != nil {
 		// Grants still expire without it; `jitaccess reconcile` still sweeps on demand.

@@ -59,6 +59,8 @@ type Config struct {
 	SIEMHTTPURL             string        // JIT_SIEM_HTTP_URL (https); empty: off
 	SIEMHTTPToken           string        // JIT_SIEM_HTTP_TOKEN: bearer token for it
 	ExtensionIDs            []string      // JIT_EXTENSION_IDS: browser extension ids that may connect
+	WorkerDeployment        string        // JIT_WORKER_DEPLOYMENT; empty: unversioned workers
+	WorkerBuildID           string        // JIT_WORKER_BUILD_ID, required with JIT_WORKER_DEPLOYMENT
 }
 
 // Var documents one environment variable. Vars is the single list that Load, the README table
@@ -113,6 +115,8 @@ func Vars() []Var {
 		{"JIT_SIEM_SYSLOG_CA", "", "PEM file of the CA that signs the syslog receiver's certificate; empty: the system's roots"},
 		{"JIT_SIEM_HTTP_URL", "", "SIEM HTTPS endpoint receiving the audit stream as JSON lines (POST, application/x-ndjson); empty: off"},
 		{"JIT_SIEM_HTTP_TOKEN", "", "bearer token sent to JIT_SIEM_HTTP_URL"},
+		{"JIT_WORKER_DEPLOYMENT", "", "Temporal Worker Deployment name; set with JIT_WORKER_BUILD_ID to pin each grant to the build that started it while a new build rolls out (docs/operations.md); empty: unversioned"},
+		{"JIT_WORKER_BUILD_ID", "", "this worker build's id within JIT_WORKER_DEPLOYMENT (e.g. the release version)"},
 		{"JIT_EXTENSION_IDS", "", "comma-separated ids of the browser extensions that may connect (CORS on /v1 for their chrome-extension:// origins); empty: none (`make dev` sets the repository's unpacked extension)"},
 	}
 }
@@ -165,6 +169,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SIEMSyslogCA:      get("JIT_SIEM_SYSLOG_CA"),
 		SIEMHTTPURL:       get("JIT_SIEM_HTTP_URL"),
 		SIEMHTTPToken:     get("JIT_SIEM_HTTP_TOKEN"),
+		WorkerDeployment:  get("JIT_WORKER_DEPLOYMENT"),
+		WorkerBuildID:     get("JIT_WORKER_BUILD_ID"),
 	}
 	var err error
 	for _, check := range []func() error{
@@ -176,6 +182,12 @@ func Load(getenv func(string) string) (Config, error) {
 			return checkHostPort("JIT_METRICS_ADDR", c.MetricsAddr)
 		},
 		func() error { return checkHostPort("JIT_TEMPORAL_ADDRESS", c.TemporalAddress) },
+		func() error {
+			if (c.WorkerDeployment == "") != (c.WorkerBuildID == "") {
+				return &Error{"JIT_WORKER_BUILD_ID", "JIT_WORKER_DEPLOYMENT and JIT_WORKER_BUILD_ID are set together or not at all"}
+			}
+			return nil
+		},
 		func() error { return checkURL("JIT_PUBLIC_URL", c.PublicURL) },
 		func() error { return checkURL("JIT_TEMPORAL_UI_URL", c.TemporalUIURL) },
 		func() error { return checkURL("JIT_ENTRA_AUTHORITY", c.EntraAuthority) },

@@ -74,6 +74,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"checkpoint interval", map[string]string{"JIT_AUDIT_CHECKPOINT_INTERVAL": "0s"}, "JIT_AUDIT_CHECKPOINT_INTERVAL"},
 		{"syslog addr", map[string]string{"JIT_SIEM_SYSLOG_ADDR": "siem"}, "JIT_SIEM_SYSLOG_ADDR"},
 		{"siem over http", map[string]string{"JIT_SIEM_HTTP_URL": "http://siem.example/in"}, "JIT_SIEM_HTTP_URL"},
+		{"deployment without build", map[string]string{"JIT_WORKER_DEPLOYMENT": "jitaccess"}, "JIT_WORKER_BUILD_ID"},
+		{"build without deployment", map[string]string{"JIT_WORKER_BUILD_ID": "0.3.0"}, "JIT_WORKER_BUILD_ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

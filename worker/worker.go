@@ -38,6 +38,9 @@ type Options struct {
 	MaxConcurrentActivities      int
 	MaxConcurrentLocalActivities int
 	MaxConcurrentWorkflowTasks   int
+	// Deployment and BuildID opt the worker into Worker Deployment Versioning (versioning.go);
+	// empty runs it unversioned.
+	Deployment, BuildID string
 }
 
 // New returns a worker (not started) that runs AccessRequest and the activities of acts.
@@ -60,6 +63,7 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentActivityExecutionSize:      opts.MaxConcurrentActivities,
 		MaxConcurrentLocalActivityExecutionSize: opts.MaxConcurrentLocalActivities,
 		MaxConcurrentWorkflowTaskExecutionSize:  opts.MaxConcurrentWorkflowTasks,
+		DeploymentOptions:                       DeploymentOptions(opts.Deployment, opts.BuildID),
 	}
 	if opts.Registerer != nil {
 		m := NewMetrics(opts.Registerer, logger)

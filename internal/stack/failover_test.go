@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jitaccess/jitaccess/internal/demo"
-	"github.com/jitaccess/jitaccess/internal/testenv"
 )
 
 // failoverBound is the chaos suite's bound (internal/chaos: disableBound): no account stays
@@ -19,7 +19,8 @@ import (
 const failoverBound = 120 * time.Second
 
 // Failover on the production topology: during a burst of requests a worker, an API process and
-// the Temporal server are killed (SIGKILL), then the server and the processes are restarted.
+// the Temporal server are killed (SIGKILL), then the server and the processes are restarted;
+// while the grants sleep PostgreSQL itself crashes and restarts.
 // Every technician still gets exactly one grant, every grant expires, and every account is
 // disabled, signed out and stripped of its roles within failoverBound of its expiry.
 func TestStackFailover(t *testing.T) {
@@ -30,17 +31,18 @@ func TestStackFailover(t *testing.T) {
 	const grants, duration = 12, 30 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
-	o := Options{Bin: bin, Dir: t.TempDir(), PostgresURL: testenv.PostgresAdminURL(), DatabasePrefix: RandomPrefix(),
+	// The stack's own PostgreSQL server, so that crashing it touches nothing else on the machine.
+	pg, err := StartPostgres(ctx, filepath.Join(t.TempDir(), "pg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Stop(10 * time.Second) })
+	o := Options{Bin: bin, Dir: t.TempDir(), PostgresURL: pg.URL, DatabasePrefix: RandomPrefix(),
 		Env: map[string]string{"JIT_MIN_ACCESS_DURATION": "1s", "JIT_LOG_LEVEL": "warn"}, Progress: testWriter{t}}
 	s, err := Start(ctx, o)
 	t.Cleanup(func() {
 		if s != nil {
 			s.Stop()
-		}
-		dctx, dcancel := context.WithTimeout(context.Background(), time.Minute)
-		defer dcancel()
-		if err := Reset(dctx, o); err != nil {
-			t.Errorf("drop the stack's databases: %v", err)
 		}
 	})
 	if err != nil {
@@ -158,6 +160,12 @@ func TestStackFailover(t *testing.T) {
 			last = g.ExpiresAt
 		}
 	}
+	// PostgreSQL crashes while the grants sleep: Temporal and jitaccess lose their database for
+	// a few seconds and must carry on from what it recovered.
+	if err := pg.Crash(ctx, 4*time.Second); err != nil {
+		t.Fatalf("restart PostgreSQL: %v", err)
+	}
+	t.Logf("PostgreSQL crashed (SIGKILL) and restarted %s before the last expiry", time.Until(last).Round(100*time.Millisecond))
 	time.Sleep(time.Until(last.Add(-3 * time.Second)))
 	s.Workers[1].Kill()
 	s.Temporal.Kill()
