@@ -112,9 +112,11 @@ async function signIn(grantID) {
   if (grant.status !== "active") throw new Error("This grant is not active: nothing to sign in with");
   const upn = grant.account && grant.account.user_principal_name;
   if (!upn) throw new Error("This grant has no account yet");
-  const tab = await chrome.tabs.create({ url: config.sign_in_url });
+  // The tab is known as pending before it loads anything: a fast sign-in page is not missed.
+  const tab = await chrome.tabs.create({ url: "about:blank" });
   await setPending(tab.id, { grantID, authority: config.authority, upn, deadline: Date.now() + fillTimeoutMs });
   await recordSignIn(grantID, tab.id, { outcome: "opened" });
+  await chrome.tabs.update(tab.id, { url: config.sign_in_url });
 }
 
 // One step at a time per tab: a page that loads while the previous step still runs waits.

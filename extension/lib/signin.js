@@ -23,6 +23,7 @@ export async function runFill({ pending, pageURL, now, api, inject, record }) {
     await record({ outcome: "timed_out" });
     return DROP;
   }
+  if (!/^https?:/.test(pageURL)) return KEEP; // the blank page the tab starts with
   if (!isSignInPage(pageURL, pending.authority)) {
     await record({ outcome: "ignored", origin: originOf(pageURL) });
     return KEEP;
