@@ -184,7 +184,13 @@ const handlers = {
     const { lastBase } = await chrome.storage.local.get("lastBase");
     if (!s.token) return { connected: false, base: s.base || lastBase || "" };
     const { lastSignIn } = await chrome.storage.session.get("lastSignIn");
-    return { connected: true, base: s.base, expires_at: s.expires_at, lastSignIn: lastSignIn || null, ...(await refresh()) };
+    try {
+      return { connected: true, base: s.base, expires_at: s.expires_at, lastSignIn: lastSignIn || null, ...(await refresh()) };
+    } catch (e) {
+      // Revoked on the portal, expired, or the person deactivated: back to Connect.
+      if (e.status === 401) return { connected: false, base: s.base, ended: true };
+      throw e;
+    }
   },
   connect: (m) => connect(m.base),
   connected: (m, sender) => finishConnect(m.code, m.state, sender.tab && sender.tab.id),

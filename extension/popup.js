@@ -108,6 +108,7 @@ async function render() {
   $("footer").hidden = !s.connected;
   if (!s.connected) {
     $("who").textContent = "";
+    $("signin-note").textContent = s.ended ? "Your extension session has ended: connect again." : "";
     $("base").value = s.base || "";
     return;
   }
@@ -125,6 +126,9 @@ async function render() {
   }
 }
 
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "session" && changes.lastSignIn) $("signin-note").textContent = signInNote(changes.lastSignIn.newValue);
+});
 $("connect-btn").addEventListener("click", async () => {
   say("");
   try {

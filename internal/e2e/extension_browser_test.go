@@ -161,6 +161,7 @@ func TestBrowserExtension(t *testing.T) {
 	}
 	popup.do(chromedp.Reload())
 	popup.waitFor(`!document.getElementById("connect").hidden && document.getElementById("apps").hidden`, 30*time.Second)
+	popup.waitText("#signin-note", "session has ended")
 	if got := popup.evalAwait(`chrome.storage.session.get("token").then((s) => s.token || "")`); got != "" {
 		t.Fatal("the extension kept the revoked session's token")
 	}
