@@ -67,7 +67,7 @@ func TestBrowserExtension(t *testing.T) {
 	popup.do(chromedp.Navigate(popupURL))
 	popup.waitFor(`!document.getElementById("apps").hidden && document.getElementById("apps").innerText.includes("`+d.appName+`")`, 60*time.Second)
 	popup.waitText("#who", entrasim.MSPTechUPN)
-	popup.waitText("#apps", "Contoso Retail")
+	popup.waitFor(`document.querySelector("#apps h2").textContent === "Contoso Retail"`, 10*time.Second) // grouped by customer
 	token := popup.evalAwait(`chrome.storage.session.get("token").then((s) => s.token || "")`)
 	if !strings.HasPrefix(token, "jit_") {
 		t.Fatalf("the extension holds no session after connecting (token %d chars)", len(token))
