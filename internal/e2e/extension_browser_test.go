@@ -58,8 +58,9 @@ func TestBrowserExtension(t *testing.T) {
 	known := b.pages()
 	popup.do(chromedp.SendKeys(chromedp.ID("base"), s.API), chromedp.Click(chromedp.ID("connect-btn")))
 	conn := b.attach(b.newPage(known, func(u string) bool { return strings.HasPrefix(u, s.API) || strings.HasPrefix(u, s.SimURL) }))
+	conn.waitTextFor("h1", "Pick an account", 60*time.Second)
 	conn.pickAccount(entrasim.MSPTechUPN)
-	conn.waitText("h1", "Connect the jitaccess extension?")
+	conn.waitTextFor("h1", "Connect the jitaccess extension?", 60*time.Second)
 	conn.do(chromedp.Click(chromedp.Search(`//main//button[normalize-space()="Connect"]`)))
 
 	// The connected page hands the code to the extension, which closes the tab.
@@ -80,7 +81,7 @@ func TestBrowserExtension(t *testing.T) {
 	popup.do(chromedp.SendKeys(chromedp.CSS(`form.request input[name=justification]`), "Ticket 4711: reset a user's MFA"),
 		chromedp.Click(chromedp.CSS(`form.request button[type=submit]`)))
 	popup.waitFor(`[...document.querySelectorAll("button.signin")].length === 1 && /Active, \d/.test(document.getElementById("apps").innerText)`, 120*time.Second)
-	popup.shot("extension-popup")
+	popup.elementShot("body", "extension-popup")
 	g := s.liveGrant(d.techToken)
 	if g.Status != "active" || g.Justification != "Ticket 4711: reset a user's MFA" || g.Account.UserPrincipalName == "" {
 		t.Fatalf("grant after the popup's request: %+v", g)
@@ -109,11 +110,11 @@ func TestBrowserExtension(t *testing.T) {
 	// The same tab, now at Microsoft's (the emulator's) admin center: the extension types the
 	// account's name, then its pass, which it reads from jitaccess at that moment.
 	signin.do(chromedp.Navigate(s.SimURL + "/_sim/admin-center"))
-	signin.waitText("h1", "Keep your account secure") // the pass was accepted: the registration interrupt
+	signin.waitTextFor("h1", "Keep your account secure", 90*time.Second) // the pass was accepted: the registration interrupt
 	signin.do(chromedp.Click(chromedp.ID("skip")))
-	signin.waitText("#account", upn)
+	signin.waitTextFor("#account", upn, 60*time.Second)
 	signin.shot("extension-admin-center")
-	popup.waitEval(`chrome.storage.session.get("lastSignIn").then(({ lastSignIn: l }) => !!l && l.outcome === "filled" && l.kind === "tap")`, 10*time.Second)
+	popup.waitEval(`chrome.storage.session.get("lastSignIn").then(({ lastSignIn: l }) => !!l && l.outcome === "filled" && l.kind === "tap")`, 30*time.Second)
 	if n := len(s.auditEvents(d.adminToken, "credentials.read", g.ID)); n != 1 {
 		t.Fatalf("%d credentials.read audit events for one Sign in, want 1", n)
 	}
@@ -140,7 +141,7 @@ func TestBrowserExtension(t *testing.T) {
 	popup.do(chromedp.Click(chromedp.Search(`//button[normalize-space()="Revoke"]`)))
 	s.waitStatus(d.techToken, g.ID, "revoked", 90*time.Second)
 	held.do(chromedp.Navigate(s.SimURL + "/_sim/admin-center"))
-	popup.waitEval(`chrome.storage.session.get("lastSignIn").then(({ lastSignIn: l }) => !!l && l.tab_id === window.__held && l.outcome === "ended")`, 30*time.Second)
+	popup.waitEval(`chrome.storage.session.get("lastSignIn").then(({ lastSignIn: l }) => !!l && l.tab_id === window.__held && l.outcome === "ended")`, 90*time.Second)
 	held.waitText("h1", "Sign in")
 	if v := held.eval(`[...document.querySelectorAll("input:not([type=hidden])")].map((i) => i.value).join("")`); v != "" {
 		t.Fatalf("the sign-in page was filled for a revoked grant: %q", v)
@@ -309,6 +310,27 @@ func (p *pilot) waitEval(expr string, timeout time.Duration) {
 			p.t.Fatalf("browser: %s did not happen within %s (at %s): %v; last sign-in: %s", expr, timeout, p.location(), err, p.lastSignIn())
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// waitTextFor is waitText with its own time limit.
+func (p *pilot) waitTextFor(selector, text string, timeout time.Duration) {
+	p.t.Helper()
+	p.waitFor(fmt.Sprintf(`(document.querySelector(%q)||{}).innerText && document.querySelector(%q).innerText.includes(%q)`, selector, selector, text), timeout)
+}
+
+// elementShot writes a screenshot of the first element matching the selector (the popup is
+// 360 px wide) to <shots>/<name>.png.
+func (p *pilot) elementShot(selector, name string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(selector)))
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(p.shots, name+".png"), png, 0o644); err != nil {
+		p.t.Fatal(err)
 	}
 }
 
