@@ -30,7 +30,8 @@ const extensionID = "pgaljmpcpofkcdgcdcggecdnpapldpga"
 // Access Pass on the emulator's sign-in pages and the technician lands in the stand-in admin
 // center as the JIT account. No step of the test types a password. A look-alike page on
 // another origin with the same fields gets nothing, a revoked grant fills nothing, and
-// revoking the extension's session on the portal's token list disconnects it.
+// the extension's session ends when revoked on the portal's token list, when the technician
+// signs out of it and when the person is deactivated.
 func TestBrowserExtension(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
@@ -49,30 +50,12 @@ func TestBrowserExtension(t *testing.T) {
 	}
 
 	b := startExtensionBrowser(t, chromium, extDir, s.API, shots)
-	popupURL := "chrome-extension://" + extensionID + "/popup.html"
 
 	// --- Connect: the popup asks for the address, the portal's Microsoft sign-in, Connect. ---
-	popup := b.tab()
-	popup.do(chromedp.Navigate(popupURL))
-	popup.waitFor(`!document.getElementById("connect").hidden`, 30*time.Second)
-	known := b.pages()
-	popup.do(chromedp.SendKeys(chromedp.ID("base"), s.API), chromedp.Click(chromedp.ID("connect-btn")))
-	conn := b.attach(b.newPage(known, func(u string) bool { return strings.HasPrefix(u, s.API) || strings.HasPrefix(u, s.SimURL) }))
-	conn.waitTextFor("h1", "Pick an account", 60*time.Second)
-	conn.pickAccount(entrasim.MSPTechUPN)
-	conn.waitTextFor("h1", "Connect the jitaccess extension?", 60*time.Second)
-	conn.do(chromedp.Click(chromedp.Search(`//main//button[normalize-space()="Connect"]`)))
-
-	// The connected page hands the code to the extension, which closes the tab.
-	popup = b.tab()
-	popup.do(chromedp.Navigate(popupURL))
-	popup.waitFor(`!document.getElementById("apps").hidden && document.getElementById("apps").innerText.includes("`+d.appName+`")`, 60*time.Second)
+	popup, token := b.connect(s, true)
 	popup.waitText("#who", entrasim.MSPTechUPN)
 	popup.waitFor(`document.querySelector("#apps h2").textContent === "Contoso Retail"`, 10*time.Second) // grouped by customer
-	token := popup.evalAwait(`chrome.storage.session.get("token").then((s) => s.token || "")`)
-	if !strings.HasPrefix(token, "jit_") {
-		t.Fatalf("the extension holds no session after connecting (token %d chars)", len(token))
-	}
+	popup.waitText("#apps", d.appName)
 	if got := popup.evalAwait(`chrome.storage.local.get(null).then((s) => JSON.stringify(s))`); strings.Contains(got, token) {
 		t.Fatal("the session token is in the extension's persistent storage")
 	}
@@ -97,7 +80,7 @@ func TestBrowserExtension(t *testing.T) {
 		chrome.tabs.onUpdated.addListener((id, info) => {
 			if (window.__held === null && info.url && info.url.startsWith(%q)) { window.__held = id; chrome.tabs.update(id, { url: %q }); }
 		}); return "" })()`, s.SimURL, look.signInURL()))
-	known = b.pages()
+	known := b.pages()
 	popup.do(chromedp.Click(chromedp.CSS(`button.signin`)))
 	popup.waitEval(fmt.Sprintf(`chrome.storage.session.get("lastSignIn").then(({ lastSignIn: l }) => !!l && l.tab_id === window.__held && l.outcome === "ignored" && l.origin === %q)`, look.origin()), 60*time.Second)
 	signin := b.attach(b.newPage(known, func(u string) bool { return strings.HasPrefix(u, look.origin()) }))
@@ -166,6 +149,59 @@ func TestBrowserExtension(t *testing.T) {
 	if got := popup.evalAwait(`chrome.storage.session.get("token").then((s) => s.token || "")`); got != "" {
 		t.Fatal("the extension kept the revoked session's token")
 	}
+
+	// --- Signing out of the extension ends its session on the server. ---
+	popup, token = b.connect(s, false) // the portal still knows the technician: no sign-in page
+	popup.do(chromedp.Click(chromedp.ID("signout")))
+	popup.waitFor(`!document.getElementById("connect").hidden`, 30*time.Second)
+	if code := s.call(token, http.MethodGet, "/v1/me", nil, nil); code != http.StatusUnauthorized {
+		t.Fatalf("the signed-out extension session answers %d, want 401", code)
+	}
+
+	// --- Deactivating the person ends it too. ---
+	popup, token = b.connect(s, false)
+	if code := s.call(s.Admin, http.MethodPatch, "/v1/technicians/"+d.techID, map[string]any{"active": false}, nil); code != http.StatusOK {
+		t.Fatalf("deactivate: %d", code)
+	}
+	if code := s.call(token, http.MethodGet, "/v1/me", nil, nil); code != http.StatusUnauthorized {
+		t.Fatalf("the deactivated technician's extension session answers %d, want 401", code)
+	}
+	popup.do(chromedp.Reload())
+	popup.waitFor(`!document.getElementById("connect").hidden && document.getElementById("apps").hidden`, 30*time.Second)
+	popup.waitText("#signin-note", "session has ended")
+}
+
+// connect connects the extension as a technician does: the popup's Connect, the portal's
+// Microsoft sign-in (pick) unless the portal already knows them, the portal's Connect. It
+// returns the connected popup and the session's token, read from the extension's storage.
+func (b *extensionBrowser) connect(s *stack, pick bool) (*pilot, string) {
+	b.t.Helper()
+	popupURL := "chrome-extension://" + extensionID + "/popup.html"
+	popup := b.tab()
+	popup.do(chromedp.Navigate(popupURL))
+	popup.waitFor(`!document.getElementById("connect").hidden`, 30*time.Second)
+	known := b.pages()
+	if popup.eval(`document.getElementById("base").value`) == "" {
+		popup.do(chromedp.SendKeys(chromedp.ID("base"), s.API))
+	}
+	popup.do(chromedp.Click(chromedp.ID("connect-btn")))
+	conn := b.attach(b.newPage(known, func(u string) bool { return strings.HasPrefix(u, s.API) || strings.HasPrefix(u, s.SimURL) }))
+	if pick {
+		conn.waitTextFor("h1", "Pick an account", 60*time.Second)
+		conn.pickAccount(entrasim.MSPTechUPN)
+	}
+	conn.waitTextFor("h1", "Connect the jitaccess extension?", 60*time.Second)
+	conn.do(chromedp.Click(chromedp.Search(`//main//button[normalize-space()="Connect"]`)))
+
+	// The connected page hands the code to the extension, which closes the tab.
+	popup = b.tab()
+	popup.do(chromedp.Navigate(popupURL))
+	popup.waitFor(`!document.getElementById("apps").hidden && document.getElementById("apps").children.length > 0`, 60*time.Second)
+	token := popup.evalAwait(`chrome.storage.session.get("token").then((s) => s.token || "")`)
+	if !strings.HasPrefix(token, "jit_") {
+		b.t.Fatalf("the extension holds no session after connecting (token %d chars)", len(token))
+	}
+	return popup, token
 }
 
 // extensionBrowser is headless Chromium with the unpacked extension loaded.
@@ -345,7 +381,7 @@ func (p *pilot) lastSignIn() string {
 // portalSeed is the customer set up through the admin API, authorized through the emulator's
 // account picker (the portal's emulator asks who signs in).
 type portalSeed struct {
-	adminToken, techToken, tenantID, appID, appName string
+	adminToken, techToken, techID, tenantID, appID, appName string
 }
 
 func seedThroughPicker(t *testing.T, s *stack) portalSeed {
@@ -365,7 +401,7 @@ func seedThroughPicker(t *testing.T, s *stack) portalSeed {
 			t.Fatalf("%s %s: %d", st.method, st.path, code)
 		}
 	}
-	d.tenantID, d.techToken = tenant.ID, tech.Token
+	d.tenantID, d.techToken, d.techID = tenant.ID, tech.Token, tech.ID
 	if code := s.call(s.Admin, http.MethodPut, "/v1/tenants/"+tenant.ID+"/members/"+tech.ID, nil, nil); code >= 300 {
 		t.Fatalf("member: %d", code)
 	}
