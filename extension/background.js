@@ -3,11 +3,8 @@
 import { call, APIError } from "./lib/api.js";
 import { challengeOf, randomString } from "./lib/pkce.js";
 import { fillStep } from "./lib/fill.js";
-import { isSignInPage, normalizeBase, warnAt } from "./lib/urls.js";
-
-const fillTimeoutMs = 2 * 60 * 1000;
-// Sign-ins under way, by tab id. In memory only: a credential is never written anywhere.
-const pendingFills = new Map();
+import { DROP, fillTimeoutMs, runFill } from "./lib/signin.js";
+import { normalizeBase, warnAt } from "./lib/urls.js";
 
 async function session() {
   return chrome.storage.session.get(["base", "token", "expires_at", "session_id", "connect"]);
@@ -25,7 +22,7 @@ async function api(method, path, body) {
 }
 
 async function forget() {
-  await chrome.storage.session.remove(["token", "expires_at", "session_id"]);
+  await chrome.storage.session.remove(["token", "expires_at", "session_id", "fills", "lastSignIn"]);
   await chrome.alarms.clearAll();
   await chrome.action.setBadgeText({ text: "" });
 }
@@ -91,40 +88,72 @@ async function refresh() {
   return { me, apps: apps.items || apps.applications || apps, live, config };
 }
 
+// Sign-ins under way, by tab id, in chrome.storage.session (so a restarted service worker
+// carries on): grant id, account name, authority and deadline. Never a password or a pass.
+async function pendingFills() {
+  const { fills } = await chrome.storage.session.get("fills");
+  return fills || {};
+}
+
+async function setPending(tabId, p) {
+  const fills = await pendingFills();
+  if (p) fills[tabId] = p;
+  else delete fills[tabId];
+  await chrome.storage.session.set({ fills });
+}
+
+async function recordSignIn(grantID, tabId, what) {
+  await chrome.storage.session.set({ lastSignIn: { grant_id: grantID, tab_id: tabId, at: new Date().toISOString(), ...what } });
+}
+
 async function signIn(grantID) {
   const config = await api("GET", "/v1/extension/config");
   const grant = await api("GET", `/v1/access-requests/${encodeURIComponent(grantID)}`);
   if (grant.status !== "active") throw new Error("This grant is not active: nothing to sign in with");
-  const creds = await api("GET", `/v1/access-requests/${encodeURIComponent(grantID)}/credentials`);
-  const kind = creds.temporary_access_pass ? "tap" : "password";
-  const secret = creds.temporary_access_pass || creds.password;
-  const tab = await chrome.tabs.create({ url: config.sign_in_url });
-  pendingFills.set(tab.id, {
-    authority: config.authority,
-    upn: creds.user_principal_name,
-    secret,
-    kind,
-    deadline: Date.now() + fillTimeoutMs,
+  const upn = grant.account && grant.account.user_principal_name;
+  if (!upn) throw new Error("This grant has no account yet");
+  // The tab is known as pending before it loads anything: a fast sign-in page is not missed.
+  const tab = await chrome.tabs.create({ url: "about:blank" });
+  await setPending(tab.id, { grantID, authority: config.authority, upn, deadline: Date.now() + fillTimeoutMs });
+  await recordSignIn(grantID, tab.id, { outcome: "opened" });
+  await chrome.tabs.update(tab.id, { url: config.sign_in_url });
+}
+
+// One step at a time per tab: a page that loads while the previous step still runs waits.
+const tabQueues = new Map();
+
+function onTabComplete(tabId, url) {
+  const prev = tabQueues.get(tabId) || Promise.resolve();
+  const next = prev.then(() => fillTab(tabId, url)).catch((e) => console.warn("jitaccess sign-in:", e.message || e));
+  tabQueues.set(tabId, next);
+  next.finally(() => {
+    if (tabQueues.get(tabId) === next) tabQueues.delete(tabId);
   });
 }
 
-chrome.tabs.onUpdated.addListener(async (tabId, info, tab) => {
-  const p = pendingFills.get(tabId);
-  if (!p || info.status !== "complete") return;
-  if (Date.now() > p.deadline) {
-    pendingFills.delete(tabId);
-    return;
-  }
-  if (!tab.url || !isSignInPage(tab.url, p.authority)) return;
-  const [res] = await chrome.scripting.executeScript({
-    target: { tabId },
-    func: fillStep,
-    args: [new URL(p.authority).origin, p.upn, p.secret, p.kind],
+async function fillTab(tabId, url) {
+  const p = (await pendingFills())[tabId];
+  if (!p) return;
+  const inject = async (...args) => {
+    const [res] = await chrome.scripting.executeScript({ target: { tabId }, func: fillStep, args });
+    return res && res.result;
+  };
+  const outcome = await runFill({
+    pending: p,
+    pageURL: url,
+    now: Date.now(),
+    api,
+    inject,
+    record: (what) => recordSignIn(p.grantID, tabId, what),
   });
-  if (res && res.result === "secret") pendingFills.delete(tabId);
+  if (outcome === DROP) await setPending(tabId, null);
+}
+
+chrome.tabs.onUpdated.addListener((tabId, info, tab) => {
+  if (info.status === "complete" && tab.url) onTabComplete(tabId, tab.url);
 });
 
-chrome.tabs.onRemoved.addListener((tabId) => pendingFills.delete(tabId));
+chrome.tabs.onRemoved.addListener((tabId) => setPending(tabId, null));
 
 chrome.alarms.onAlarm.addListener(async (alarm) => {
   if (!alarm.name.startsWith("warn:")) return;
@@ -154,7 +183,14 @@ const handlers = {
     const s = await session();
     const { lastBase } = await chrome.storage.local.get("lastBase");
     if (!s.token) return { connected: false, base: s.base || lastBase || "" };
-    return { connected: true, base: s.base, expires_at: s.expires_at, ...(await refresh()) };
+    const { lastSignIn } = await chrome.storage.session.get("lastSignIn");
+    try {
+      return { connected: true, base: s.base, expires_at: s.expires_at, lastSignIn: lastSignIn || null, ...(await refresh()) };
+    } catch (e) {
+      // Revoked on the portal, expired, or the person deactivated: back to Connect.
+      if (e.status === 401) return { connected: false, base: s.base, ended: true };
+      throw e;
+    }
   },
   connect: (m) => connect(m.base),
   connected: (m, sender) => finishConnect(m.code, m.state, sender.tab && sender.tab.id),

@@ -81,17 +81,39 @@ function appCard(app, grant) {
   return card;
 }
 
+// signInNote says what happened to the last Sign in when it stopped short of the secret.
+function signInNote(last) {
+  if (!last || Date.now() - Date.parse(last.at) > 10 * 60 * 1000) return "";
+  if (last.outcome === "ended") return "Sign in stopped: this access is no longer active, nothing was filled.";
+  if (last.outcome === "timed_out") return "Sign in timed out: nothing more was filled. Click Sign in again.";
+  if (last.outcome && last.outcome.startsWith("refused")) return "Sign in stopped: the page showed another account, nothing was filled.";
+  return "";
+}
+
+// Transitions are shown as they happen (polled every 2 s); otherwise every 30 s.
+const transitional = new Set(["pending", "pending_approval", "provisioning", "revoking"]);
+let timer = null;
+
+function schedule(s) {
+  clearTimeout(timer);
+  const busy = s && s.connected && s.live.some((g) => transitional.has(g.status));
+  timer = setTimeout(() => render().catch(() => schedule(null)), busy ? 2000 : 30000);
+}
+
 async function render() {
   const s = await send("status");
+  schedule(s);
   $("connect").hidden = s.connected;
   $("apps").hidden = !s.connected;
   $("footer").hidden = !s.connected;
   if (!s.connected) {
     $("who").textContent = "";
+    $("signin-note").textContent = s.ended ? "Your extension session has ended: connect again." : "";
     $("base").value = s.base || "";
     return;
   }
   $("who").textContent = s.me.email || s.me.display_name || "";
+  $("signin-note").textContent = signInNote(s.lastSignIn);
   const byApp = new Map(s.live.map((g) => [g.application_id, g]));
   const list = $("apps");
   list.replaceChildren();
@@ -104,6 +126,9 @@ async function render() {
   }
 }
 
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "session" && changes.lastSignIn) $("signin-note").textContent = signInNote(changes.lastSignIn.newValue);
+});
 $("connect-btn").addEventListener("click", async () => {
   say("");
   try {
@@ -122,5 +147,7 @@ $("signout").addEventListener("click", async () => {
   await render();
 });
 
-render().catch((e) => say(e.message));
-setInterval(() => render().catch(() => {}), 30000);
+render().catch((e) => {
+  say(e.message);
+  schedule(null);
+});

@@ -1,6 +1,8 @@
 // fillStep runs inside the sign-in page (chrome.scripting.executeScript). It must be
 // self-contained: no imports, no closure. It types one value into the field of the current step
 // and submits, but only when the page's origin is exactly the expected authority origin.
+// Without a secret it fills the user name, or answers "secret-needed" on the secret's step
+// (the service worker then reads the credentials and calls it again with the secret).
 export function fillStep(expectedOrigin, upn, secret, kind) {
   if (location.origin !== expectedOrigin) return "refused: wrong origin";
   const visible = (el) => el && !el.disabled && el.offsetParent !== null && el.type !== "hidden";
@@ -22,9 +24,14 @@ export function fillStep(expectedOrigin, upn, secret, kind) {
     if (button) button.click();
     else if (el.form) el.form.requestSubmit();
   };
-  const secretField = kind === "tap"
-    ? pick(['input[name="accessPass"]', 'input[name="accesspass"]', 'input[name="tap"]', 'input[name="passwd"]'])
-    : pick(['input[name="passwd"]', 'input[type="password"]']);
+  const tapFields = ['input[name="accessPass"]', 'input[name="accesspass"]', 'input[name="tap"]'];
+  const passwordFields = ['input[name="passwd"]', 'input[type="password"]'];
+  if (secret === null || secret === undefined) {
+    if (pick([...tapFields, ...passwordFields])) return "secret-needed";
+  }
+  const secretField = !secret ? null : kind === "tap"
+    ? pick([...tapFields, 'input[name="passwd"]'])
+    : pick(passwordFields);
   if (secretField) {
     const shown = document.querySelector('#displayName, [data-testid="upn"], .identity, #upn');
     if (shown && shown.textContent && !shown.textContent.toLowerCase().includes(upn.toLowerCase())) {

@@ -71,6 +71,8 @@ type stackOptions struct {
 	// SplitWorker runs the worker in its own App, as `jitaccess serve` and `jitaccess worker`
 	// run in production, so that a test can restart it alone (stack.Worker).
 	SplitWorker bool
+	// Env adds or overrides JIT_* variables of the API and worker.
+	Env map[string]string
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
@@ -113,6 +115,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		env["JIT_OIDC_CLIENT_ID"] = entrasim.ClientID
 		env["JIT_OIDC_CLIENT_SECRET"] = entrasim.ClientSecret
 		env["JIT_BOOTSTRAP_ADMIN_EMAIL"] = "admin@msp.example"
+	}
+	for k, v := range o.Env {
+		env[k] = v
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
