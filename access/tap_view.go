@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // SignInView is how the technician of a grant signs in: the application's method and, when a
@@ -19,6 +20,8 @@ type SignInView struct {
 	TAPExpiresAt time.Time
 	EndsEarly    bool
 	Shortfall    time.Duration
+	// Note says why the pass ends early when an extension could not renew it ("" otherwise).
+	Note string
 }
 
 // GrantSignIn describes the sign-in of a grant the actor may see.
@@ -43,6 +46,23 @@ func (s *Service) GrantSignIn(ctx context.Context, u Actor, grantID string) (Sig
 	// A minute of slack: the pass is issued a moment after the grant's clock starts.
 	if !g.ExpiresAt.IsZero() && at.Before(g.ExpiresAt.Add(-time.Minute)) {
 		v.EndsEarly, v.Shortfall = true, g.ExpiresAt.Sub(at).Round(time.Minute)
+		if v.Note, err = s.tapNote(ctx, g.ID); err != nil {
+			return v, err
+		}
 	}
 	return v, nil
+}
+
+// tapNote is the reason the last extension could not renew the grant's pass, unless a later
+// extension renewed it.
+func (s *Service) tapNote(ctx context.Context, grantID string) (string, error) {
+	reason, at, ok, err := s.deps.Store.LatestGrantEvent(ctx, grantID, workflows.ActionTAPNotRenewed)
+	if err != nil || !ok {
+		return "", err
+	}
+	_, renewedAt, renewed, err := s.deps.Store.LatestGrantEvent(ctx, grantID, workflows.ActionTAPRenewed)
+	if err != nil || (renewed && renewedAt.After(at)) {
+		return "", err
+	}
+	return reason, nil
 }

@@ -114,3 +114,32 @@ func TestPortalSignInWordingFollowsTheMethod(t *testing.T) {
 	require.Contains(t, p.Body, "Enter the password; the admin portals require MFA")
 	require.Contains(t, p.Body, "the password stops working")
 }
+
+// When an extension could not renew the pass (the workflow's grant.tap_not_renewed), the page
+// and the credentials say why instead of blaming the policy's cap; a later renewal clears it.
+func TestPortalExplainsAPassNotRenewed(t *testing.T) {
+	pe := newPortalEnv(t)
+	f := pe.fixture()
+	b := pe.browser()
+	b.signIn("tech@msp.example")
+	grantID := pe.activeGrant(b, f, 3*time.Hour, time.Now().UTC().Add(time.Hour))
+	ctx := context.Background()
+	why := "The Temporary Access Pass was not renewed and ends before the access does: the tenant's Temporary Access Pass policy is off"
+	require.NoError(t, pe.store.RecordAudit(ctx, store.AuditEvent{TenantID: f.tenantID, ActorID: "system", ActorKind: "system",
+		Action: workflows.ActionTAPNotRenewed, Target: grantID, Details: map[string]any{"reason": why}}))
+
+	p := b.get("/my/grants/" + grantID)
+	require.Contains(t, p.Body, `id="tap-capped"`)
+	require.Contains(t, p.Body, "the tenant&#39;s Temporary Access Pass policy is off")
+	require.NotContains(t, p.Body, "caps its lifetime")
+	techToken := pe.must(201, pe.do("POST", "/v1/tokens", pe.adminToken, map[string]any{"name": "tess", "technician_id": f.techID})).str("token")
+	creds := pe.must(200, pe.do("GET", "/v1/access-requests/"+grantID+"/credentials", techToken, nil))
+	require.Equal(t, why, creds.str("temporary_access_pass_note"))
+
+	time.Sleep(10 * time.Millisecond)
+	require.NoError(t, pe.store.RecordAudit(ctx, store.AuditEvent{TenantID: f.tenantID, ActorID: "system", ActorKind: "system",
+		Action: workflows.ActionTAPRenewed, Target: grantID, Details: map[string]any{"reason": "replaced"}}))
+	p = b.get("/my/grants/" + grantID)
+	require.Contains(t, p.Body, "caps its lifetime")
+	require.NotContains(t, p.Body, "policy is off")
+}

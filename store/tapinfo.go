@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -27,4 +28,27 @@ func (s *Store) TAPExpiry(ctx context.Context, grantID string) (expiresAt time.T
 		return time.Time{}, false, nil
 	}
 	return row.ExpiresAt.Time.UTC(), true, nil
+}
+
+// LatestGrantEvent returns the reason and time of the latest audit event with action about
+// a grant (ok false when there is none).
+func (s *Store) LatestGrantEvent(ctx context.Context, grantID, action string) (reason string, at time.Time, ok bool, err error) {
+	var rows []struct {
+		Details   string    `bun:"details"`
+		CreatedAt time.Time `bun:"created_at"`
+	}
+	err = s.db.NewSelect().Table("audit_events").Column("details", "created_at").
+		Where("target = ? AND action = ?", grantID, action).
+		OrderExpr("created_at DESC").Limit(1).Scan(ctx, &rows)
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("read the latest %s of %s: %w", action, grantID, err)
+	}
+	if len(rows) == 0 {
+		return "", time.Time{}, false, nil
+	}
+	var d struct {
+		Reason string `json:"reason"`
+	}
+	_ = json.Unmarshal([]byte(rows[0].Details), &d)
+	return d.Reason, rows[0].CreatedAt.UTC(), true, nil
 }
