@@ -20,6 +20,7 @@ type RenewTAPResult = workflows.RenewTAPResult
 // (graph-facts-auth-methods.md §2), so the old pass stops working at once. The new lifetime
 // is capped by the tenant's policy; a pass that already covers the grant is left alone.
 func (a *SignIn) RenewTAP(ctx context.Context, in RenewTAPInput) (RenewTAPResult, error) {
+	defer heartbeat(ctx, nil)() // the workflow's HeartbeatTimeout is 10 s
 	method, err := a.Store.SignInMethod(ctx, in.ApplicationID)
 	if err != nil {
 		return RenewTAPResult{}, fmt.Errorf("read the sign-in method of %s: %w", in.ApplicationID, err)
