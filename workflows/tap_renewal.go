@@ -23,8 +23,9 @@ const (
 // DefaultVersion and never schedule it.
 const tapRenewalChange = "tap-renewal-on-extend"
 
-// renewTAPTimeout bounds the renewal; the extension is applied either way.
-const renewTAPTimeout = 30 * time.Second
+// renewTAPTimeout bounds the renewal, well inside the 30 s the API waits for the extend
+// update; the extension is applied either way.
+const renewTAPTimeout = 15 * time.Second
 
 // RenewTAPInput names the grant's account and its new end.
 type RenewTAPInput struct {
