@@ -223,6 +223,8 @@ type Credentials struct {
 	// The grant's Temporary Access Pass, when its application issues one.
 	TemporaryAccessPass string     `json:"temporary_access_pass,omitempty"`
 	TAPExpiresAt        *time.Time `json:"tap_expires_at,omitempty"`
+	// Why the pass ends before the grant when an extension could not renew it.
+	TAPNote string `json:"temporary_access_pass_note,omitempty"`
 }
 
 // ReadCredentials returns the account and managed password of the actor's active grant.
@@ -251,6 +253,11 @@ func (s *Service) ReadCredentials(ctx context.Context, u Actor, grantID string) 
 	case err == nil:
 		at := tap.ExpiresAt.UTC()
 		creds.TemporaryAccessPass, creds.TAPExpiresAt = tap.Pass, &at
+		if at.Before(g.ExpiresAt.Add(-time.Minute)) {
+			if creds.TAPNote, err = s.tapNote(ctx, g.ID); err != nil {
+				return Credentials{}, err
+			}
+		}
 	case !errors.Is(err, store.ErrNotFound):
 		return Credentials{}, err
 	}

@@ -38,6 +38,7 @@ type SignInStore interface {
 	SignInMethod(ctx context.Context, applicationID string) (string, error)
 	SaveTAP(ctx context.Context, grantID string, tap directory.TAP) error
 	TAPID(ctx context.Context, grantID string) (string, error)
+	TAPExpiry(ctx context.Context, grantID string) (time.Time, bool, error)
 }
 
 // SignInDirectory is the part of *entra.Client the sign-in activities need.

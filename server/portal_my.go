@@ -92,8 +92,13 @@ func (s *Server) renderGrant(c *gin.Context, status int, creds *access.Credentia
 		return
 	}
 	rows := s.grantRows(ctx, []store.Grant{g})
+	signIn, err := s.svc.GrantSignIn(ctx, actor, g.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
 	s.render(c, status, "grant.html", pageData{Title: "Access to " + rows[0].Application, Nav: "my", Problem: p, Data: map[string]any{
-		"Grant": rows[0], "Own": g.TechnicianID == actor.ID, "Creds": creds, "Admin": actor.IsAdmin(),
+		"Grant": rows[0], "Own": g.TechnicianID == actor.ID, "Creds": creds, "Admin": actor.IsAdmin(), "SignIn": signIn,
 		// Refresh while the workflow works, including just after a revoke it has not yet picked up.
 		"Waiting": g.Status == string(workflows.StatusPending) || g.Status == string(workflows.StatusProvisioning) || g.Status == string(workflows.StatusRevoking) ||
 			(c.Query("done") == "revoked" && !store.IsTerminal(g.Status)),

@@ -65,7 +65,8 @@ func newFixture(t *testing.T) *fixture {
 	f.env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{&summaryRecorder{f: f}}})
 	f.env.RegisterWorkflowWithOptions(workflows.AccessRequest, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	f.env.RegisterActivity(&activities.Activities{Store: f.st, Directory: f.dir, MaxAccessDuration: 4 * time.Hour})
-	f.env.RegisterActivity(&activities.SignIn{Store: f.st, Directory: f.dir})
+	f.env.RegisterActivity(&activities.SignIn{Store: f.st, Directory: f.dir, Now: f.env.Now})
+	f.dir.Now = f.env.Now
 	f.st.AddGrant(store.Grant{ID: "grt_1", WorkflowID: "default-test-workflow-id", TenantID: "tnt_1", ApplicationID: "app_1",
 		TechnicianID: "tec_1", RequestedAt: start, RequestedDuration: time.Hour})
 

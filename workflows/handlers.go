@@ -115,7 +115,8 @@ func (g *grant) extend(ctx workflow.Context, req ExtendRequest) (ExtendResult, e
 	g.setDetails(ctx)
 	g.flush(ctx, g.recordOf(Record{Action: ActionExtended, Key: "extend:" + key, Actor: chk.Actor, Extension: req.Duration}),
 		fmt.Sprintf("Record extension by %s until %s", req.Duration, formatTime(g.st.ExpiresAt)))
-	return ExtendResult{ExpiresAt: g.st.ExpiresAt}, nil
+	tapEnd, note := g.renewTAP(ctx, key)
+	return ExtendResult{ExpiresAt: g.st.ExpiresAt, TAPExpiresAt: tapEnd, TAPNote: note}, nil
 }
 
 func updateKey(ctx workflow.Context) string {

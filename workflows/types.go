@@ -148,6 +148,10 @@ type ExtendRequest struct {
 // ExtendResult is the outcome of an accepted extension.
 type ExtendResult struct {
 	ExpiresAt time.Time
+	// The grant's Temporary Access Pass after the extension (zero when none), and why it ends
+	// before ExpiresAt when it does.
+	TAPExpiresAt time.Time `json:",omitempty"`
+	TAPNote      string    `json:",omitempty"`
 }
 
 // Extension is one accepted extension of a grant.

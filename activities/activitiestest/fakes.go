@@ -293,6 +293,10 @@ type Directory struct {
 	AssignPartially bool
 	// TAPPolicyOff makes IssueTAP fail as a tenant whose Temporary Access Pass policy is off.
 	TAPPolicyOff bool
+	// TAPMaxLifetime caps a pass's lifetime as the tenant's policy does (0: no cap); Now is
+	// the clock of issued passes (default time.Now; workflow tests pass the test clock).
+	TAPMaxLifetime time.Duration
+	Now            func() time.Time
 	// disableErr fails every DisableAccount while set (SetDisableErr).
 	disableErr error
 

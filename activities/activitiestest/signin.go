@@ -42,6 +42,14 @@ func (s *Store) TAPID(_ context.Context, grantID string) (string, error) {
 	return s.taps[grantID].ID, nil
 }
 
+// TAPExpiry implements activities.SignInStore.
+func (s *Store) TAPExpiry(_ context.Context, grantID string) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.taps[grantID]
+	return t.ExpiresAt, ok, nil
+}
+
 // TAP returns the pass saved for a grant.
 func (s *Store) TAP(grantID string) (directory.TAP, bool) {
 	s.mu.Lock()
@@ -133,8 +141,17 @@ func (d *Directory) IssueTAP(_ context.Context, applicationID, objectID string, 
 		return directory.TAP{}, directory.ErrNotFound
 	}
 	d.nextID++
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	if d.TAPMaxLifetime > 0 {
+		lifetime = min(lifetime, d.TAPMaxLifetime)
+	}
 	t := directory.TAP{ID: fmt.Sprintf("tap-%d", d.nextID), Pass: fmt.Sprintf("pass-%d", d.nextID),
-		StartsAt: time.Now().UTC(), ExpiresAt: time.Now().UTC().Add(lifetime)}
+		StartsAt: now().UTC(), ExpiresAt: now().UTC().Add(lifetime)}
+	// One pass per user: Graph deletes the old one when it creates a new one.
+	a.Methods = slices.DeleteFunc(a.Methods, func(m directory.AuthMethod) bool { return m.Type == "temporaryAccessPass" })
 	a.Methods = append(a.Methods, directory.AuthMethod{ID: t.ID, Type: "temporaryAccessPass"})
 	return t, nil
 }

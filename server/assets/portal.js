@@ -1,4 +1,4 @@
-// jitaccess portal: reveal and copy the password, live countdowns, refresh while a grant
+// jitaccess portal: reveal and copy the password and the Temporary Access Pass, live countdowns, refresh while a grant
 // is being prepared, and the IF picker of entitlement rules. Pages work without it.
 (function () {
   "use strict";
@@ -78,9 +78,15 @@
           target.textContent = res.body.password;
           var btn = form.querySelector("button");
           if (btn) btn.hidden = true;
+          var tap = document.getElementById("tap");
+          if (tap && res.body.temporary_access_pass) {
+            tap.textContent = res.body.temporary_access_pass;
+            var ct = document.getElementById("copy-tap");
+            if (ct) ct.hidden = false;
+          }
           var c = document.getElementById("copy-password");
           if (c) { c.hidden = false; c.focus(); }
-          if (status) status.textContent = "Password revealed.";
+          if (status) status.textContent = tap ? "Password and pass revealed." : "Password revealed.";
         }).catch(function () { form.submit(); });
       });
     });
