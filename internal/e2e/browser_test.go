@@ -28,7 +28,7 @@ func TestBrowserPortal(t *testing.T) {
 	s := newStack(t, stackOptions{Portal: true, MaxAccessDuration: "24h"})
 	shots := t.TempDir()
 	if os.Getenv("JIT_UPDATE_SCREENSHOTS") == "1" {
-		shots = filepath.Join("..", "docs", "screenshots")
+		shots = filepath.Join("..", "..", "docs", "screenshots")
 	}
 	if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
