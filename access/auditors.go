@@ -21,7 +21,9 @@ type AuditorScope struct {
 
 // AuditorTenants reads the scope of an auditor (admins only).
 func (s *Service) AuditorTenants(ctx context.Context, a Actor, technicianID string) (AuditorScope, error) {
-	if !a.IsAdmin() {
+	if _, ok, err := s.allowedOn(ctx, a, permission.AssignAuditors, ""); err != nil {
+		return AuditorScope{}, err
+	} else if !ok {
 		return AuditorScope{}, Refuse(Forbidden, "forbidden", "Only admins give auditors their tenants.")
 	}
 	t, err := s.deps.Store.Technician(ctx, technicianID)
@@ -48,7 +50,9 @@ func scopeOf(id string, p permission.Principal) AuditorScope {
 // (their sessions and tokens end; refused while they hold a live grant); an admin, and the
 // actor themselves, are refused. Recorded as technician.auditor_tenants_set.
 func (s *Service) SetAuditorTenants(ctx context.Context, a Actor, in AuditorScope) (AuditorScope, error) {
-	if !a.IsAdmin() {
+	if _, ok, err := s.allowedOn(ctx, a, permission.AssignAuditors, ""); err != nil {
+		return AuditorScope{}, err
+	} else if !ok {
 		return AuditorScope{}, Refuse(Forbidden, "forbidden", "Only admins give auditors their tenants.")
 	}
 	if in.TechnicianID == a.ID {
