@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -13,7 +14,12 @@ import (
 	"github.com/jitaccess/jitaccess/report"
 	"github.com/jitaccess/jitaccess/retention"
 	"github.com/jitaccess/jitaccess/siem"
+	"github.com/jitaccess/jitaccess/store"
 )
+
+// leaderRetry is how often a worker not running the SIEM export or the retention loop checks
+// whether the worker that does is still there.
+const leaderRetry = 15 * time.Second
 
 // startEvidence registers the monthly report workflow on w (before it starts), ensures its
 // schedule, and runs the SIEM export and the retention loop (seal, purge, archive) until ctx
@@ -36,10 +42,19 @@ func (a *App) startEvidence(ctx context.Context, w sdkworker.Worker) (wait func(
 	if a.Cfg.HistoryArchiveDir != "" {
 		opts.Archiver = &retention.Archiver{Dir: a.Cfg.HistoryArchiveDir, Grants: a.Store, Fetch: replayFetcher(a)}
 	}
+	// Once per deployment, however many workers: the worker holding the job's lock runs it,
+	// another takes over when that worker goes.
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = retention.Run(ctx, opts) })
+	wg.Go(func() {
+		_ = a.Store.WhileLeader(ctx, store.LeaderRetention, leaderRetry, opts.Logger, func(ctx context.Context) { _ = retention.Run(ctx, opts) })
+	})
 	if len(dests) > 0 {
-		wg.Go(func() { _ = siem.Run(ctx, a.Store, dests, siem.Options{Logger: a.Log.With("component", "siem")}) })
+		log := a.Log.With("component", "siem")
+		wg.Go(func() {
+			_ = a.Store.WhileLeader(ctx, store.LeaderSIEM, leaderRetry, log, func(ctx context.Context) {
+				_ = siem.Run(ctx, a.Store, dests, siem.Options{Logger: log})
+			})
+		})
 	}
 	return wg.Wait, nil
 }

@@ -31,6 +31,7 @@ const (
 	ManageExport     Action = "export.manage"    // SIEM destinations, retention
 	ReadTemporalLink Action = "grants.temporal"  // links into the Temporal UI
 	ReadHistory      Action = "grants.history"   // replayable histories
+	AssignAuditors   Action = "auditors.assign"  // make staff auditors of tenants
 )
 
 // Scope is the set of customer tenants a principal may look at.
@@ -73,7 +74,7 @@ func Allowed(p Principal, a Action, tenantID string) bool {
 func known(a Action) bool {
 	switch a {
 	case ReadGrants, ReadAudit, VerifyAudit, ReadReports, GenerateReport, ReadTenants, ReadConfig, ChangeConfig,
-		RequestAccess, ReadCredentials, RevokeGrant, ManageExport, ReadTemporalLink, ReadHistory:
+		RequestAccess, ReadCredentials, RevokeGrant, ManageExport, ReadTemporalLink, ReadHistory, AssignAuditors:
 		return true
 	}
 	return false

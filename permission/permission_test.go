@@ -32,6 +32,7 @@ func TestMatrix(t *testing.T) {
 		{permission.ReadConfig, [7]bool{true, false, false, false, false, false, false}},
 		{permission.ChangeConfig, [7]bool{true, false, false, false, false, false, false}},
 		{permission.ManageExport, [7]bool{true, false, false, false, false, false, false}},
+		{permission.AssignAuditors, [7]bool{true, false, false, false, false, false, false}},
 		{permission.ReadTemporalLink, [7]bool{true, false, false, false, false, false, false}},
 		{permission.RequestAccess, [7]bool{true, true, false, false, false, false, false}},
 		{permission.ReadCredentials, [7]bool{true, true, false, false, false, false, false}},
@@ -57,7 +58,7 @@ func TestMatrix(t *testing.T) {
 func TestAuditorNeverCredentialsNorChanges(t *testing.T) {
 	p := permission.Principal{Role: permission.RoleAuditor, Scope: permission.Scope{All: true}}
 	for _, a := range []permission.Action{permission.ReadCredentials, permission.ChangeConfig, permission.RequestAccess,
-		permission.RevokeGrant, permission.ManageExport, permission.ReadConfig} {
+		permission.RevokeGrant, permission.ManageExport, permission.ReadConfig, permission.AssignAuditors} {
 		for _, tenant := range []string{"", "ten_a"} {
 			if permission.Allowed(p, a, tenant) {
 				t.Errorf("auditor may %s on %q", a, tenant)

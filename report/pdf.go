@@ -46,8 +46,9 @@ func WritePDF(w io.Writer, r Report) error {
 
 	pdf.SetY(y + h + 6)
 	section(pdf, tr, "Grants")
-	cols := []col{{"Technician", 42}, {"Application", 34}, {"Roles", 30}, {"Ticket / justification", 45}, {"Approver", 30},
-		{"Requested", 24}, {"Active", 24}, {"Ended", 24}, {"Outcome", 17}, {"Disabled (proof)", 27}}
+	// 277 mm in all: the width of landscape A4 inside its 10 mm margins.
+	cols := []col{{"Technician", 36}, {"Application", 28}, {"Roles", 35}, {"Ticket / justification", 41}, {"Approver", 26},
+		{"Requested", 22}, {"Active", 22}, {"Ended", 22}, {"Outcome", 15}, {"Disabled (proof)", 30}}
 	header(pdf, tr, cols)
 	for _, g := range r.Grants {
 		just := strings.TrimSpace(strings.TrimSpace(g.Ticket + " " + g.Justification))

@@ -184,6 +184,11 @@ func TestMonthlyReportMatchesTheGrants(t *testing.T) {
 		"Grants per day", "Hours held per technician", "alice@msp.example", "INC-1002", "boss@msp.example", "reconcile.drift_found"} {
 		require.Contains(t, string(text), want)
 	}
+	// Every column fits the page: the proof of disable (time and chain sequence) is readable.
+	require.Contains(t, string(text), "Disabled (proof)")
+	for _, g := range r.Grants {
+		require.Contains(t, string(text), fmt.Sprintf("%s #%d", g.DisabledAt.Format("01-02 15:04:05"), g.ProofSeq), g.ID)
+	}
 	require.NotContains(t, string(text), "OLD-1")
 	require.NotContains(t, string(text), "FAB-1")
 	out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", pdfPath, filepath.Join(dir, "page")).CombinedOutput()

@@ -19,9 +19,12 @@ var staffActions = map[string]permission.Action{
 	"GET /v1/access-requests/:grant_id/credentials": permission.ReadCredentials,
 	"POST /v1/access-requests/:grant_id/revoke":     permission.RevokeGrant,
 	"POST /v1/access-requests/:grant_id/extend":     permission.RequestAccess,
-	"GET /v1/me":              permission.ReadGrants,
-	"GET /v1/me/applications": permission.ReadGrants,
-	"GET /v1/audit-events":    permission.ReadAudit,
+	"GET /v1/me":                      permission.ReadGrants,
+	"GET /v1/me/applications":         permission.ReadGrants,
+	"GET /v1/audit-events":            permission.ReadAudit,
+	"GET /v1/reports":                 permission.GenerateReport,
+	"GET /v1/reports/kept":            permission.ReadReports,
+	"GET /v1/reports/kept/:report_id": permission.ReadReports,
 }
 
 // principal is what the permission matrix needs to know about the actor.

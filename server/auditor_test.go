@@ -27,13 +27,14 @@ func TestAuditorIsReadOnly(t *testing.T) {
 	allowed := map[string]bool{
 		"GET /v1/audit-events": true, "GET /v1/access-requests": true, "GET /v1/access-requests/:grant_id": true,
 		"GET /v1/me": true, "GET /v1/me/applications": true,
+		"GET /v1/reports": true, "GET /v1/reports/kept": true, "GET /v1/reports/kept/:report_id": true,
 		// Their own API tokens, like everyone's.
 		"GET /v1/tokens": true, "POST /v1/tokens": true, "DELETE /v1/tokens/:token_id": true,
 		// The extension: a code exchange (no bearer), its configuration, signing out of it.
 		"POST /v1/extension/sessions": true, "GET /v1/extension/config": true, "DELETE /v1/extension/sessions/current": true,
 	}
 	params := strings.NewReplacer(":tenant_id", tenantA, ":application_id", appID, ":group_id", "grp_x", ":technician_id", auditorID,
-		":entitlement_id", "ent_x", ":grant_id", "grt_missing", ":token_id", "tok_missing")
+		":entitlement_id", "ent_x", ":grant_id", "grt_missing", ":token_id", "tok_missing", ":report_id", "rep_missing")
 	checked := 0
 	for _, rt := range e.srv.Engine().Routes() {
 		if !strings.HasPrefix(rt.Path, "/v1/") {

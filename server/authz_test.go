@@ -34,7 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	params := map[string]string{
 		":tenant_id": tenantA, ":application_id": appID, ":group_id": groupID,
-		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing",
+		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing", ":report_id": "rep_missing",
 	}
 	fill := func(path string) string {
 		for k, v := range params {

@@ -54,7 +54,7 @@ type asset struct {
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
 	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html"}
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html", "reports.html"}
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -137,7 +137,7 @@ func IsPortalRoute(p string) bool {
 	if p == "/" {
 		return true
 	}
-	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/"} {
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/reports"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -175,6 +175,8 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 		in.POST("/my/grants/:grant_id/extend", s.portalExtend)
 		in.POST("/my/grants/:grant_id/revoke", s.portalRevoke)
 	}
+
+	s.portalReportRoutes(in)
 
 	admin := in.Group("/admin", s.portalRequireAdmin)
 	admin.GET("", s.portalAdminHome)
@@ -323,6 +325,7 @@ func noticeText(code string) string {
 		"extended":          "Access extended.",
 		"revoked":           "Access revoked; the account is being disabled.",
 		"already_live":      "You already hold access to this application; here it is.",
+		"auditor_tenants":   "Auditor's tenants saved; they see those tenants' grants, audit events and reports.",
 	}[code]
 }
 

@@ -191,8 +191,13 @@ func (s *Server) renderStaff(c *gin.Context, status int, p *access.Error) {
 		s.portalFail(c, err)
 		return
 	}
-	s.render(c, status, "staff.html", pageData{Title: "MSP staff", Nav: "staff", Problem: p,
-		Data: map[string]any{"Staff": staff, "Email": c.PostForm("email"), "DisplayName": c.PostForm("display_name"), "Role": c.PostForm("role")}})
+	data, err := s.auditorStaffData(c.Request.Context(), currentUser(c).ID, staff)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	data["Staff"], data["Email"], data["DisplayName"], data["Role"] = staff, c.PostForm("email"), c.PostForm("display_name"), c.PostForm("role")
+	s.render(c, status, "staff.html", pageData{Title: "MSP staff", Nav: "staff", Problem: p, Data: data})
 }
 
 func (s *Server) portalCreateStaff(c *gin.Context) {

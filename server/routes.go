@@ -43,11 +43,13 @@ func (s *Server) routes() {
 		register(readers)
 	}
 	s.auditRoutes(v1.Group("", s.requireAdminOrAuditor))
+	s.reportRoutes(v1.Group("", s.requireAdminOrAuditor))
 
 	admin := v1.Group("", s.requireRole(store.RoleAdmin))
 	for _, register := range []func(*gin.RouterGroup){
 		s.tenantRoutes,
 		s.technicianRoutes,
+		s.auditorTenantRoutes,
 		s.memberRoutes,
 		s.groupRoutes,
 		s.applicationRoutes,

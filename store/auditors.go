@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -56,4 +57,57 @@ func (s *Store) Principal(ctx context.Context, t Technician) (permission.Princip
 		}
 	}
 	return p, nil
+}
+
+// MakeAuditor gives a member of staff the auditor role with the tenants they may see
+// (AllTenants for every one), in one transaction. A technician who becomes an auditor loses
+// their portal sessions and API tokens (a token may carry the old role); an admin is refused
+// (ErrConflict). roleChanged says whether the role changed.
+func (s *Store) MakeAuditor(ctx context.Context, technicianID string, tenantIDs []string) (t Technician, roleChanged bool, err error) {
+	now := s.clock()
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var m schema.Technician
+		q := tx.NewSelect().Model(&m).Where("id = ?", technicianID)
+		if schema.IsPostgres(tx) {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
+			return noRows(err, "technician", technicianID)
+		}
+		switch m.Role {
+		case RoleAuditor:
+		case RoleTechnician:
+			roleChanged = true
+			if _, err := tx.NewUpdate().Model((*schema.Technician)(nil)).Set("role = ?", RoleAuditor).Where("id = ?", technicianID).Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.NewDelete().Model((*schema.PortalSession)(nil)).Where("technician_id = ?", technicianID).Exec(ctx); err != nil {
+				return err
+			}
+			if _, err := tx.NewUpdate().Model((*schema.APIToken)(nil)).Set("revoked_at = ?", now).
+				Where("technician_id = ? AND revoked_at IS NULL", technicianID).Exec(ctx); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("technician %s is a %s: %w", technicianID, m.Role, ErrConflict)
+		}
+		if _, err := tx.NewDelete().Model((*schema.AuditorTenant)(nil)).Where("technician_id = ?", technicianID).Exec(ctx); err != nil {
+			return err
+		}
+		for _, id := range tenantIDs {
+			row := schema.AuditorTenant{TechnicianID: technicianID, TenantID: id, CreatedAt: now}
+			if _, err := tx.NewInsert().Model(&row).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			return Technician{}, false, err
+		}
+		return Technician{}, false, fmt.Errorf("make auditor: %w", err)
+	}
+	t, err = s.Technician(ctx, technicianID)
+	return t, roleChanged, err
 }
