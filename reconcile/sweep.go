@@ -43,6 +43,8 @@ type Directory interface {
 	AccountStates(ctx context.Context, applicationID string, refs []string) ([]directory.AccountState, error)
 	DisableAccount(ctx context.Context, applicationID, objectID string, assignmentIDs []string, scramble string) error
 	RemoveAssignments(ctx context.Context, applicationID string, assignmentIDs []string) error
+	// DeleteTAP with an empty tapID deletes every Temporary Access Pass of the account.
+	DeleteTAP(ctx context.Context, applicationID, objectID, tapID string) error
 }
 
 // Store is the part of *store.Store the reconciler needs.
