@@ -219,7 +219,7 @@ func (s *Sweeper) checkGrant(ctx context.Context, in SweepInput, res *SweepResul
 	f.Kind = KindRunClosed
 	f.Seen = fmt.Sprintf("grant %s but its run %s %s", g.Status, g.RunID, closed)
 	if in.DryRun {
-		f.Done = "terminate the grant, delete its credential, fully disable its account"
+		f.Done = "terminate the grant, delete its credential, fully disable its account and delete its temporary access passes"
 		return s.report(ctx, in, res, f)
 	}
 	// The row first: from here on the credential is gone and the API refuses it.
