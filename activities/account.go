@@ -163,11 +163,11 @@ func (a *Activities) DisableAccount(ctx context.Context, in workflows.DisableAcc
 // revoking) and a grant.disable_blocked audit event.
 func (a *Activities) recordBlocked(ctx context.Context, in workflows.DisableAccountInput, cause error) error {
 	reason := "disable account: authorization to the customer tenant was lost; an admin must authorize the application again"
-	runID := ""
+	workflowID, runID := "", ""
 	if activity.IsActivity(ctx) {
-		runID = activity.GetInfo(ctx).WorkflowExecution.RunID
+		workflowID, runID = activity.GetInfo(ctx).WorkflowExecution.ID, activity.GetInfo(ctx).WorkflowExecution.RunID
 	}
-	rec := workflows.Record{GrantID: in.GrantID, RunID: runID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
+	rec := workflows.Record{GrantID: in.GrantID, WorkflowID: workflowID, RunID: runID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
 		Status: workflows.StatusRevoking, Failure: reason, Action: workflows.ActionDisableBlocked, Key: "blocked", Reason: reason}
 	event := auditEvent(rec)
 	if err := a.Store.RecordTransition(ctx, updateOf(rec), &event); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -287,6 +287,9 @@ func TestDisableBlockedIsRecordedOnce(t *testing.T) {
 	_, err = env.ExecuteActivity(workflows.DisableAccountActivity, in)
 	assertAppError(t, err, activities.ErrTypeAuthorizationLost, false, time.Minute)
 	assert.Equal(t, []string{workflows.ActionDisableBlocked}, st.Actions())
+	// The event names its history (the store no longer looks the ids up).
+	assert.NotEmpty(t, st.Audits[0].WorkflowID, "workflow id of the disable_blocked event")
+	assert.NotEmpty(t, st.Audits[0].RunID, "run id of the disable_blocked event")
 	row, _ := st.Row("grt_1")
 	assert.Equal(t, "revoking", row.Status)
 	assert.Contains(t, row.Failure, "authorization to the customer tenant was lost")

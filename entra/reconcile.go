@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
@@ -19,7 +20,7 @@ const MaxAccountStates = maxBatchItems / 2
 
 // AccountStates reads accounts by object id (a UPN works for the user, but role assignments
 // are listed by object id only) in one $batch (at most MaxAccountStates of
-// them): GET /users/{id}?$select=id,userPrincipalName,accountEnabled and GET
+// them): GET /users/{id}?$select=id,userPrincipalName,accountEnabled,signInSessionsValidFromDateTime and GET
 // roleAssignments?$filter=principalId eq '{id}'. A user that does not exist (404) has
 // Exists false. Items Graph still throttles after Config.ThrottleWait make the whole call
 // a *directory.ThrottledError, so the caller slows down on Retry-After.
@@ -36,7 +37,7 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 		steps := make([]step, 0, 2*len(ids))
 		for _, id := range ids {
 			get, err := c.graph.Users().ByUserId(id).ToGetRequestInformation(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-				QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName", "accountEnabled"}},
+				QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: []string{"id", "userPrincipalName", "accountEnabled", "signInSessionsValidFromDateTime"}},
 			})
 			if err != nil {
 				return err
@@ -63,11 +64,15 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 					ID             string `json:"id"`
 					UPN            string `json:"userPrincipalName"`
 					AccountEnabled *bool  `json:"accountEnabled"`
+					ValidFrom      string `json:"signInSessionsValidFromDateTime"`
 				}
 				if err := json.Unmarshal(user.body, &u); err != nil {
 					return fmt.Errorf("read user %s: %w", id, err)
 				}
 				st.Exists, st.UPN, st.Enabled = true, u.UPN, u.AccountEnabled == nil || *u.AccountEnabled
+				if t, err := time.Parse(time.RFC3339, u.ValidFrom); err == nil {
+					st.SessionsValidFrom = t.UTC()
+				}
 				if u.ID != "" {
 					st.ObjectID = u.ID // the caller may have named the user by UPN
 				}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/entra"
@@ -62,7 +63,8 @@ func TestAccountStates(t *testing.T) {
 		t.Errorf("the tenant's admin holds Global Administrator: %+v", states[2])
 	}
 
-	// Disabled, and named by UPN: the object id comes back.
+	// Disabled, and named by UPN: the object id comes back, and the sessions' revoke time.
+	revokedAfter := time.Now().Add(-time.Second)
 	if err := e.c.DisableAccount(ctx, appID, acct.ObjectID, nil, directory.NewPassword()); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +74,9 @@ func TestAccountStates(t *testing.T) {
 	}
 	if s := states[0]; !s.Exists || s.Enabled || s.ObjectID != acct.ObjectID {
 		t.Errorf("by UPN after disable: %+v", s)
+	}
+	if s := states[0]; s.SessionsValidFrom.Before(revokedAfter) || s.SessionsValidFrom.After(time.Now()) {
+		t.Errorf("signInSessionsValidFromDateTime after the disable's revoke: %s, want since %s", s.SessionsValidFrom, revokedAfter)
 	}
 
 	if _, err := e.c.AccountStates(ctx, appID, make([]string, entra.MaxAccountStates+1)); err != nil {

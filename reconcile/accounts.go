@@ -80,14 +80,23 @@ func (s *Sweeper) checkAccount(ctx context.Context, in SweepInput, res *SweepRes
 		f.UPN = st.UPN
 	}
 	if len(live) == 0 {
-		if !st.Exists || (!st.Enabled && len(st.Assignments) == 0) {
+		signedIn := signedInSince(st, a.LastActivatedAt)
+		if !st.Exists || (!st.Enabled && len(st.Assignments) == 0 && !signedIn) {
 			return nil
 		}
-		f.Kind = KindAccountEnabled
-		if !st.Enabled {
+		switch {
+		case st.Enabled:
+			f.Kind = KindAccountEnabled
+		case len(st.Assignments) > 0:
 			f.Kind = KindAccountPrivileged
+		default:
+			f.Kind = KindSessionsNotRevoked
 		}
 		f.Seen = fmt.Sprintf("enabled=%v with %d role assignments (%s) and no live grant", st.Enabled, len(st.Assignments), roleList(st.Assignments))
+		if signedIn {
+			f.Seen += fmt.Sprintf("; sign-in sessions valid since %s, before its last grant began (%s)",
+				formatTime(st.SessionsValidFrom), formatTime(a.LastActivatedAt))
+		}
 		if in.DryRun {
 			f.Done = "fully disable the account"
 			return s.report(ctx, in, res, f)
@@ -155,7 +164,9 @@ func (s *Sweeper) checkAccount(ctx context.Context, in SweepInput, res *SweepRes
 }
 
 // fullDisable reads every role assignment of the account, then disables it, revokes its
-// sign-in sessions, scrambles its password and removes all those assignments (one $batch).
+// sign-in sessions, scrambles its password and removes all those assignments (one $batch),
+// and deletes every Temporary Access Pass it holds: no live grant owns the account, so no
+// pass on it is anyone's. The pass goes after the disable, which it never holds up.
 func (s *Sweeper) fullDisable(ctx context.Context, applicationID, objectID string) (string, error) {
 	var st []directory.AccountState
 	if err := s.throttled(ctx, func() (err error) {
@@ -181,7 +192,32 @@ func (s *Sweeper) fullDisable(ctx context.Context, applicationID, objectID strin
 	if err != nil {
 		return "full disable failed; retried next sweep", err
 	}
-	return fmt.Sprintf("account disabled, signed out, password scrambled, %d role assignments removed", len(ids)), nil
+	done := fmt.Sprintf("account disabled, signed out, password scrambled, %d role assignments removed", len(ids))
+	err = s.throttled(ctx, func() error {
+		err := s.Directory.DeleteTAP(ctx, applicationID, objectID, "")
+		if errors.Is(err, directory.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return done + "; deleting its temporary access passes failed", err
+	}
+	return done + ", temporary access passes deleted", nil
+}
+
+// signedInSince reports whether an existing account's sign-in sessions were not revoked
+// after the last grant on it began (never revoked: no time at all). Graph keeps whole
+// seconds, so a revoke within the same second counts as after.
+func signedInSince(st directory.AccountState, lastActivated time.Time) bool {
+	return st.Exists && !lastActivated.IsZero() && st.SessionsValidFrom.Before(lastActivated.Truncate(time.Second))
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // throttled runs call, waiting out Graph's Retry-After (at least a second) when it is

@@ -23,6 +23,10 @@ const (
 	KindAccountEnabled = "drift.account_enabled"
 	// KindAccountPrivileged: such an account is disabled but holds directory roles.
 	KindAccountPrivileged = "drift.account_privileged"
+	// KindSessionsNotRevoked: such an account is disabled without roles, but its sign-in
+	// sessions were not revoked after its last grant began (a full disable that did not
+	// finish); the full disable is done again.
+	KindSessionsNotRevoked = "drift.sessions_not_revoked"
 	// KindExtraRoles: the account of an active grant holds roles the grant was not configured with.
 	KindExtraRoles = "drift.extra_roles"
 	// KindAccountDisabled / KindAccountMissing: the account of an active grant is disabled or

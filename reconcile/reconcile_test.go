@@ -63,6 +63,16 @@ func TestReconcile(t *testing.T) {
 	if _, err := s.app.Entra.AssignRoles(ctx, s.demo.ApplicationID, c.Account.ObjectID, []string{demo.RolePasswordAdministrator}); err != nil {
 		t.Fatal(err)
 	}
+	// ... and given a Temporary Access Pass out of band too.
+	if _, err := s.app.Entra.IssueTAP(ctx, s.demo.ApplicationID, c.Account.ObjectID, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// A's pass (the demo application signs in with password and TAP) and C's are there.
+	for _, upn := range []string{a.Account.UPN, c.Account.UPN} {
+		if n := s.taps(upn); n != 1 {
+			t.Fatalf("account %s holds %d temporary access passes before the reconcile, want 1", upn, n)
+		}
+	}
 
 	want := map[string]string{a.ID: reconcile.KindRunClosed, b.Account.ObjectID: reconcile.KindExtraRoles, c.Account.ObjectID: reconcile.KindAccountEnabled}
 	check := func(t *testing.T, findings []reconcile.Finding, dry bool) {
@@ -112,6 +122,9 @@ func TestReconcile(t *testing.T) {
 		if u := s.user(c.Account.UPN); !u.AccountEnabled || len(u.RoleDefinitionIDs) != 1 {
 			t.Errorf("dry run changed account C: enabled=%v roles %v", u.AccountEnabled, u.RoleDefinitionIDs)
 		}
+		if s.taps(a.Account.UPN) != 1 || s.taps(c.Account.UPN) != 1 {
+			t.Errorf("dry run deleted a temporary access pass")
+		}
 		for action := range s.auditActions() {
 			if strings.HasPrefix(action, "drift.") || action == "grant.terminated" {
 				t.Errorf("dry run wrote an audit event %s", action)
@@ -157,6 +170,19 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("account C: enabled=%v roles %v", u.AccountEnabled, u.RoleDefinitionIDs)
 		}
 
+		// A and C: no Temporary Access Pass left (no live grant owns either account), and
+		// the findings say so.
+		for _, upn := range []string{a.Account.UPN, c.Account.UPN} {
+			if n := s.taps(upn); n != 0 {
+				t.Errorf("account %s still holds %d temporary access passes after the full disable", upn, n)
+			}
+		}
+		for _, f := range res.Findings {
+			if (f.Kind == reconcile.KindRunClosed || f.Kind == reconcile.KindAccountEnabled) && !strings.Contains(f.Done, "temporary access passes deleted") {
+				t.Errorf("finding %s does not report the passes deleted", f)
+			}
+		}
+
 		// Every finding is in the audit log the portal and GET /v1/audit-events list.
 		acts := s.auditActions()
 		for target, kind := range want {
@@ -178,6 +204,17 @@ func TestReconcile(t *testing.T) {
 			t.Errorf("second run read %d accounts, want the 3 jitaccess created", res.Accounts)
 		}
 	})
+}
+
+// taps counts the account's Temporary Access Pass methods in the emulator's directory.
+func (s *stack) taps(upn string) int {
+	n := 0
+	for _, m := range s.user(upn).AuthMethods {
+		if m.Type == "temporaryAccessPass" {
+			n++
+		}
+	}
+	return n
 }
 
 // runReconcile runs the Reconcile workflow on the stack's worker, as the Schedule does.

@@ -43,6 +43,8 @@ type Directory interface {
 	AccountStates(ctx context.Context, applicationID string, refs []string) ([]directory.AccountState, error)
 	DisableAccount(ctx context.Context, applicationID, objectID string, assignmentIDs []string, scramble string) error
 	RemoveAssignments(ctx context.Context, applicationID string, assignmentIDs []string) error
+	// DeleteTAP with an empty tapID deletes every Temporary Access Pass of the account.
+	DeleteTAP(ctx context.Context, applicationID, objectID, tapID string) error
 }
 
 // Store is the part of *store.Store the reconciler needs.
@@ -217,7 +219,7 @@ func (s *Sweeper) checkGrant(ctx context.Context, in SweepInput, res *SweepResul
 	f.Kind = KindRunClosed
 	f.Seen = fmt.Sprintf("grant %s but its run %s %s", g.Status, g.RunID, closed)
 	if in.DryRun {
-		f.Done = "terminate the grant, delete its credential, fully disable its account"
+		f.Done = "terminate the grant, delete its credential, fully disable its account and delete its temporary access passes"
 		return s.report(ctx, in, res, f)
 	}
 	// The row first: from here on the credential is gone and the API refuses it.

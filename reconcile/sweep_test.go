@@ -59,6 +59,8 @@ type fakeDirectory struct {
 	readAt    []time.Time
 	throttled bool
 	disabled  []string
+	tapsGone  []string // accounts whose passes DeleteTAP deleted (every pass: empty id)
+	states    map[string]directory.AccountState
 }
 
 func (d *fakeDirectory) AccountStates(_ context.Context, _ string, refs []string) ([]directory.AccountState, error) {
@@ -73,8 +75,21 @@ func (d *fakeDirectory) AccountStates(_ context.Context, _ string, refs []string
 	out := make([]directory.AccountState, len(refs))
 	for i, r := range refs {
 		out[i] = directory.AccountState{ObjectID: r, Exists: true, Enabled: r == "acct-07" && !containsStr(d.disabled, r)}
+		if st, ok := d.states[r]; ok {
+			out[i] = st
+		}
 	}
 	return out, nil
+}
+
+func (d *fakeDirectory) DeleteTAP(_ context.Context, _, objectID, tapID string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if tapID != "" {
+		return fmt.Errorf("DeleteTAP(%s, %q): the reconciler must delete every pass", objectID, tapID)
+	}
+	d.tapsGone = append(d.tapsGone, objectID)
+	return nil
 }
 
 func (d *fakeDirectory) DisableAccount(_ context.Context, _, objectID string, _ []string, scramble string) error {
@@ -150,6 +165,9 @@ func TestSweepPacesReadsAndWaitsOutThrottling(t *testing.T) {
 	}
 	if fmt.Sprint(dir.disabled) != "[acct-07]" {
 		t.Errorf("disabled %v", dir.disabled)
+	}
+	if fmt.Sprint(dir.tapsGone) != "[acct-07]" || !strings.HasSuffix(findings[0].Done, "temporary access passes deleted") {
+		t.Errorf("passes deleted of %v, done %q", dir.tapsGone, findings[0].Done)
 	}
 	if len(st.audits) != 1 || st.audits[0].Action != reconcile.KindAccountEnabled || st.audits[0].Target != "acct-07" {
 		t.Errorf("audit events %+v", st.audits)

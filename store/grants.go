@@ -83,6 +83,7 @@ func (s *Store) RecordGrant(ctx context.Context, u GrantUpdate) error {
 // in one transaction: the log never shows a status without the event that explains it (nor
 // the reverse), and the pair costs one commit instead of two. An event whose id is already
 // logged is not logged again, so callers that retry should give the event a stable id.
+// The event carries the workflow and run ids of the history it belongs to (its caller's).
 func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *AuditEvent) error {
 	if u.GrantID == "" {
 		return errors.New("record grant: no grant id")
@@ -99,17 +100,6 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *Audi
 		e = *event
 		if e.ID == "" {
 			e.ID = NewID("aud")
-		}
-		if e.WorkflowID == "" && e.RunID == "" {
-			// The event names the run it belongs to, so an auditor can tie it to a history.
-			var row schema.Grant
-			if err := s.db.NewSelect().Model(&row).Column("workflow_id", "run_id").Where("id = ?", u.GrantID).Scan(ctx); err != nil {
-				return noRows(err, "grant", u.GrantID)
-			}
-			e.WorkflowID, e.RunID = row.WorkflowID, u.RunID
-			if e.RunID == "" {
-				e.RunID = row.RunID
-			}
 		}
 		event = &e
 	}

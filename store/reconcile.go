@@ -24,6 +24,9 @@ type CreatedAccount struct {
 	AccountID     string
 	AccountUPN    string
 	TechnicianID  string
+	// LastActivatedAt is when the latest grant on the account began (zero: none did): its
+	// sign-in sessions must have been revoked after it once no grant is live.
+	LastActivatedAt time.Time
 }
 
 // ReconcileApplications lists the applications that have a grant not yet final or an
@@ -71,7 +74,7 @@ func (s *Store) OpenGrants(ctx context.Context, applicationID, afterID string, l
 func (s *Store) CreatedAccounts(ctx context.Context, applicationID, afterID string, limit int) ([]CreatedAccount, error) {
 	var out []CreatedAccount
 	q := s.db.NewSelect().TableExpr("grants").
-		ColumnExpr("MAX(tenant_id) AS tenant_id, application_id, account_id, MAX(account_upn) AS account_upn, MAX(technician_id) AS technician_id").
+		ColumnExpr("MAX(tenant_id) AS tenant_id, application_id, account_id, MAX(account_upn) AS account_upn, MAX(technician_id) AS technician_id, MAX(activated_at) AS last_activated_at").
 		Where("application_id = ?", applicationID).
 		Where("account_id IS NOT NULL AND account_id <> ''").
 		GroupExpr("application_id, account_id").
@@ -81,6 +84,9 @@ func (s *Store) CreatedAccounts(ctx context.Context, applicationID, afterID stri
 	}
 	if err := q.Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("accounts of %s: %w", applicationID, err)
+	}
+	for i := range out {
+		out[i].LastActivatedAt = utc(out[i].LastActivatedAt)
 	}
 	return out, nil
 }

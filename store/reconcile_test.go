@@ -16,7 +16,8 @@ func TestReconcileQueries(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
-		at := time.Now().UTC().Add(-time.Hour)
+		at := time.Now().UTC().Add(-time.Hour).Truncate(time.Microsecond)
+		activated := map[string]time.Time{}
 		record := func(run, status, account string) string {
 			t.Helper()
 			g, err := st.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: "wf-1", TenantID: f.tenant.ID,
@@ -24,7 +25,8 @@ func TestReconcileQueries(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, st.AttachRun(ctx, g.ID, run))
 			require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, RunID: run, Status: status, AccountID: account,
-				AccountUPN: account + "@contoso.com", Roles: []string{"role-1"}}))
+				AccountUPN: account + "@contoso.com", Roles: []string{"role-1"}, ActivatedAt: at.Add(time.Second)}))
+			activated[account] = at.Add(time.Second)
 			at = at.Add(time.Minute)
 			return g.ID
 		}
@@ -48,11 +50,14 @@ func TestReconcileQueries(t *testing.T) {
 		// Distinct accounts, paged by object id.
 		accts, err := st.CreatedAccounts(ctx, f.app.ID, "", 1)
 		require.NoError(t, err)
-		require.Equal(t, []store.CreatedAccount{{TenantID: f.tenant.ID, ApplicationID: f.app.ID, AccountID: "obj-a", AccountUPN: "obj-a@contoso.com", TechnicianID: f.tech.ID}}, accts)
+		// LastActivatedAt is the latest grant's activation (run-2's for obj-a).
+		require.Equal(t, []store.CreatedAccount{{TenantID: f.tenant.ID, ApplicationID: f.app.ID, AccountID: "obj-a", AccountUPN: "obj-a@contoso.com",
+			TechnicianID: f.tech.ID, LastActivatedAt: activated["obj-a"]}}, accts)
 		accts, err = st.CreatedAccounts(ctx, f.app.ID, "obj-a", 10)
 		require.NoError(t, err)
 		require.Len(t, accts, 1)
 		require.Equal(t, "obj-b", accts[0].AccountID)
+		require.True(t, accts[0].LastActivatedAt.Equal(activated["obj-b"]), "obj-b last activated %s, want %s", accts[0].LastActivatedAt, activated["obj-b"])
 
 		live, err := st.LiveGrantsOfAccount(ctx, f.tenant.ID, f.tech.ID, "obj-a")
 		require.NoError(t, err)

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if d, err = demo.Seed(ctx, demo.Options{API: s.URL, AdminToken: s.AdminToken, AccessDuration: "2m", EnvFile: envFile}); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
-	} else if err := demo.WriteEnvFile(envFile, d); err != nil {
+	} else if err := demo.WriteEnvFile(envFile, d, nil); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, `

@@ -28,15 +28,25 @@ import (
 // defaults (a generated encryption key and admin token kept under dir, the emulator as Entra
 // ID and as the portal's identity provider).
 func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (config.Config, error) {
-	key, err := loadOrCreateSecret(filepath.Join(dir, "encryption.key"), 32, base64.StdEncoding.EncodeToString)
+	get, err := devGetenv(getenv, dir, simAddr, uiPort)
 	if err != nil {
 		return config.Config{}, err
+	}
+	return config.Load(get)
+}
+
+// devGetenv is what `jitaccess dev` reads its JIT_* variables through: the developer's,
+// over the dev defaults. dev.env records it for the other commands (devenv.go).
+func devGetenv(getenv func(string) string, dir, simAddr string, uiPort int) (func(string) string, error) {
+	key, err := loadOrCreateSecret(filepath.Join(dir, "encryption.key"), 32, base64.StdEncoding.EncodeToString)
+	if err != nil {
+		return nil, err
 	}
 	adminToken, err := loadOrCreateSecret(filepath.Join(dir, "admin.token"), 32, func(b []byte) string {
 		return "jit_" + base64.RawURLEncoding.EncodeToString(b)
 	})
 	if err != nil {
-		return config.Config{}, err
+		return nil, err
 	}
 	simURL := "http://" + simAddr
 	defaults := map[string]string{
@@ -57,12 +67,12 @@ func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (con
 		"JIT_EXTENSION_IDS":         DevExtensionID,
 	}
 	// What the developer set wins over the dev defaults.
-	return config.Load(func(k string) string {
+	return func(k string) string {
 		if v := getenv(k); v != "" {
 			return v
 		}
 		return defaults[k]
-	})
+	}, nil
 }
 
 // DevExtensionID is the id of the repository's unpacked extension (extension/manifest.json's
@@ -91,7 +101,11 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	cfg, err := devConfig(env.getenv, dir, *simAddr, *uiPort)
+	get, err := devGetenv(env.getenv, dir, *simAddr, *uiPort)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(get)
 	if err != nil {
 		return err
 	}
@@ -166,6 +180,11 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		if err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
+	}
+	// The stack's own configuration beside the demo's ids, so that `jitaccess reconcile`,
+	// `audit`, `replay` and `token` in a shell that sourced dev.env reach this stack.
+	if err := writeDevEnv(envFile, seeded, get); err != nil {
+		return fmt.Errorf("write %s: %w", envFile, err)
 	}
 	demo.PrintWalkthrough(env.stdout, cfg.PublicURL, cfg.DataDir, seeded, simURL, *uiPort, envFile)
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 )
@@ -75,7 +76,7 @@ func Seed(ctx context.Context, o Options) (Demo, error) {
 	}
 	for _, t := range tenants.Items {
 		if t.Name == Tenant && envFile != "" {
-			saved := readEnvFile(envFile)
+			saved := ReadEnvFile(envFile)
 			d.TenantID, d.ApplicationID, d.TechnicianToken = t.ID, saved["JIT_APPLICATION_ID"], saved["JIT_TECHNICIAN_TOKEN"]
 			return d, nil
 		}
@@ -124,7 +125,7 @@ func Seed(ctx context.Context, o Options) (Demo, error) {
 	if envFile == "" {
 		return d, nil
 	}
-	return d, WriteEnvFile(envFile, d)
+	return d, WriteEnvFile(envFile, d, nil)
 }
 
 // AuthorizeThroughEmulator clicks Authorize: it follows the sign-in URL to the emulator, whose
@@ -210,14 +211,46 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	return nil
 }
 
-// WriteEnvFile saves d as shell variables.
-func WriteEnvFile(path string, d Demo) error {
-	content := fmt.Sprintf("# written by `jitaccess dev`; source it: set -a; . %s; set +a\nJIT_API=%s\nJIT_ADMIN_TOKEN=%s\nJIT_TECHNICIAN_TOKEN=%s\nJIT_TENANT_ID=%s\nJIT_APPLICATION_ID=%s\n",
-		path, d.API, d.AdminToken, d.TechnicianToken, d.TenantID, d.ApplicationID)
-	return os.WriteFile(path, []byte(content), 0o600)
+// WriteEnvFile saves d, and the process's JIT_* configuration when given, as exported shell
+// variables (`. file` or `set -a; . file; set +a` both work). A demo field d leaves empty
+// keeps the value the file held.
+func WriteEnvFile(path string, d Demo, process map[string]string) error {
+	saved := ReadEnvFile(path)
+	keep := func(v, key string) string {
+		if v == "" {
+			return saved[key]
+		}
+		return v
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# written by `jitaccess dev`; load it with: . %s\n# the demo\n", path)
+	for _, kv := range [][2]string{{"JIT_API", d.API}, {"JIT_ADMIN_TOKEN", d.AdminToken},
+		{"JIT_TECHNICIAN_TOKEN", keep(d.TechnicianToken, "JIT_TECHNICIAN_TOKEN")},
+		{"JIT_TENANT_ID", keep(d.TenantID, "JIT_TENANT_ID")}, {"JIT_APPLICATION_ID", keep(d.ApplicationID, "JIT_APPLICATION_ID")}} {
+		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
+	}
+	if len(process) > 0 {
+		b.WriteString("# the stack's configuration, for jitaccess reconcile, audit, replay, token in this shell\n")
+		keys := make([]string, 0, len(process))
+		for k := range process {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "export %s=%s\n", k, shellQuote(process[k]))
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
-func readEnvFile(path string) map[string]string {
+// shellQuote quotes v for a POSIX shell.
+func shellQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
+// ReadEnvFile reads the variables WriteEnvFile wrote (and the plain KEY=value lines of
+// earlier versions); a missing file is an empty map.
+func ReadEnvFile(path string) map[string]string {
 	out := map[string]string{}
 	f, err := os.Open(path)
 	if err != nil {
@@ -227,11 +260,23 @@ func readEnvFile(path string) map[string]string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
-			out[k] = v
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = shellUnquote(v)
 		}
 	}
 	return out
+}
+
+// shellUnquote undoes shellQuote; a value without quotes is returned as it is.
+func shellUnquote(v string) string {
+	if len(v) < 2 || v[0] != '\'' || v[len(v)-1] != '\'' {
+		return v
+	}
+	return strings.ReplaceAll(v[1:len(v)-1], `'\''`, "'")
 }
 
 // PrintWalkthrough prints where everything runs and a copy-paste walkthrough.
@@ -254,7 +299,7 @@ Portal — sign in with Microsoft (the emulator signs you in at once; login_hint
 
 Walkthrough (copy-paste into another shell):
 
-  set -a; . %s; set +a
+  . %s
   # the applications the technician may request
   curl -s -H "Authorization: Bearer $JIT_TECHNICIAN_TOKEN" $JIT_API/v1/me/applications
   # request access (the demo application grants 2 minutes)

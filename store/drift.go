@@ -1,0 +1,32 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jitaccess/jitaccess/schema"
+)
+
+// ReconcilerFindings lists the reconciler's drift.* audit events about any of targets (a
+// grant id, an account's object id), oldest first.
+func (s *Store) ReconcilerFindings(ctx context.Context, targets []string) ([]AuditEvent, error) {
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	var rows []schema.AuditEvent
+	if err := s.db.NewSelect().Model(&rows).
+		Where("action LIKE 'drift.%'").
+		Where("target IN (?)", bunIn(targets)).
+		OrderExpr("created_at, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("reconciler findings: %w", err)
+	}
+	out := make([]AuditEvent, len(rows))
+	for i, m := range rows {
+		e, err := auditFromRow(m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}
