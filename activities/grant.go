@@ -34,13 +34,16 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 	}
 	plan := a.planOf(g, ent)
 	if !plan.Denied {
-		pol, saved, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
+		pol, _, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
 		if err != nil {
 			return workflows.Plan{}, fmt.Errorf("read policy of grant %s: %w", g.ID, err)
 		}
-		// Only a saved policy asks for approval until admins can save one through the API;
-		// the privileged-role default (policy.Default) then becomes the form's starting point.
-		if ap := pol.Approval; saved && ap.Required {
+		// The effective policy decides: the saved one, else the default of the roles, which
+		// asks one admin's approval when a role is privileged (Global Administrator, …).
+		if pol.MaxDuration != 0 && plan.Duration > time.Duration(pol.MaxDuration) {
+			plan.Duration = time.Duration(pol.MaxDuration)
+		}
+		if ap := pol.Approval; ap.Required {
 			plan.ApprovalRequired, plan.ApprovalsNeeded, plan.ApprovalTimeout = true, max(ap.ApprovalsNeeded, 1), time.Duration(ap.Timeout)
 			if plan.ApprovalTimeout <= 0 {
 				plan.ApprovalTimeout = policy.DefaultApprovalTimeout
