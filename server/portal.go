@@ -54,7 +54,7 @@ type asset struct {
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
 	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html"}
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html", "policy.html", "approvals.html", "approval.html"}
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -137,7 +137,7 @@ func IsPortalRoute(p string) bool {
 	if p == "/" {
 		return true
 	}
-	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/"} {
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/approvals"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -199,6 +199,7 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	admin.POST("/staff/:technician_id/active", s.portalSetStaffActive)
 	admin.GET("/grants", s.portalGrants)
 	admin.GET("/audit", s.portalAudit)
+	s.governancePortalRoutes(in, admin)
 }
 
 // portalAsset serves an embedded asset; the URL carries its version, so it may be cached.
@@ -323,6 +324,9 @@ func noticeText(code string) string {
 		"extended":          "Access extended.",
 		"revoked":           "Access revoked; the account is being disabled.",
 		"already_live":      "You already hold access to this application; here it is.",
+		"policy_saved":      "Policy saved.",
+		"approved":          "Approved.",
+		"denied":            "Denied; the request ends without touching the customer's tenant.",
 	}[code]
 }
 
