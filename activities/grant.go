@@ -186,7 +186,23 @@ func (a *Activities) CheckExtend(ctx context.Context, in workflows.CheckExtendIn
 		return workflows.ExtendCheck{}, fmt.Errorf("check entitlement of grant %s: %w", g.ID, err)
 	}
 	p := a.planOf(g, ent)
-	return workflows.ExtendCheck{Actor: actor, Entitled: ent.Allowed, Reason: ent.Reason, MaxStep: p.MaxStep, MaxTotal: p.MaxTotal}, nil
+	chk := workflows.ExtendCheck{Actor: actor, Entitled: ent.Allowed, Reason: ent.Reason, MaxStep: p.MaxStep, MaxTotal: p.MaxTotal}
+	pol, _, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
+	if err != nil {
+		return workflows.ExtendCheck{}, fmt.Errorf("read policy of grant %s: %w", g.ID, err)
+	}
+	if m := time.Duration(pol.MaxTotalDuration); m > 0 && m < chk.MaxTotal {
+		chk.MaxTotal = m
+	}
+	// Where the policy requires approval, the approvers agreed to the requested duration
+	// (as BeginGrant bounded it); going past it needs a new approved request.
+	if pol.Approval.Required {
+		chk.ApprovedTotal = p.Duration
+		if m := time.Duration(pol.MaxDuration); m > 0 && m < chk.ApprovedTotal {
+			chk.ApprovedTotal = m
+		}
+	}
+	return chk, nil
 }
 
 // updateOf maps a record to the projection's columns.
