@@ -54,8 +54,14 @@ func TestPrivilegedDefaultNeedsApproval(t *testing.T) {
 	require.Len(t, acct.Assignments, 1)
 	require.NotEmpty(t, g.auditEvents("grant.approved"))
 
-	// A saved policy without approval provisions at once again.
-	g.must(200, g.do("PATCH", path, g.adminToken, map[string]any{"policy": map[string]any{"approval": map[string]any{"required": false}}}))
-	g.must(200, g.do("POST", "/v1/access-requests/"+mine+"/revoke", g.adminToken, map[string]any{"reason": "not needed"}))
+	// Revoked while it waits: no Entra call for it.
+	before := len(g.entra.Calls())
+	g.must(202, g.do("POST", "/v1/access-requests/"+mine+"/revoke", g.adminToken, map[string]any{"reason": "not needed"}))
 	g.waitStatus(g.adminToken, mine, string(workflows.StatusRevoked))
+	require.Len(t, g.entra.Calls(), before, "revoking a pending request makes no directory call")
+
+	// A saved policy that waives approval provisions at once.
+	g.must(200, g.do("PATCH", path, g.adminToken, map[string]any{"policy": map[string]any{"approval": map[string]any{"required": false}}}))
+	again := g.must(202, g.request(g.adminToken, g.app)).str("id")
+	g.waitStatus(g.adminToken, again, string(workflows.StatusActive))
 }
