@@ -36,6 +36,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	waitNotify := a.startNotifications(ctx, w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -43,6 +44,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	<-ctx.Done()
 	w.Stop()
 	waitEvidence()
+	waitNotify()
 	a.Log.Info("worker stopped")
 	return nil
 }
