@@ -22,12 +22,15 @@ import (
 // methods as the JSON API.
 
 // governancePages are the templates of these pages.
-func governancePages() []string { return []string{"policy.html", "approvals.html", "approval.html"} }
+func governancePages() []string {
+	return []string{"policy.html", "approvals.html", "approval.html", "notifications.html"}
+}
 
 func (s *Server) governancePortalRoutes(in, admin *gin.RouterGroup) {
 	admin.GET("/tenants/:tenant_id/applications/:application_id/policy", s.portalPolicy)
 	admin.POST("/tenants/:tenant_id/applications/:application_id/policy", s.portalSavePolicy)
 	admin.POST("/tenants/:tenant_id/applications/:application_id/policy/reset", s.portalResetPolicy)
+	s.notificationPortalRoutes(admin)
 	if s.deps.Workflows != nil {
 		in.GET("/approvals", s.portalApprovals)
 		in.GET("/approvals/:grant_id", s.portalApproval)
