@@ -41,6 +41,8 @@ type RequestInput struct {
 	ApplicationID string  `json:"application_id"`
 	Justification string  `json:"justification"`
 	Duration      *string `json:"duration"`
+	// TicketReference names the MSP's ticket; the application's policy may require it.
+	TicketReference string `json:"ticket_reference"`
 }
 
 // RequestAccess starts the AccessRequest workflow for the actor, or returns their live grant
@@ -51,6 +53,10 @@ func (s *Service) RequestAccess(ctx context.Context, u Actor, in RequestInput) (
 		return store.Grant{}, false, FieldError("application_id", "is required.")
 	}
 	justification, err := checkText("justification", in.Justification, maxJustificationLength)
+	if err != nil {
+		return store.Grant{}, false, err
+	}
+	ticket, err := checkText("ticket_reference", in.TicketReference, maxTicketReferenceLength)
 	if err != nil {
 		return store.Grant{}, false, err
 	}
@@ -90,7 +96,8 @@ func (s *Service) RequestAccess(ctx context.Context, u Actor, in RequestInput) (
 
 	// The application's access duration is the default and the ceiling, within JIT_MAX.
 	ceiling := min(app.AccessDuration, s.deps.MaxAccessDuration)
-	if duration == 0 {
+	defaulted := duration == 0
+	if defaulted {
 		duration = ceiling
 	}
 	if duration > ceiling {
@@ -100,6 +107,10 @@ func (s *Service) RequestAccess(ctx context.Context, u Actor, in RequestInput) (
 	if duration < s.deps.MinAccessDuration {
 		return store.Grant{}, false, &Error{Kind: Invalid, Code: "invalid_duration", Field: "duration",
 			Message: fmt.Sprintf("duration: %s is less than the minimum %s.", duration, s.deps.MinAccessDuration)}
+	}
+	// The application's policy: justification, ticket reference, its maximum duration.
+	if duration, err = s.checkRequestPolicy(ctx, app.ID, justification, ticket, duration, defaulted); err != nil {
+		return store.Grant{}, false, err
 	}
 
 	// Once started, a workflow must get its row even if the client went away.
@@ -116,6 +127,12 @@ func (s *Service) RequestAccess(ctx context.Context, u Actor, in RequestInput) (
 			return store.Grant{}, false, err
 		}
 		wf.GrantID = g.ID
+		if ticket != "" {
+			if err := s.deps.Store.SetTicketReference(sctx, g.ID, ticket); err != nil {
+				_ = s.deps.Store.DiscardPendingGrant(sctx, g.ID)
+				return store.Grant{}, false, err
+			}
+		}
 		_, runID, err := s.deps.Workflows.Start(sctx, wf)
 		if err == nil {
 			if err := s.deps.Store.AttachRun(sctx, g.ID, runID); err == nil {

@@ -58,6 +58,8 @@ type ApplicationPatch struct {
 	Roles          *[]string `json:"roles"`
 	// SignInMethod: password | tap | password_and_tap; a TAP needs the tenant's policy on.
 	SignInMethod *string `json:"sign_in_method"`
+	// Policy (SPEC §10) is merged over the effective policy; null forgets the saved one.
+	Policy json.RawMessage `json:"policy"`
 }
 
 // UpdateApplication changes an application's name, access duration, domain and roles. The
@@ -113,12 +115,26 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 		}
 		changed["sign_in_method"] = *in.SignInMethod
 	}
+	var pol *policyChange
+	if len(in.Policy) > 0 {
+		ch, err := s.checkPolicy(ctx, a, in.Policy)
+		if err != nil {
+			return a, err
+		}
+		pol = &ch
+		changed["policy"] = true
+	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
 		return a, Refuse(Conflict, "already_exists", "The tenant already has an application with this name.")
 	}
 	if err != nil {
 		return a, RefError(err)
+	}
+	if pol != nil {
+		if err := s.savePolicy(ctx, actor, updated, *pol); err != nil {
+			return updated, err
+		}
 	}
 	if updated.Status != a.Status {
 		changed["status"] = updated.Status

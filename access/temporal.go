@@ -119,6 +119,8 @@ func extendError(workflowID, runID string, err error) error {
 				Field: "duration", Message: "duration: " + appErr.Message()}
 		case workflows.ErrTypeExtensionTooShort:
 			return &Error{Kind: Invalid, Code: "invalid_duration", Field: "duration", Message: "duration: " + appErr.Message()}
+		case workflows.ErrTypeApprovalRequired:
+			return &Error{Kind: Conflict, Code: "approval_required", Field: "duration", Message: "duration: " + appErr.Message()}
 		case workflows.ErrTypeExtensionLimit:
 			return &Error{Kind: Conflict, Code: "extension_limit_reached", Message: appErr.Message()}
 		case workflows.ErrTypeNotEntitled:

@@ -34,13 +34,16 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 	}
 	plan := a.planOf(g, ent)
 	if !plan.Denied {
-		pol, saved, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
+		pol, _, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
 		if err != nil {
 			return workflows.Plan{}, fmt.Errorf("read policy of grant %s: %w", g.ID, err)
 		}
-		// Only a saved policy asks for approval until admins can save one through the API;
-		// the privileged-role default (policy.Default) then becomes the form's starting point.
-		if ap := pol.Approval; saved && ap.Required {
+		// The effective policy decides: the saved one, else the default of the roles, which
+		// asks one admin's approval when a role is privileged (Global Administrator, …).
+		if pol.MaxDuration != 0 && plan.Duration > time.Duration(pol.MaxDuration) {
+			plan.Duration = time.Duration(pol.MaxDuration)
+		}
+		if ap := pol.Approval; ap.Required {
 			plan.ApprovalRequired, plan.ApprovalsNeeded, plan.ApprovalTimeout = true, max(ap.ApprovalsNeeded, 1), time.Duration(ap.Timeout)
 			if plan.ApprovalTimeout <= 0 {
 				plan.ApprovalTimeout = policy.DefaultApprovalTimeout
@@ -183,7 +186,23 @@ func (a *Activities) CheckExtend(ctx context.Context, in workflows.CheckExtendIn
 		return workflows.ExtendCheck{}, fmt.Errorf("check entitlement of grant %s: %w", g.ID, err)
 	}
 	p := a.planOf(g, ent)
-	return workflows.ExtendCheck{Actor: actor, Entitled: ent.Allowed, Reason: ent.Reason, MaxStep: p.MaxStep, MaxTotal: p.MaxTotal}, nil
+	chk := workflows.ExtendCheck{Actor: actor, Entitled: ent.Allowed, Reason: ent.Reason, MaxStep: p.MaxStep, MaxTotal: p.MaxTotal}
+	pol, _, err := a.Store.ApplicationPolicy(ctx, g.ApplicationID)
+	if err != nil {
+		return workflows.ExtendCheck{}, fmt.Errorf("read policy of grant %s: %w", g.ID, err)
+	}
+	if m := time.Duration(pol.MaxTotalDuration); m > 0 && m < chk.MaxTotal {
+		chk.MaxTotal = m
+	}
+	// Where the policy requires approval, the approvers agreed to the requested duration
+	// (as BeginGrant bounded it); going past it needs a new approved request.
+	if pol.Approval.Required {
+		chk.ApprovedTotal = p.Duration
+		if m := time.Duration(pol.MaxDuration); m > 0 && m < chk.ApprovedTotal {
+			chk.ApprovedTotal = m
+		}
+	}
+	return chk, nil
 }
 
 // updateOf maps a record to the projection's columns.

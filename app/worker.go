@@ -37,6 +37,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	waitNotify := a.startNotifications(ctx, w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -44,6 +45,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	<-ctx.Done()
 	w.Stop()
 	waitEvidence()
+	waitNotify()
 	a.Log.Info("worker stopped")
 	return nil
 }

@@ -32,7 +32,7 @@ func (s *Server) createApplication(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, viewApplication(a))
+	c.JSON(http.StatusCreated, s.viewApplicationPolicy(c, a))
 }
 
 func (s *Server) listApplications(c *gin.Context) {
@@ -45,9 +45,9 @@ func (s *Server) listApplications(c *gin.Context) {
 		s.listError(c, err)
 		return
 	}
-	out := make([]applicationView, len(as))
+	out := make([]applicationPolicyView, len(as))
 	for i, a := range as {
-		out[i] = viewApplication(a)
+		out[i] = s.viewApplicationPolicy(c, a)
 	}
 	c.JSON(http.StatusOK, list(out, next))
 }
@@ -67,7 +67,7 @@ func (s *Server) getApplication(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.JSON(http.StatusOK, viewApplication(a))
+	c.JSON(http.StatusOK, s.viewApplicationPolicy(c, a))
 }
 
 func (s *Server) patchApplication(c *gin.Context) {
@@ -80,7 +80,7 @@ func (s *Server) patchApplication(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, viewApplication(updated))
+	c.JSON(http.StatusOK, s.viewApplicationPolicy(c, updated))
 }
 
 func (s *Server) deleteApplication(c *gin.Context) {

@@ -34,7 +34,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	params := map[string]string{
 		":tenant_id": tenantA, ":application_id": appID, ":group_id": groupID,
-		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing", ":report_id": "rep_missing",
+		":technician_id": techA, ":entitlement_id": ruleID, ":token_id": "tok_missing", ":report_id": "rep_missing", ":destination_id": "dst_missing",
 	}
 	fill := func(path string) string {
 		for k, v := range params {
@@ -66,6 +66,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !strings.HasPrefix(rt.Path, "/v1/") {
 			r := e.do(rt.Method, path, "", body)
 			require.NotContains(t, []int{401, 403}, r.Status, "%s %s is public", rt.Method, rt.Path)
+			continue
+		}
+		if strings.HasSuffix(rt.Path, "/slack/interactions") { // Slack's request signing is the credential
+			for _, token := range []string{"", tokenA, e.adminToken} {
+				require.Equal(t, 401, e.do(rt.Method, path, token, body).Status, "an unsigned Slack callback is refused")
+			}
 			continue
 		}
 		if rt.Method == "POST" && rt.Path == "/v1/extension/sessions" { // the one-time code is the credential

@@ -53,8 +53,8 @@ type asset struct {
 
 // portalPages are the templates, each rendered inside layout.html.
 func portalPages() []string {
-	return []string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
-		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html", "reports.html"}
+	return append([]string{"home.html", "message.html", "tenants.html", "tenant.html", "staff.html", "applications.html",
+		"application.html", "entitlements.html", "grants.html", "audit.html", "my.html", "grant.html", "tokens.html", "extension.html", "reports.html"}, governancePages()...)
 }
 
 func newPortal(d Deps) (*portal, error) {
@@ -137,7 +137,7 @@ func IsPortalRoute(p string) bool {
 	if p == "/" {
 		return true
 	}
-	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/reports"} {
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/approvals", "/reports"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}
@@ -201,6 +201,7 @@ func (s *Server) portalRoutes(r *gin.Engine) {
 	admin.POST("/staff/:technician_id/active", s.portalSetStaffActive)
 	admin.GET("/grants", s.portalGrants)
 	admin.GET("/audit", s.portalAudit)
+	s.governancePortalRoutes(in, admin)
 }
 
 // portalAsset serves an embedded asset; the URL carries its version, so it may be cached.
@@ -306,26 +307,32 @@ func redirect(c *gin.Context, to string) {
 // unknown codes show nothing, so no caller text is ever reflected.
 func noticeText(code string) string {
 	return map[string]string{
-		"signed_out":        "You are signed out.",
-		"tenant_created":    "Tenant created.",
-		"member_added":      "Technician added to the tenant.",
-		"member_removed":    "Technician removed from the tenant.",
-		"group_created":     "Group created.",
-		"group_member":      "Group membership changed.",
-		"app_created":       "Application created. Authorize it, then choose the duration, domain and roles.",
-		"app_saved":         "Configuration saved.",
-		"authorized":        "Authorized. Now choose the access duration, the domain and the roles, then save.",
-		"rule_created":      "Entitlement rule created.",
-		"rule_deleted":      "Entitlement rule deleted.",
-		"staff_created":     "Member of staff added. They sign in with Microsoft.",
-		"staff_deactivated": "Deactivated: their sessions and API tokens ended and their live grants are being revoked.",
-		"staff_reactivated": "Reactivated. They sign in again with Microsoft; their old API tokens stay revoked.",
-		"token_revoked":     "Token revoked; it no longer works.",
-		"requested":         "Access requested.",
-		"extended":          "Access extended.",
-		"revoked":           "Access revoked; the account is being disabled.",
-		"already_live":      "You already hold access to this application; here it is.",
-		"auditor_tenants":   "Auditor's tenants saved; they see those tenants' grants, audit events and reports.",
+		"signed_out":          "You are signed out.",
+		"tenant_created":      "Tenant created.",
+		"member_added":        "Technician added to the tenant.",
+		"member_removed":      "Technician removed from the tenant.",
+		"group_created":       "Group created.",
+		"group_member":        "Group membership changed.",
+		"app_created":         "Application created. Authorize it, then choose the duration, domain and roles.",
+		"app_saved":           "Configuration saved.",
+		"authorized":          "Authorized. Now choose the access duration, the domain and the roles, then save.",
+		"rule_created":        "Entitlement rule created.",
+		"rule_deleted":        "Entitlement rule deleted.",
+		"staff_created":       "Member of staff added. They sign in with Microsoft.",
+		"staff_deactivated":   "Deactivated: their sessions and API tokens ended and their live grants are being revoked.",
+		"staff_reactivated":   "Reactivated. They sign in again with Microsoft; their old API tokens stay revoked.",
+		"token_revoked":       "Token revoked; it no longer works.",
+		"requested":           "Access requested.",
+		"extended":            "Access extended.",
+		"revoked":             "Access revoked; the account is being disabled.",
+		"already_live":        "You already hold access to this application; here it is.",
+		"policy_saved":        "Policy saved.",
+		"destination_added":   "Destination added.",
+		"destination_removed": "Destination removed.",
+		"test_queued":         "Test event queued; its delivery shows below in a moment.",
+		"approved":            "Approved.",
+		"denied":              "Denied; the request ends without touching the customer's tenant.",
+		"auditor_tenants":     "Auditor's tenants saved; they see those tenants' grants, audit events and reports.",
 	}[code]
 }
 

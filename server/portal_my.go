@@ -64,7 +64,8 @@ func (s *Server) renderMy(c *gin.Context, status int, appID string, p *access.Er
 }
 
 func (s *Server) portalRequest(c *gin.Context) {
-	in := access.RequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification")}
+	in := access.RequestInput{ApplicationID: c.Param("application_id"), Justification: c.PostForm("justification"),
+		TicketReference: c.PostForm("ticket_reference")}
 	if d := c.PostForm("duration"); d != "" {
 		in.Duration = &d
 	}
@@ -104,7 +105,8 @@ func (s *Server) renderGrant(c *gin.Context, status int, creds *access.Credentia
 			(c.Query("done") == "revoked" && !store.IsTerminal(g.Status)),
 		"Active":     g.Status == string(workflows.StatusActive) && c.Query("done") != "revoked",
 		"Ended":      store.IsTerminal(g.Status),
-		"Extensions": durationChoices(s.deps.MinAccessDuration, s.deps.MaxAccessDuration, 0)}})
+		"Extensions": durationChoices(s.deps.MinAccessDuration, s.deps.MaxAccessDuration, 0),
+		"Approval":   s.grantApprovalStatus(ctx, g)}})
 }
 
 func (s *Server) grantPath(c *gin.Context) string {

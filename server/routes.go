@@ -30,6 +30,8 @@ func (s *Server) routes() {
 
 	// The extension's code-for-session exchange: the one-time code is the credential.
 	r.POST("/v1/extension/sessions", s.limitBody, s.requireJSON, s.createExtensionSession)
+	// Slack's Approve / Deny buttons: the request signing is the credential.
+	s.slackRoute(r)
 
 	// Everything else under /v1 is JSON, authenticated, and size-limited.
 	v1 := r.Group("/v1", s.limitBody, s.requireJSON, s.authenticate)
@@ -55,6 +57,7 @@ func (s *Server) routes() {
 		s.applicationRoutes,
 		s.directoryRoutes,
 		s.entitlementRoutes,
+		s.notificationRoutes,
 	} {
 		register(admin)
 	}

@@ -52,6 +52,11 @@ func renewal(st State, now time.Time, revoking bool, req ExtendRequest, chk Exte
 			fmt.Sprintf("extending by %s would make %s of access, more than the maximum %s", req.Duration, total, maxTotal),
 			ErrTypeDurationExceedsMaximum)
 	}
+	if total := st.ExpiresAt.Add(req.Duration).Sub(st.ActivatedAt); chk.ApprovedTotal > 0 && total > chk.ApprovedTotal {
+		return temporal.NewApplicationError(
+			fmt.Sprintf("the grant was approved for %s; extending it to %s needs a new approved request", chk.ApprovedTotal, total),
+			ErrTypeApprovalRequired)
+	}
 	return nil
 }
 

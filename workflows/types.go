@@ -72,6 +72,9 @@ const (
 	ErrTypeDurationExceedsMaximum = "DurationExceedsMaximum"
 	// ErrTypeExtensionLimit: the grant has been extended the maximum number of times (409).
 	ErrTypeExtensionLimit = "ExtensionLimitReached"
+	// ErrTypeApprovalRequired: the extension passes the duration the approvers agreed to
+	// (409 approval_required).
+	ErrTypeApprovalRequired = "ApprovalRequired"
 	// ErrTypeNotEntitled: membership or entitlement is gone (403 not_entitled).
 	ErrTypeNotEntitled = "NotEntitled"
 	// ErrTypeActorUnverified: the database does not know the actor as the grant's technician

@@ -138,6 +138,10 @@ type ExtendCheck struct {
 	Reason   string
 	MaxStep  time.Duration
 	MaxTotal time.Duration
+	// ApprovedTotal, when the application's policy requires approval, is the active time
+	// the approvers agreed to: an extension past it is refused (ErrTypeApprovalRequired).
+	// Zero (every check recorded before it existed): no such bound.
+	ApprovedTotal time.Duration
 }
 
 // EnsureAccountInput names the technician whose account to create or re-enable, and where.

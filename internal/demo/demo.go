@@ -51,6 +51,9 @@ type Options struct {
 	Roles          []string // role template ids; default User Administrator + Helpdesk Administrator
 	EnvFile        string   // when set, the result is saved there and a re-run reuses it
 	HTTPClient     *http.Client
+	// Policy is the application's policy (SPEC §10). nil: approval is waived, so one person
+	// can walk the demo although its roles are privileged (whose default asks an admin).
+	Policy map[string]any
 }
 
 // Seed walks the vendor's guide through the public API. With EnvFile it is idempotent: a second
@@ -109,7 +112,11 @@ func Seed(ctx context.Context, o Options) (Demo, error) {
 	if err := authorizeThroughEmulator(ctx, api, appPath); err != nil {
 		return d, err
 	}
-	patch := map[string]any{"domain": Domain, "roles": roles}
+	pol := o.Policy
+	if pol == nil {
+		pol = map[string]any{"approval": map[string]any{"required": false}}
+	}
+	patch := map[string]any{"domain": Domain, "roles": roles, "policy": pol}
 	if o.AccessDuration != "" {
 		patch["access_duration"] = o.AccessDuration
 	}

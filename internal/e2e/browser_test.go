@@ -129,6 +129,13 @@ func TestBrowserPortal(t *testing.T) {
 	admin.waitText("h1", "ready")
 	admin.eval(`document.getElementById("authorize").scrollIntoView({block: "start"}), ""`)
 	admin.shot("admin-application")
+	// Both roles are privileged, so by default an admin must approve each request; this
+	// walkthrough is one technician's, so the policy waives approval.
+	admin.do(chromedp.Click(chromedp.ID("edit-policy")))
+	admin.waitText("#policy-origin", "the default applies")
+	admin.do(chromedp.Click(chromedp.ID("approval_required")), chromedp.Click(chromedp.ID("save-policy")))
+	admin.waitText(".notice", "Policy saved")
+	admin.waitText("#policy-origin", "A saved policy applies")
 
 	// Entitlements: IF Group All admins THEN the application.
 	admin.do(chromedp.Click(chromedp.Search(`//a[normalize-space()="Entitlements"]`)))

@@ -1,0 +1,267 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/access"
+	"github.com/jitaccess/jitaccess/policy"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
+)
+
+// The governance pages: an application's policy (admins), the approver's queue and the
+// decision page (anyone the policy names as an approver). They call the same service
+// methods as the JSON API.
+
+// governancePages are the templates of these pages.
+func governancePages() []string {
+	return []string{"policy.html", "approvals.html", "approval.html", "notifications.html"}
+}
+
+func (s *Server) governancePortalRoutes(in, admin *gin.RouterGroup) {
+	admin.GET("/tenants/:tenant_id/applications/:application_id/policy", s.portalPolicy)
+	admin.POST("/tenants/:tenant_id/applications/:application_id/policy", s.portalSavePolicy)
+	admin.POST("/tenants/:tenant_id/applications/:application_id/policy/reset", s.portalResetPolicy)
+	s.notificationPortalRoutes(admin)
+	if s.deps.Workflows != nil {
+		in.GET("/approvals", s.portalApprovals)
+		in.GET("/approvals/:grant_id", s.portalApproval)
+		in.POST("/approvals/:grant_id/approve", s.portalDecide(true))
+		in.POST("/approvals/:grant_id/deny", s.portalDecide(false))
+	}
+}
+
+// policyForm is the policy as the form shows it.
+type policyForm struct {
+	JustificationRequired bool
+	TicketRequired        bool
+	TicketPattern         string
+	TicketLabel           string
+	MaxDuration           string
+	MaxTotalDuration      string
+	ApprovalRequired      bool
+	ApprovalsNeeded       int
+	ApproverGroupIDs      []string
+	ApprovalTimeout       string
+}
+
+func durText(d policy.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return time.Duration(d).String()
+}
+
+func formOfPolicy(p policy.Policy) policyForm {
+	return policyForm{JustificationRequired: p.Justification == policy.Required, TicketRequired: p.Ticket.Required,
+		TicketPattern: p.Ticket.Pattern, TicketLabel: p.Ticket.Label, ApprovalRequired: p.Approval.Required,
+		ApprovalsNeeded: p.Approval.ApprovalsNeeded, ApproverGroupIDs: p.Approval.ApproverGroupIDs,
+		MaxDuration: durText(p.MaxDuration), MaxTotalDuration: durText(p.MaxTotalDuration), ApprovalTimeout: durText(p.Approval.Timeout)}
+}
+
+// document is the form as a whole policy document for PATCH (SPEC §10 shape).
+func (f policyForm) document() ([]byte, error) {
+	just := policy.Optional
+	if f.JustificationRequired {
+		just = policy.Required
+	}
+	groups := f.ApproverGroupIDs
+	if groups == nil {
+		groups = []string{}
+	}
+	return json.Marshal(map[string]any{
+		"justification": just,
+		"ticket":        map[string]any{"required": f.TicketRequired, "pattern": f.TicketPattern, "label": f.TicketLabel},
+		"max_duration":  f.MaxDuration, "max_total_duration": f.MaxTotalDuration,
+		"approval": map[string]any{"required": f.ApprovalRequired, "approvals_needed": f.ApprovalsNeeded,
+			"approver_group_ids": groups, "timeout": f.ApprovalTimeout},
+	})
+}
+
+func (s *Server) portalPolicy(c *gin.Context) { s.renderPolicy(c, http.StatusOK, nil, nil) }
+
+func (s *Server) renderPolicy(c *gin.Context, status int, form *policyForm, p *access.Error) {
+	ctx := c.Request.Context()
+	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	t, err := s.svc.Tenant(ctx, a.TenantID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	pol, saved, err := s.deps.Store.ApplicationPolicy(ctx, a.ID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if form == nil {
+		f := formOfPolicy(pol)
+		form = &f
+	}
+	groups, err := s.deps.Store.Groups(ctx, a.TenantID)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	var privileged []string
+	for _, r := range a.Roles {
+		if policy.HasPrivilegedRole([]string{r}) {
+			privileged = append(privileged, policy.RoleName(r))
+		}
+	}
+	s.render(c, status, "policy.html", pageData{Title: "Policy – " + a.Name, Nav: "tenants", Problem: p, Data: map[string]any{
+		"Tenant": t, "App": a, "Form": form, "Saved": saved, "Groups": groups, "Privileged": privileged, "Tab": "applications",
+		"MaxAccess": formatDuration(s.deps.MaxAccessDuration)}})
+}
+
+func (s *Server) policyPath(c *gin.Context) string {
+	return portalApplicationPath(c.Param("tenant_id"), c.Param("application_id")) + "/policy"
+}
+
+func (s *Server) portalSavePolicy(c *gin.Context) {
+	n, _ := strconv.Atoi(strings.TrimSpace(c.PostForm("approvals_needed")))
+	form := &policyForm{JustificationRequired: c.PostForm("justification") == policy.Required,
+		TicketRequired: c.PostForm("ticket_required") != "", TicketPattern: c.PostForm("ticket_pattern"), TicketLabel: c.PostForm("ticket_label"),
+		MaxDuration: strings.TrimSpace(c.PostForm("max_duration")), MaxTotalDuration: strings.TrimSpace(c.PostForm("max_total_duration")),
+		ApprovalRequired: c.PostForm("approval_required") != "", ApprovalsNeeded: n,
+		ApproverGroupIDs: c.PostFormArray("approver_group_ids"), ApprovalTimeout: strings.TrimSpace(c.PostForm("approval_timeout"))}
+	doc, err := form.document()
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.patchPolicy(c, doc, form)
+}
+
+func (s *Server) portalResetPolicy(c *gin.Context) { s.patchPolicy(c, []byte("null"), nil) }
+
+func (s *Server) patchPolicy(c *gin.Context, doc []byte, form *policyForm) {
+	_, err := s.svc.UpdateApplication(c.Request.Context(), s.actor(c), c.Param("tenant_id"), c.Param("application_id"),
+		access.ApplicationPatch{Policy: doc})
+	if err != nil {
+		s.formFailed(c, err, func(status int, p *access.Error) { s.renderPolicy(c, status, form, p) })
+		return
+	}
+	redirect(c, s.policyPath(c)+"?done=policy_saved")
+}
+
+// approvalRow is a request in the approver's queue.
+type approvalRow struct {
+	grantRow
+	Roles           []string // names of the application's roles
+	Ticket          string
+	ApprovalsNeeded int
+	Decisions       []store.Approval
+}
+
+func (s *Server) approvalRows(ctx context.Context, gs []store.Grant) []approvalRow {
+	rows := s.grantRows(ctx, gs)
+	out := make([]approvalRow, len(rows))
+	for i, r := range rows {
+		out[i] = approvalRow{grantRow: r}
+		if app, err := s.deps.Store.ApplicationByID(ctx, r.ApplicationID); err == nil {
+			for _, id := range app.Roles {
+				out[i].Roles = append(out[i].Roles, policy.RoleName(id))
+			}
+		}
+		out[i].Ticket, _ = s.deps.Store.TicketReference(ctx, r.ID)
+		if p, _, err := s.deps.Store.ApplicationPolicy(ctx, r.ApplicationID); err == nil {
+			out[i].ApprovalsNeeded = p.Approval.ApprovalsNeeded
+		}
+		out[i].Decisions, _ = s.deps.Store.Approvals(ctx, r.ID)
+	}
+	return out
+}
+
+func (s *Server) portalApprovals(c *gin.Context) {
+	ctx := c.Request.Context()
+	gs, err := s.svc.ApprovalQueue(ctx, s.actor(c))
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "approvals.html", pageData{Title: "Approvals", Nav: "approvals",
+		Data: map[string]any{"Requests": s.approvalRows(ctx, gs)}})
+}
+
+func (s *Server) portalApproval(c *gin.Context) { s.renderApproval(c, http.StatusOK, nil) }
+
+// renderApproval shows one request to an approver: what is asked, why, the requester's
+// recent history and the decisions so far, with Approve and Deny.
+func (s *Server) renderApproval(c *gin.Context, status int, p *access.Error) {
+	ctx := c.Request.Context()
+	actor := s.actor(c)
+	g, err := s.deps.Store.Grant(ctx, c.Param("grant_id"))
+	if err != nil {
+		s.portalFail(c, access.RefError(err))
+		return
+	}
+	// Only someone who may decide it sees the request here.
+	if err := s.deps.Store.CheckApprover(ctx, g.ID, actor.ID); err != nil {
+		if e := access.PolicyError(err); e != nil {
+			s.portalFail(c, e)
+			return
+		}
+		s.portalFail(c, access.RefError(err))
+		return
+	}
+	row := s.approvalRows(ctx, []store.Grant{g})[0]
+	history, _, err := s.deps.Store.Grants(ctx, store.GrantFilter{TechnicianID: g.TechnicianID}, store.Page{Limit: 6})
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	var past []store.Grant
+	for _, h := range history {
+		if h.ID != g.ID {
+			past = append(past, h)
+		}
+	}
+	s.render(c, status, "approval.html", pageData{Title: "Approve access to " + row.Application, Nav: "approvals", Problem: p,
+		Data: map[string]any{"Request": row, "History": s.grantRows(ctx, past),
+			"Pending": g.Status == store.StatusPendingApproval}})
+}
+
+func (s *Server) portalDecide(approve bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		_, err := s.svc.DecideApproval(c.Request.Context(), s.actor(c), c.Param("grant_id"), approve, c.PostForm("comment"))
+		if err != nil {
+			s.formFailed(c, err, func(status int, p *access.Error) { s.renderApproval(c, status, p) })
+			return
+		}
+		done := "approved"
+		if !approve {
+			done = "denied"
+		}
+		redirect(c, "/approvals/"+url.PathEscape(c.Param("grant_id"))+"?done="+done)
+	}
+}
+
+// approvalStatus is what the requester's grant page says about its approval.
+type approvalStatus struct {
+	Needed    int
+	Approvals []store.Approval
+}
+
+func (s *Server) grantApprovalStatus(ctx context.Context, g store.Grant) *approvalStatus {
+	if g.Status != string(workflows.StatusPendingApproval) && g.Status != string(workflows.StatusDenied) && g.Status != string(workflows.StatusExpiredUnapproved) {
+		return nil
+	}
+	st := &approvalStatus{}
+	if p, _, err := s.deps.Store.ApplicationPolicy(ctx, g.ApplicationID); err == nil {
+		st.Needed = p.Approval.ApprovalsNeeded
+	}
+	st.Approvals, _ = s.deps.Store.Approvals(ctx, g.ID)
+	return st
+}
