@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/internal/demo"
@@ -71,6 +73,8 @@ type stackOptions struct {
 	// SplitWorker runs the worker in its own App, as `jitaccess serve` and `jitaccess worker`
 	// run in production, so that a test can restart it alone (stack.Worker).
 	SplitWorker bool
+	// Tracer, when set, traces the stack (app.OpenTraced) instead of the OTEL_* variables.
+	Tracer trace.TracerProvider
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
@@ -119,7 +123,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var a *app.App
+	if o.Tracer != nil {
+		a, err = app.OpenTraced(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), o.Tracer)
+	} else {
+		a, err = app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
