@@ -43,8 +43,12 @@ type App struct {
 	Converter converter.DataConverter
 	Registry  *prometheus.Registry
 	// Tracer traces the API, the workflows, activities and Graph calls; nil: tracing off.
-	Tracer      trace.TracerProvider
-	stopTracing func(context.Context) error
+	Tracer trace.TracerProvider
+	// TemporalUIUpstream and Codec put the Temporal UI and the codec server on the API's
+	// origin (server.Deps; `jitaccess dev`).
+	TemporalUIUpstream string
+	Codec              http.Handler
+	stopTracing        func(context.Context) error
 }
 
 // NewLogger is the JSON logger at the configured level.

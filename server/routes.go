@@ -24,6 +24,7 @@ func (s *Server) routes() {
 		r.GET("/metrics", gin.WrapH(MetricsHandler(s.deps.Gatherer)))
 	}
 	r.GET("/oauth/callback", s.oauthCallback)
+	s.temporalUIRoutes(r)
 
 	// The web portal (HTML, session cookies) at /; its pages call the same methods as the API.
 	s.portalRoutes(r)

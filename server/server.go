@@ -56,6 +56,11 @@ type Deps struct {
 	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
 	TemporalUIURL     string
 	TemporalNamespace string
+	// TemporalUIUpstream, when set, is the Temporal UI server (started with --ui-public-path
+	// /temporal) served read-only to admins at /temporal on this origin; Codec, when set, is
+	// the codec server (admins only) at /temporal-codec, which that UI calls same-origin.
+	TemporalUIUpstream string
+	Codec              http.Handler
 
 	// PublicURL is where browsers reach the API (links on the OAuth result page).
 	PublicURL string
