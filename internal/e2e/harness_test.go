@@ -75,12 +75,19 @@ type stackOptions struct {
 	SplitWorker bool
 	// Tracer, when set, traces the stack (app.OpenTraced) instead of the OTEL_* variables.
 	Tracer trace.TracerProvider
+	// AutoConsent keeps the emulator's auto-consent with Portal (sign-in by login_hint).
+	AutoConsent bool
+	// TemporalAddress replaces the shared dev server; Port fixes the API's port (0: free).
+	TemporalAddress string
+	Port            int
+	// Configure adjusts the App before the API and worker start.
+	Configure func(*app.App)
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sim, err := entrasim.New(entrasim.Options{AutoConsent: !o.Portal})
+	sim, err := entrasim.New(entrasim.Options{AutoConsent: !o.Portal || o.AutoConsent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +95,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	port, err := temporaldev.FreePort()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Port != 0 {
+		port = o.Port
+	}
+	if o.TemporalAddress == "" {
+		o.TemporalAddress = temporalAddr
 	}
 	admin := "jit_" + randomString(t)
 	if o.MinAccessDuration == "" {
@@ -100,7 +113,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		"JIT_HTTP_ADDR":             fmt.Sprintf("127.0.0.1:%d", port),
 		"JIT_PUBLIC_URL":            fmt.Sprintf("http://127.0.0.1:%d", port),
 		"JIT_DATABASE_URL":          testenv.Postgres(t),
-		"JIT_TEMPORAL_ADDRESS":      temporalAddr,
+		"JIT_TEMPORAL_ADDRESS":      o.TemporalAddress,
 		"JIT_TASK_QUEUE":            "jit-access-" + strings.ToLower(randomString(t)[:10]),
 		"JIT_ENCRYPTION_KEY":        base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
 		"JIT_BOOTSTRAP_ADMIN_TOKEN": admin,
@@ -131,6 +144,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Configure != nil {
+		o.Configure(a)
 	}
 	s := &stack{t: t, Sim: sim, SimURL: simSrv.URL, App: a, API: cfg.PublicURL, Admin: admin, Logs: logs}
 	var wg sync.WaitGroup
