@@ -9,8 +9,8 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// StartAuthorization makes a single-use state bound to the application, the admin and a
-// PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
+// StartAuthorization makes a single-use state bound to the application, the admin, the
+// admin's portal session (when started there) and a PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
 func (s *Service) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
 	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
 		return "", FieldError("login_hint", "must be the user principal name of the admin who will consent.")
@@ -20,7 +20,7 @@ func (s *Service) StartAuthorization(ctx context.Context, actor Actor, tenantID,
 		return "", err
 	}
 	verifier := newCodeVerifier()
-	state, err := s.deps.Store.CreateOAuthState(ctx, a.ID, actor.ID, verifier, s.deps.OAuthStateTTL)
+	state, err := s.deps.Store.CreateSessionOAuthState(ctx, a.ID, actor.ID, actor.SessionHash, verifier, s.deps.OAuthStateTTL)
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,8 @@ type Actor struct {
 	store.Technician
 	ClientIP  string
 	RequestID string
+	// SessionHash is the hash of the portal session the request came in; empty for tokens.
+	SessionHash string
 }
 
 // IsAdmin reports whether the actor is one of the MSP's admins.

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -41,6 +42,13 @@ type App struct {
 	// Converter reads payloads: encrypted ones and those recorded before the codec.
 	Converter converter.DataConverter
 	Registry  *prometheus.Registry
+	// Tracer traces the API, the workflows, activities and Graph calls; nil: tracing off.
+	Tracer trace.TracerProvider
+	// TemporalUIUpstream and Codec put the Temporal UI and the codec server on the API's
+	// origin (server.Deps; `jitaccess dev`).
+	TemporalUIUpstream string
+	Codec              http.Handler
+	stopTracing        func(context.Context) error
 }
 
 // NewLogger is the JSON logger at the configured level.
@@ -50,9 +58,25 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 // Open connects to the database (migrating it), Temporal (ensuring the search attributes)
-// and builds the store and the Entra connector.
+// and builds the store and the Entra connector. Tracing follows the OTEL_* variables
+// (TracerFromEnv: off unless configured).
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
-	a := &App{Cfg: cfg, Log: logger, Registry: prometheus.NewRegistry()}
+	tp, stop, err := TracerFromEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := OpenTraced(ctx, cfg, logger, tp)
+	if err != nil {
+		_ = stop(context.Background())
+		return nil, err
+	}
+	a.stopTracing = stop
+	return a, nil
+}
+
+// OpenTraced is Open with the given tracer provider (nil: no tracing).
+func OpenTraced(ctx context.Context, cfg config.Config, logger *slog.Logger, tp trace.TracerProvider) (*App, error) {
+	a := &App{Cfg: cfg, Log: logger, Registry: prometheus.NewRegistry(), Tracer: tp}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	if a.DB, a.Store, err = OpenStore(ctx, cfg); err != nil {
@@ -64,12 +88,14 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		ClientID:     cfg.OAuthClientID,
 		ClientSecret: cfg.OAuthClientSecret,
 		RedirectURL:  cfg.RedirectURL(),
+		// Graph calls join the activity's trace.
+		TracerProvider: tp,
 	}, a.Store)
 	if a.Converter, err = temporalclient.ReaderConverter(cfg); err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.Temporal, err = temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger, Metrics: temporalclient.NewMetricsHandler(a.Registry)})
+	a.Temporal, err = temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger, Metrics: temporalclient.NewMetricsHandler(a.Registry), TracerProvider: tp})
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -110,6 +136,11 @@ func (a *App) Close() {
 	}
 	if a.DB != nil {
 		_ = a.DB.Close()
+	}
+	if a.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.stopTracing(ctx)
 	}
 }
 

@@ -60,7 +60,10 @@ func (a *App) Handler(ctx context.Context) (*server.Server, error) {
 		TrustedProxies: a.Cfg.TrustedProxies,
 		// Metrics go to the registry served on JIT_METRICS_ADDR only, never on this
 		// public listener (no Gatherer).
-		Registerer: a.Registry,
+		Registerer:         a.Registry,
+		TracerProvider:     a.Tracer,
+		TemporalUIUpstream: a.TemporalUIUpstream,
+		Codec:              a.Codec,
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/oauth2"
 )
 
@@ -57,6 +58,8 @@ type Config struct {
 	// HTTPClient carries every request (token endpoint and Graph); nil means a default
 	// client with a 60 s timeout. Graph's middleware (retry, telemetry) wraps its transport.
 	HTTPClient *http.Client
+	// TracerProvider, when set, traces every Graph request (otelhttp, tracing.go).
+	TracerProvider trace.TracerProvider
 
 	// ReplicationWait bounds how long AssignRoles itself retries role assignments that
 	// Entra refuses because a just-created user is not yet replicated, before it returns a
@@ -176,7 +179,7 @@ func newClient(cfg Config) *Client {
 		khttp.NewUrlReplaceHandler(true, msgraphgocore.ReplacementPairs),
 	}, kiotaMW...)
 	graphHTTP := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(base.Transport, mw...),
+		Transport: khttp.NewCustomTransportWithParentTransport(traced(base.Transport, cfg.TracerProvider), mw...),
 		Timeout:   base.Timeout,
 		Jar:       base.Jar,
 		// Graph answers with data, never redirects we should follow blindly with a token.

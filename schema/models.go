@@ -163,6 +163,7 @@ type OAuthState struct {
 	StateHash          string    `bun:"state_hash,pk"`
 	ApplicationID      string    `bun:"application_id,notnull"`
 	AdminID            string    `bun:"admin_id,notnull"`
+	SessionHash        string    `bun:"session_hash,notnull"` // portal session that started it; "" through the API
 	CodeVerifierSealed string    `bun:"code_verifier_sealed,notnull"`
 	CreatedAt          time.Time `bun:"created_at,notnull"`
 	ExpiresAt          time.Time `bun:"expires_at,notnull"`

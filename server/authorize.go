@@ -54,6 +54,9 @@ func (s *Server) oauthCallback(c *gin.Context) {
 		s.resultPage(c, http.StatusNotFound, resultPage{Title: "Authorization failed", Message: "The application no longer exists. Nothing was changed."})
 		return
 	}
+	if s.consentBindingRefused(c, st, app) {
+		return
+	}
 	actor := store.AuditEvent{ActorID: st.AdminID, ActorKind: store.ActorAdmin, TenantID: app.TenantID, Target: app.ID}
 
 	if e := c.Query("error"); e != "" {

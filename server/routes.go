@@ -11,7 +11,7 @@ import (
 // register function to the matching list below.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.recoverJSON, s.requestID, s.observe, s.extensionCORS)
+	r.Use(s.recoverJSON, s.tracing(), s.requestID, s.observe, s.extensionCORS)
 	r.NoRoute(func(c *gin.Context) { abort(c, 404, "not_found", "There is no such endpoint.") })
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, 405, "method_not_allowed", "The endpoint does not support this method.")
@@ -24,6 +24,7 @@ func (s *Server) routes() {
 		r.GET("/metrics", gin.WrapH(MetricsHandler(s.deps.Gatherer)))
 	}
 	r.GET("/oauth/callback", s.oauthCallback)
+	s.temporalUIRoutes(r)
 
 	// The web portal (HTML, session cookies) at /; its pages call the same methods as the API.
 	s.portalRoutes(r)

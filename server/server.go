@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/jitaccess/jitaccess/access"
 	"github.com/jitaccess/jitaccess/directory"
@@ -55,6 +56,11 @@ type Deps struct {
 	// admins (JIT_TEMPORAL_UI_URL, JIT_TEMPORAL_NAMESPACE; no link when the URL is empty).
 	TemporalUIURL     string
 	TemporalNamespace string
+	// TemporalUIUpstream, when set, is the Temporal UI server (started with --ui-public-path
+	// /temporal) served read-only to admins at /temporal on this origin; Codec, when set, is
+	// the codec server (admins only) at /temporal-codec, which that UI calls same-origin.
+	TemporalUIUpstream string
+	Codec              http.Handler
 
 	// PublicURL is where browsers reach the API (links on the OAuth result page).
 	PublicURL string
@@ -67,7 +73,10 @@ type Deps struct {
 	// Registerer receives the API's metrics; Gatherer, when set, is served on GET /metrics of
 	// this handler. Production leaves it unset and serves metrics on JIT_METRICS_ADDR only.
 	Registerer prometheus.Registerer
-	Gatherer   prometheus.Gatherer
+	// TracerProvider, when set, traces every request (OpenTelemetry, otelgin); the span's
+	// context flows into the service and on into Temporal.
+	TracerProvider trace.TracerProvider
+	Gatherer       prometheus.Gatherer
 
 	// AuthFailureLimit failed authentications per client IP within AuthFailureWindow lead to
 	// 429 for further failing credentials until the window passes (defaults 20 per minute);

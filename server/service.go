@@ -14,7 +14,11 @@ import (
 
 // actor is the authenticated caller of the request.
 func (s *Server) actor(c *gin.Context) access.Actor {
-	return access.Actor{Technician: currentUser(c), ClientIP: c.ClientIP(), RequestID: c.GetString(requestIDKey)}
+	a := access.Actor{Technician: currentUser(c), ClientIP: c.ClientIP(), RequestID: c.GetString(requestIDKey)}
+	if sess, ok := portalSessionOf(c); ok {
+		a.SessionHash = sess.idHash
+	}
+	return a
 }
 
 // fail answers an error of a service method: a refusal with its status, anything else as a

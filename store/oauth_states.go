@@ -25,7 +25,10 @@ var (
 type OAuthState struct {
 	ApplicationID string
 	AdminID       string
-	CodeVerifier  string
+	// SessionHash is the hash of the portal session that started the consent; empty when it
+	// was started through the API.
+	SessionHash  string
+	CodeVerifier string
 }
 
 func codeVerifierAAD(stateHash string) string { return "code_verifier:" + stateHash }
@@ -34,6 +37,12 @@ func codeVerifierAAD(stateHash string) string { return "code_verifier:" + stateH
 // the admin and the PKCE code verifier (sealed), valid for ttl, and returns the state. Only
 // the state's hash is stored.
 func (s *Store) CreateOAuthState(ctx context.Context, applicationID, adminID, codeVerifier string, ttl time.Duration) (string, error) {
+	return s.CreateSessionOAuthState(ctx, applicationID, adminID, "", codeVerifier, ttl)
+}
+
+// CreateSessionOAuthState is CreateOAuthState bound to the portal session whose id hash is
+// sessionHash ("" for none): the callback must come back in that session.
+func (s *Store) CreateSessionOAuthState(ctx context.Context, applicationID, adminID, sessionHash, codeVerifier string, ttl time.Duration) (string, error) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	state := base64.RawURLEncoding.EncodeToString(b)
@@ -43,7 +52,7 @@ func (s *Store) CreateOAuthState(ctx context.Context, applicationID, adminID, co
 		return "", fmt.Errorf("seal code verifier: %w", err)
 	}
 	now := s.clock()
-	m := schema.OAuthState{StateHash: hash, ApplicationID: applicationID, AdminID: adminID, CodeVerifierSealed: sealed,
+	m := schema.OAuthState{StateHash: hash, ApplicationID: applicationID, AdminID: adminID, SessionHash: sessionHash, CodeVerifierSealed: sealed,
 		CreatedAt: now, ExpiresAt: dbTime(now.Add(ttl))}
 	if _, err := s.db.NewInsert().Model(&m).Exec(ctx); err != nil {
 		if isForeignKeyViolation(err) {
@@ -91,5 +100,5 @@ func (s *Store) ConsumeOAuthState(ctx context.Context, state string) (OAuthState
 	if err != nil {
 		return OAuthState{}, fmt.Errorf("open code verifier: %w", err)
 	}
-	return OAuthState{ApplicationID: m.ApplicationID, AdminID: m.AdminID, CodeVerifier: verifier}, nil
+	return OAuthState{ApplicationID: m.ApplicationID, AdminID: m.AdminID, SessionHash: m.SessionHash, CodeVerifier: verifier}, nil
 }

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/server"
-	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // runCodecServer serves Temporal's remote codec protocol so that the Temporal UI (configured
@@ -53,50 +49,12 @@ func runCodecServer(ctx context.Context, env environment, args []string) error {
 }
 
 // codecHandler is the codec server for cfg, for admins identified by st's API tokens or a
-// portal session.
+// portal session (app.CodecHandler).
 func codecHandler(cfg config.Config, st tokenAuthenticator, sessions sessionLookup, allowEncode bool) (http.Handler, error) {
-	codec, err := temporalclient.CodecFromConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	auth := adminOnly{tokens: st, sessions: sessions, cookie: server.SessionCookieName(cfg.PublicURL)}
-	return temporalclient.NewCodecServer(codec, auth, temporalclient.CodecServerOptions{
-		Namespace: cfg.TemporalNamespace, CORSOrigin: cfg.CodecCORSOrigin, AllowEncode: allowEncode,
-	}), nil
+	return app.CodecHandler(cfg, st, sessions, allowEncode)
 }
 
-type tokenAuthenticator interface {
-	Authenticate(ctx context.Context, plain string) (store.Technician, error)
-}
-
-type sessionLookup interface {
-	SessionTechnician(ctx context.Context, cookie string) (store.Technician, error)
-}
-
-// adminOnly admits a bearer API token or a portal session cookie whose holder is an admin.
-type adminOnly struct {
-	tokens   tokenAuthenticator
-	sessions sessionLookup
-	cookie   string
-}
-
-func (a adminOnly) Authorize(r *http.Request) error {
-	var (
-		who store.Technician
-		err = store.ErrUnauthenticated
-	)
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		who, err = a.tokens.Authenticate(r.Context(), strings.TrimSpace(bearer))
-	} else if ck, cerr := r.Cookie(a.cookie); cerr == nil && ck.Value != "" {
-		who, err = a.sessions.SessionTechnician(r.Context(), ck.Value)
-	}
-	switch {
-	case errors.Is(err, store.ErrUnauthenticated):
-		return temporalclient.ErrUnauthenticated
-	case err != nil:
-		return err
-	case who.Role != store.RoleAdmin:
-		return temporalclient.ErrForbidden
-	}
-	return nil
-}
+type (
+	tokenAuthenticator = app.CodecTokens
+	sessionLookup      = app.CodecSessions
+)

@@ -32,7 +32,12 @@ func devConfig(getenv func(string) string, dir, simAddr string, uiPort int) (con
 	if err != nil {
 		return config.Config{}, err
 	}
-	return config.Load(get)
+	cfg, err := config.Load(get)
+	if err == nil && getenv("JIT_TEMPORAL_UI_URL") == "" {
+		// The Temporal UI is served through the portal (admins only), not on its own port.
+		cfg.TemporalUIURL = strings.TrimRight(cfg.PublicURL, "/") + server.TemporalUIPath
+	}
+	return cfg, err
 }
 
 // devGetenv is what `jitaccess dev` reads its JIT_* variables through: the developer's,
@@ -62,8 +67,6 @@ func devGetenv(getenv func(string) string, dir, simAddr string, uiPort int) (fun
 		"JIT_OIDC_ISSUER":           simURL + "/" + entrasim.MSPTenantID + "/v2.0",
 		"JIT_OIDC_CLIENT_ID":        entrasim.ClientID,
 		"JIT_OIDC_CLIENT_SECRET":    entrasim.ClientSecret,
-		"JIT_TEMPORAL_UI_URL":       fmt.Sprintf("http://127.0.0.1:%d", uiPort),
-		"JIT_CODEC_CORS_ORIGIN":     fmt.Sprintf("http://127.0.0.1:%d", uiPort),
 		"JIT_EXTENSION_IDS":         DevExtensionID,
 	}
 	// What the developer set wins over the dev defaults.
@@ -89,7 +92,6 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	simAddr := fs.String("entra-sim-addr", "127.0.0.1:8090", "listen address of the Entra emulator")
 	uiPort := fs.Int("ui-port", 8233, "port of the Temporal UI")
 	noSeed := fs.Bool("no-seed", false, "do not seed the demo MSP")
-	codecAddr := fs.String("codec-addr", "127.0.0.1:8081", "listen address of the codec server the Temporal UI decodes payloads with (admins only)")
 	retention := fs.Duration("retention", temporaldev.DefaultRetention, "how long Temporal keeps closed grants' histories (replay, audit)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,7 +130,10 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	fmt.Fprintln(env.stdout, "starting the Temporal dev server…")
 	ts, err := temporaldev.Start(ctx, temporaldev.Options{
 		Port: port, UIPort: *uiPort, DBFile: filepath.Join(dir, "temporal.db"), SearchAttributes: sas, Log: tlog,
-		UICodecEndpoint: "http://" + *codecAddr, Retention: *retention,
+		// The UI is reached only through the portal (/temporal, admin session, read-only) and
+		// calls the codec on the portal's origin, so the browser sends the session cookie.
+		UIPublicPath: server.TemporalUIPath, UICodecEndpoint: strings.TrimRight(cfg.PublicURL, "/") + server.TemporalCodecPath,
+		Retention: *retention,
 	})
 	if err != nil {
 		return fmt.Errorf("temporal dev server: %w (its log: %s)", err, tlog.Name())
@@ -152,15 +157,10 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	defer a.Close()
-	codec, err := codecHandler(cfg, a.Store, server.Sessions{Store: a.Store}, false)
-	if err != nil {
+	if a.Codec, err = codecHandler(cfg, a.Store, server.Sessions{Store: a.Store}, false); err != nil {
 		return err
 	}
-	stopCodec, _, err := app.Listen(ctx, *codecAddr, codec)
-	if err != nil {
-		return fmt.Errorf("codec server on %s: %w", *codecAddr, err)
-	}
-	defer stopCodec()
+	a.TemporalUIUpstream = fmt.Sprintf("http://127.0.0.1:%d", *uiPort)
 	errs := make(chan error, 2)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -186,7 +186,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err := writeDevEnv(envFile, seeded, get); err != nil {
 		return fmt.Errorf("write %s: %w", envFile, err)
 	}
-	demo.PrintWalkthrough(env.stdout, cfg.PublicURL, cfg.DataDir, seeded, simURL, *uiPort, envFile)
+	demo.PrintWalkthrough(env.stdout, cfg.PublicURL, cfg.DataDir, seeded, simURL, cfg.TemporalUIURL, envFile)
 
 	select {
 	case <-ctx.Done():

@@ -287,12 +287,12 @@ func shellUnquote(v string) string {
 }
 
 // PrintWalkthrough prints where everything runs and a copy-paste walkthrough.
-func PrintWalkthrough(w io.Writer, publicURL, dataDir string, d Demo, simURL string, uiPort int, envFile string) {
+func PrintWalkthrough(w io.Writer, publicURL, dataDir string, d Demo, simURL string, temporalUI string, envFile string) {
 	fmt.Fprintf(w, `
 jitaccess is running.
 
   API and portal   %s
-  Temporal UI      http://127.0.0.1:%d   (try the query: JitStatus="active")
+  Temporal UI      %s   (admins signed in to the portal; try the query: JitStatus="active")
   Entra emulator   %s   (tenants contoso, northwind, msp)
   data             %s
 
@@ -321,5 +321,5 @@ Walkthrough (copy-paste into another shell):
        -d '{"reason":"done"}' $JIT_API/v1/access-requests/$GRANT/revoke
 
 Ctrl-C stops everything; the data survives a restart.
-`, publicURL, uiPort, simURL, dataDir, d.AdminToken, d.TechnicianToken, Tenant, publicURL, publicURL, publicURL, envFile, simURL)
+`, publicURL, temporalUI, simURL, dataDir, d.AdminToken, d.TechnicianToken, Tenant, publicURL, publicURL, publicURL, envFile, simURL)
 }

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/internal/demo"
@@ -73,12 +75,21 @@ type stackOptions struct {
 	SplitWorker bool
 	// Env adds or overrides JIT_* variables of the API and worker.
 	Env map[string]string
+	// Tracer, when set, traces the stack (app.OpenTraced) instead of the OTEL_* variables.
+	Tracer trace.TracerProvider
+	// AutoConsent keeps the emulator's auto-consent with Portal (sign-in by login_hint).
+	AutoConsent bool
+	// TemporalAddress replaces the shared dev server; Port fixes the API's port (0: free).
+	TemporalAddress string
+	Port            int
+	// Configure adjusts the App before the API and worker start.
+	Configure func(*app.App)
 }
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sim, err := entrasim.New(entrasim.Options{AutoConsent: !o.Portal})
+	sim, err := entrasim.New(entrasim.Options{AutoConsent: !o.Portal || o.AutoConsent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +97,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	port, err := temporaldev.FreePort()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Port != 0 {
+		port = o.Port
+	}
+	if o.TemporalAddress == "" {
+		o.TemporalAddress = temporalAddr
 	}
 	admin := "jit_" + randomString(t)
 	if o.MinAccessDuration == "" {
@@ -98,7 +115,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		"JIT_HTTP_ADDR":             fmt.Sprintf("127.0.0.1:%d", port),
 		"JIT_PUBLIC_URL":            fmt.Sprintf("http://127.0.0.1:%d", port),
 		"JIT_DATABASE_URL":          testenv.Postgres(t),
-		"JIT_TEMPORAL_ADDRESS":      temporalAddr,
+		"JIT_TEMPORAL_ADDRESS":      o.TemporalAddress,
 		"JIT_TASK_QUEUE":            "jit-access-" + strings.ToLower(randomString(t)[:10]),
 		"JIT_ENCRYPTION_KEY":        base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
 		"JIT_BOOTSTRAP_ADMIN_TOKEN": admin,
@@ -124,9 +141,17 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	var a *app.App
+	if o.Tracer != nil {
+		a, err = app.OpenTraced(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), o.Tracer)
+	} else {
+		a, err = app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.Configure != nil {
+		o.Configure(a)
 	}
 	s := &stack{t: t, Sim: sim, SimURL: simSrv.URL, App: a, API: cfg.PublicURL, Admin: admin, Logs: logs}
 	var wg sync.WaitGroup

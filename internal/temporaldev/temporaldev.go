@@ -37,6 +37,9 @@ type Options struct {
 	// UICodecEndpoint is the remote codec the Web UI calls to show decoded payloads
 	// (`jitaccess codec-server`); empty shows them as stored.
 	UICodecEndpoint string
+	// UIPublicPath serves the Web UI under this path (e.g. /temporal) for a reverse proxy
+	// that puts it on another origin (`jitaccess dev`: the portal's).
+	UIPublicPath string
 	// Retention of closed workflow histories in the namespace; zero keeps the dev server's
 	// default (1 day). `make dev` sets DefaultRetention.
 	Retention time.Duration
@@ -151,6 +154,9 @@ func start(ctx context.Context, cli string, opts Options) (*Server, error) {
 		args = append(args, "--ui-port", strconv.Itoa(opts.UIPort))
 		if opts.UICodecEndpoint != "" {
 			args = append(args, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
+		if opts.UIPublicPath != "" {
+			args = append(args, "--ui-public-path", opts.UIPublicPath)
 		}
 	} else {
 		args = append(args, "--headless")
