@@ -1,19 +1,7 @@
 package reconcile_test
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,111 +11,36 @@ import (
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
-	"github.com/jitaccess/jitaccess/internal/temporaldev"
-	"github.com/jitaccess/jitaccess/internal/testenv"
-	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/internal/harness"
 )
 
 var temporalAddr string
 
 func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
-	sas := map[string]string{}
-	for _, d := range workflows.SearchAttributeDefinitions() {
-		sas[d.Name] = d.Type
-	}
-	ts, err := temporaldev.Start(context.Background(), temporaldev.Options{SearchAttributes: sas})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "reconcile: "+err.Error())
-		os.Exit(1)
-	}
-	temporalAddr = ts.Address
-	code := m.Run()
-	ts.Stop()
-	os.Exit(code)
+	harness.Main(m, "reconcile", &temporalAddr)
 }
 
 // stack is the product as `jitaccess dev` wires it (API and worker in one App) on the real
-// dev server, PostgreSQL and the emulator.
+// dev server, PostgreSQL and the emulator (internal/harness), seeded with the demo.
 type stack struct {
 	t     *testing.T
+	h     *harness.Stack
 	sim   *entrasim.Server
 	app   *app.App
 	cfg   config.Config
 	api   string
 	admin string
-	logs  *syncBuffer
 	demo  demo.Demo
 }
 
 func newStack(t *testing.T, reconcileInterval string) *stack {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	sim, err := entrasim.New(entrasim.Options{AutoConsent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	simSrv := httptest.NewServer(sim)
-	port, err := temporaldev.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := "jit_" + randomString(t)
-	env := map[string]string{
-		"JIT_HTTP_ADDR":             fmt.Sprintf("127.0.0.1:%d", port),
-		"JIT_PUBLIC_URL":            fmt.Sprintf("http://127.0.0.1:%d", port),
-		"JIT_DATABASE_URL":          testenv.Postgres(t),
-		"JIT_TEMPORAL_ADDRESS":      temporalAddr,
-		"JIT_TASK_QUEUE":            "jit-reconcile-" + strings.ToLower(randomString(t)[:10]),
-		"JIT_ENCRYPTION_KEY":        base64.StdEncoding.EncodeToString(randomBytes(t, 32)),
-		"JIT_BOOTSTRAP_ADMIN_TOKEN": admin,
-		"JIT_ENTRA_AUTHORITY":       simSrv.URL,
-		"JIT_GRAPH_URL":             simSrv.URL + "/v1.0",
-		"JIT_OAUTH_CLIENT_ID":       entrasim.ClientID,
-		"JIT_OAUTH_CLIENT_SECRET":   entrasim.ClientSecret,
-		"JIT_MIN_ACCESS_DURATION":   "1s",
-		"JIT_MAX_ACCESS_DURATION":   "1h",
-		"JIT_RECONCILE_INTERVAL":    reconcileInterval,
-		"JIT_LOG_LEVEL":             "debug",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{t: t, sim: sim, app: a, cfg: cfg, api: cfg.PublicURL, admin: admin, logs: logs}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = a.ServeAPI(ctx) }()
-	go func() { defer wg.Done(); _ = a.RunWorker(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		a.Close()
-		simSrv.Close()
-		if t.Failed() {
-			t.Logf("product logs (tail):\n%s", tailString(logs.String(), 6000))
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(s.api + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("API not ready: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.demo, err = demo.Seed(ctx, demo.Options{API: s.api, AdminToken: admin, AccessDuration: "30m",
+	h := harness.Start(t, harness.Options{TemporalAddress: temporalAddr, TaskQueuePrefix: "jit-reconcile-",
+		Env: map[string]string{"JIT_RECONCILE_INTERVAL": reconcileInterval}, LogTail: 6000})
+	s := &stack{t: t, h: h, sim: h.Sim, app: h.App, cfg: h.Config, api: h.API, admin: h.Admin}
+	var err error
+	s.demo, err = demo.Seed(t.Context(), demo.Options{API: s.api, AdminToken: s.admin, AccessDuration: "30m",
 		Roles: []string{demo.RoleUserAdministrator, demo.RoleHelpdeskAdministrator}})
 	if err != nil {
 		t.Fatalf("seed: %v", err)
@@ -138,28 +51,7 @@ func newStack(t *testing.T, reconcileInterval string) *stack {
 // call performs an API request and decodes the JSON answer into out (when non-nil).
 func (s *stack) call(token, method, path string, in, out any) int {
 	s.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.api+path, body)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if out != nil && len(raw) > 0 && resp.StatusCode < 300 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return s.h.Call(token, method, path, in, out)
 }
 
 // technician creates a member of the demo tenant (entitled through All admins); its token.
@@ -250,38 +142,4 @@ func (s *stack) auditActions() map[string][]string {
 	return out
 }
 
-func randomBytes(t testing.TB, n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func randomString(t testing.TB) string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(t, 24))
-}
-
-func tailString(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func randomString(t testing.TB) string { return harness.RandomString(t) }

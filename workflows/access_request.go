@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -164,7 +163,7 @@ func (g *grant) provision(ctx, dctx workflow.Context) {
 		return
 	}
 	actx := workflow.WithActivityOptions(pctx, provisionOptions(
-		fmt.Sprintf("Assign %d %s to %s", len(g.plan.Roles), plural(len(g.plan.Roles), "role", "roles"), acct.UPN)))
+		fmt.Sprintf("Assign %d %s to %s", len(g.plan.Roles), Plural(len(g.plan.Roles), "role", "roles"), acct.UPN)))
 	var assigned AssignRolesResult
 	err = workflow.ExecuteActivity(actx, AssignRolesActivity, AssignRolesInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: acct.ObjectID, RoleIDs: g.plan.Roles,
@@ -375,13 +374,4 @@ func rootMessage(err error) string {
 		}
 		err = next
 	}
-}
-
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -146,7 +146,7 @@ func awaitApproval(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) 
 	}
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      p.Timeout,
-		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Wait for %d %s", p.ApprovalsNeeded, plural(p.ApprovalsNeeded, "approval", "approvals"))},
+		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Wait for %d %s", p.ApprovalsNeeded, Plural(p.ApprovalsNeeded, "approval", "approvals"))},
 	}, func() bool { return s.out.Decision != "" || hooks.Revoked() })
 	switch {
 	case err != nil:

@@ -4,20 +4,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/internal/bench"
+	"github.com/jitaccess/jitaccess/internal/cli"
 )
 
 // environment is what the command may read from its process: no globals.
@@ -27,24 +25,17 @@ type environment struct {
 	stderr io.Writer
 }
 
-// usageError is a mistake on the command line: exit status 2.
+// usageError is a mistake on the command line: exit status 2 (cli.ExitCode).
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+func (*usageError) UsageError()     {}
 
 func main() {
 	gin.SetMode(gin.ReleaseMode)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	env := environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
-	if err := runBench(ctx, env, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "jitaccess-bench: "+err.Error())
-		var ue *usageError
-		if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Main("jitaccess-bench", func(ctx context.Context, args []string) error {
+		return runBench(ctx, environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}, args)
+	})
 }
 
 // runBench prints the table and writes JSON, SVG and the table under --out.

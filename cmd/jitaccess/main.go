@@ -4,16 +4,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/jitaccess/jitaccess/internal/cli"
 )
 
 // command is one subcommand. run gets the arguments after the subcommand's name.
@@ -45,25 +43,18 @@ func commands() map[string]command {
 	}
 }
 
-// usageError is a mistake on the command line: exit status 2.
+// usageError is a mistake on the command line: exit status 2 (cli.ExitCode).
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
+func (*usageError) UsageError()     {}
 
 func main() {
 	// Gin's debug mode prints every route at start-up; the product logs through slog instead.
 	gin.SetMode(gin.ReleaseMode)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	env := environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}
-	if err := run(ctx, env, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "jitaccess: "+err.Error())
-		var ue *usageError
-		if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Main("jitaccess", func(ctx context.Context, args []string) error {
+		return run(ctx, environment{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr}, args)
+	})
 }
 
 func run(ctx context.Context, env environment, args []string) error {

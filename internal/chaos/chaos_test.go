@@ -21,6 +21,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/internal/demo"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/proc"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/temporalclient"
 )
@@ -117,27 +118,27 @@ func TestChaos(t *testing.T) {
 		"JIT_LOG_LEVEL":             "debug", // the most a log could leak
 		"JIT_RECONCILE_INTERVAL":    reconcileInterval.String(),
 	}
-	api := &process{t: t, bin: bin, args: []string{"serve"}, env: productEnv(vars),
-		log: filepath.Join(dir, "api.log"), ready: httpReady(apiURL + "/readyz")}
+	api := &proc.Process{Name: "api", Bin: bin, Args: []string{"serve"}, Env: proc.Env(vars),
+		Log: filepath.Join(dir, "api.log"), Ready: proc.HTTPReady(apiURL + "/readyz")}
 	workerVars := map[string]string{"JIT_METRICS_ADDR": fmt.Sprintf("127.0.0.1:%d", metricsPort)}
 	for k, v := range vars {
 		workerVars[k] = v
 	}
-	worker := &process{t: t, bin: bin, args: []string{"worker"}, env: productEnv(workerVars),
-		log: filepath.Join(dir, "worker.log"), ready: httpReady(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))}
+	worker := &proc.Process{Name: "worker", Bin: bin, Args: []string{"worker"}, Env: proc.Env(workerVars),
+		Log: filepath.Join(dir, "worker.log"), Ready: proc.HTTPReady(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))}
 	t.Cleanup(func() {
-		worker.stop()
-		api.stop()
+		worker.Stop(stopGrace)
+		api.Stop(stopGrace)
 		if t.Failed() {
 			for _, f := range []string{"api.log", "worker.log"} {
 				t.Logf("%s: %s", f, tail(filepath.Join(dir, f), 40))
 			}
 		}
 	})
-	if err := api.start(); err != nil { // the API migrates the database first
+	if err := api.Start(context.Background(), startLimit); err != nil { // the API migrates the database first
 		t.Fatalf("chaos: %v", err)
 	}
-	if err := worker.start(); err != nil {
+	if err := worker.Start(context.Background(), startLimit); err != nil {
 		t.Fatalf("chaos: %v", err)
 	}
 
@@ -233,8 +234,8 @@ func TestChaos(t *testing.T) {
 type run struct {
 	t        *testing.T
 	began    time.Time
-	api      *process
-	worker   *process
+	api      *proc.Process
+	worker   *proc.Process
 	temporal *temporal
 	pg       *postgres
 	sim      *entrasim.Server
@@ -344,10 +345,10 @@ func (r *run) killWorker(phase string, wait time.Duration) event {
 		n = r.w.inPhase(phase)
 	}
 	down := time.Now()
-	r.worker.kill()
+	r.worker.Kill()
 	time.Sleep(3 * time.Second)
 	e := event{What: "SIGKILL worker mid-" + phase, InFlight: n}
-	if err := r.worker.start(); err != nil {
+	if err := r.worker.Start(context.Background(), startLimit); err != nil {
 		e.Err = err.Error()
 	}
 	e.DownSeconds = time.Since(down).Seconds()
@@ -359,11 +360,11 @@ func (r *run) restartAPI(crash bool) event {
 	down := time.Now()
 	if crash {
 		e.What = "SIGKILL API and restart"
-		r.api.kill()
+		r.api.Kill()
 	} else {
-		r.api.stop()
+		r.api.Stop(stopGrace)
 	}
-	if err := r.api.start(); err != nil {
+	if err := r.api.Start(context.Background(), startLimit); err != nil {
 		e.Err = err.Error()
 	}
 	e.DownSeconds = time.Since(down).Seconds()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -202,116 +200,9 @@ func (tp *temporal) crash() {
 	}
 }
 
-// --- the product: `jitaccess serve` and `jitaccess worker` as real processes ---
+// --- the product: `jitaccess serve` and `jitaccess worker` as real processes (internal/proc) ---
 
-type process struct {
-	t    *testing.T
-	bin  string
-	args []string
-	env  []string
-	log  string
-	// ready answers nil once the process serves.
-	ready func(context.Context) error
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
-	runs int
-}
-
-func (p *process) start() error {
-	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = p.env
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return err
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); f.Close(); close(done) }()
-	p.mu.Lock()
-	p.cmd, p.done = cmd, done
-	p.runs++
-	p.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	for {
-		err := p.ready(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("%s exited during start-up (see %s)", p.args[0], p.log)
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %v (see %s)", p.args[0], err, p.log)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// kill ends the process with SIGKILL: nothing is drained, in-flight work is lost.
-func (p *process) kill() { p.signal(syscall.SIGKILL, 0) }
-
-// stop ends the process gracefully (SIGTERM), killing it after 20 s.
-func (p *process) stop() { p.signal(syscall.SIGTERM, 20*time.Second) }
-
-func (p *process) signal(sig syscall.Signal, grace time.Duration) {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.cmd = nil
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, sig)
-	if grace > 0 {
-		select {
-		case <-done:
-			return
-		case <-time.After(grace):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	}
-	<-done
-}
-
-// productEnv is the process environment: the machine's, without any JIT_* variable, plus vars.
-func productEnv(vars map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "JIT_") {
-			env = append(env, kv)
-		}
-	}
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+vars[k])
-	}
-	return env
-}
-
-// httpReady answers nil when url answers 200.
-func httpReady(url string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %d", url, resp.StatusCode)
-		}
-		return nil
-	}
-}
+const (
+	startLimit = 90 * time.Second // until a started process serves
+	stopGrace  = 20 * time.Second // SIGTERM, then SIGKILL
+)

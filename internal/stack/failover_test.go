@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/internal/demo"
+	"github.com/jitaccess/jitaccess/internal/proc"
 )
 
 // failoverBound is the chaos suite's bound (internal/chaos: disableBound): no account stays
@@ -115,7 +116,7 @@ func TestStackFailover(t *testing.T) {
 	}
 	t.Logf("Temporal server back %s after the kill", time.Since(killedTemporal).Round(100*time.Millisecond))
 	var restart sync.WaitGroup
-	for _, p := range []*Process{s.APIs[0], s.Workers[0]} {
+	for _, p := range []*proc.Process{s.APIs[0], s.Workers[0]} {
 		restart.Add(1)
 		go func() {
 			defer restart.Done()

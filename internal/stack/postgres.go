@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jitaccess/jitaccess/internal/proc"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 )
 
@@ -19,7 +20,7 @@ import (
 // that the failover test can crash and restart the database under the topology without
 // touching the machine's server that other tests use.
 type Postgres struct {
-	*Process
+	*proc.Process
 	// URL is the admin URL (user postgres, trust on 127.0.0.1), for Options.PostgresURL.
 	URL string
 }
@@ -49,7 +50,7 @@ func StartPostgres(ctx context.Context, dir string) (*Postgres, error) {
 		return nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
 	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	p := &Postgres{URL: url, Process: &Process{
+	p := &Postgres{URL: url, Process: &proc.Process{
 		Name: "postgres",
 		Bin:  wrap[0],
 		Args: append(wrap[1:], filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),

@@ -24,6 +24,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
+	"github.com/jitaccess/jitaccess/internal/proc"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -68,9 +69,9 @@ type Stack struct {
 	// Databases are the stack's PostgreSQL databases: Temporal, its visibility, jitaccess.
 	Databases []string
 
-	Temporal *Process
-	Workers  []*Process
-	APIs     []*Process
+	Temporal *proc.Process
+	Workers  []*proc.Process
+	APIs     []*proc.Process
 
 	pg        postgresTarget
 	progress  io.Writer
@@ -136,9 +137,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.TemporalAddress = fmt.Sprintf("127.0.0.1:%d", ports.Frontend)
-	s.Temporal = &Process{Name: "temporal-server", Bin: filepath.Join(o.Bin, "temporal-server"),
+	s.Temporal = &proc.Process{Name: "temporal-server", Bin: filepath.Join(o.Bin, "temporal-server"),
 		Args: []string{"--root", o.Dir, "--config", filepath.Base(configDir), "--env", "stack", "--allow-no-auth", "start"},
-		Env:  processEnv(nil), Log: filepath.Join(logs, "temporal-server.log"), Ready: temporalReady(s.TemporalAddress)}
+		Env:  proc.Env(nil), Log: filepath.Join(logs, "temporal-server.log"), Ready: temporalReady(s.TemporalAddress)}
 	s.step("Temporal server %s (frontend %s)", TemporalServerVersion, s.TemporalAddress)
 	if err := s.Temporal.Start(ctx, 3*time.Minute); err != nil {
 		return nil, err
@@ -195,8 +196,8 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		backends = append(backends, "http://"+addr)
 		env := merge(common, map[string]string{"JIT_HTTP_ADDR": addr, "JIT_METRICS_ADDR": metrics,
 			"JIT_BOOTSTRAP_ADMIN_TOKEN": s.AdminToken, "JIT_BOOTSTRAP_ADMIN_EMAIL": "admin@msp.example"})
-		s.APIs = append(s.APIs, &Process{Name: fmt.Sprintf("api-%d", i+1), Bin: jitaccess, Args: []string{"serve"},
-			Env: processEnv(env), Log: filepath.Join(logs, fmt.Sprintf("api-%d.log", i+1)), Ready: httpReady("http://" + addr + "/readyz")})
+		s.APIs = append(s.APIs, &proc.Process{Name: fmt.Sprintf("api-%d", i+1), Bin: jitaccess, Args: []string{"serve"},
+			Env: proc.Env(env), Log: filepath.Join(logs, fmt.Sprintf("api-%d.log", i+1)), Ready: proc.HTTPReady("http://" + addr + "/readyz")})
 	}
 	for i := range o.Workers {
 		addr, err := resolvePort("127.0.0.1:0")
@@ -204,10 +205,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 		env := merge(common, map[string]string{"JIT_METRICS_ADDR": addr})
-		s.Workers = append(s.Workers, &Process{Name: fmt.Sprintf("worker-%d", i+1), Bin: jitaccess, Args: []string{"worker"},
-			Env: processEnv(env), Log: filepath.Join(logs, fmt.Sprintf("worker-%d.log", i+1)), Ready: httpReady("http://" + addr + "/metrics")})
+		s.Workers = append(s.Workers, &proc.Process{Name: fmt.Sprintf("worker-%d", i+1), Bin: jitaccess, Args: []string{"worker"},
+			Env: proc.Env(env), Log: filepath.Join(logs, fmt.Sprintf("worker-%d.log", i+1)), Ready: proc.HTTPReady("http://" + addr + "/metrics")})
 	}
-	procs := append(append([]*Process{}, s.APIs...), s.Workers...)
+	procs := append(append([]*proc.Process{}, s.APIs...), s.Workers...)
 	errs := make(chan error, len(procs))
 	for _, p := range procs {
 		go func() { errs <- p.Start(ctx, 2*time.Minute) }()
@@ -263,7 +264,7 @@ func (s *Stack) Stop() {
 			s.stopProxy()
 		}
 		var wg sync.WaitGroup
-		for _, p := range append(append([]*Process{}, s.APIs...), s.Workers...) {
+		for _, p := range append(append([]*proc.Process{}, s.APIs...), s.Workers...) {
 			wg.Add(1)
 			go func() { defer wg.Done(); p.Stop(20 * time.Second) }()
 		}
@@ -383,7 +384,7 @@ func RandomPrefix() string {
 func waitReady(ctx context.Context, url string, limit time.Duration) error {
 	rctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	check := httpReady(url)
+	check := proc.HTTPReady(url)
 	for {
 		err := check(rctx)
 		if err == nil {

@@ -1,4 +1,7 @@
-package stack
+// Package proc runs child processes of the tools and harness (the Temporal server, the product's
+// API and worker) in their own process groups: start and wait until ready, kill as a crash
+// would, stop gracefully, start again.
+package proc
 
 import (
 	"context"
@@ -13,7 +16,7 @@ import (
 	"time"
 )
 
-// Process is one child process of the stack (the Temporal server, a worker, an API), in its
+// Process is one child process (the Temporal server, a worker, an API), in its
 // own process group so that stopping it never leaves grandchildren behind. It can be killed
 // and started again, which the failover tests do.
 type Process struct {
@@ -121,8 +124,8 @@ func (p *Process) signal(sig syscall.Signal, grace time.Duration) {
 	<-done
 }
 
-// processEnv is the machine's environment without any JIT_* variable, plus vars.
-func processEnv(vars map[string]string) []string {
+// Env is the machine's environment without any JIT_* variable, plus vars.
+func Env(vars map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "JIT_") {
@@ -140,8 +143,8 @@ func processEnv(vars map[string]string) []string {
 	return env
 }
 
-// httpReady answers nil when url answers 200.
-func httpReady(url string) func(context.Context) error {
+// HTTPReady answers nil when url answers 200.
+func HTTPReady(url string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
