@@ -173,6 +173,11 @@ func (a *Activities) recordBlocked(ctx context.Context, in workflows.DisableAcco
 	if err := a.Store.RecordTransition(ctx, updateOf(rec), &event); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("record blocked disable of grant %s: %w", in.GrantID, err)
 	}
+	if n, ok := notificationOf(rec); ok {
+		if err := a.publish(ctx, n); err != nil {
+			return err
+		}
+	}
 	a.logger().WarnContext(ctx, "disable blocked until the application is authorized again", "grant_id", in.GrantID, "error", cause)
 	a.metrics().DisableBlocked()
 	return nil

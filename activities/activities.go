@@ -69,6 +69,7 @@ type Activities struct {
 	Store             Store
 	Directory         Directory
 	Metrics           Metrics
+	Notifier          Notifier
 	MaxAccessDuration time.Duration
 	Now               func() time.Time
 	Logger            *slog.Logger

@@ -76,6 +76,14 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 	if err := a.Store.RecordTransition(ctx, updateOf(rec), &event); err != nil {
 		return workflows.Plan{}, fmt.Errorf("record request of grant %s: %w", g.ID, err)
 	}
+	if err := a.publish(ctx, workflows.GrantNotification{Event: workflows.NotifyRequested, GrantID: g.ID, Key: "requested", ActorID: g.TechnicianID}); err != nil {
+		return workflows.Plan{}, err
+	}
+	if status == workflows.StatusPendingApproval {
+		if err := a.publish(ctx, workflows.GrantNotification{Event: workflows.NotifyApprovalNeeded, GrantID: g.ID, Key: "requested"}); err != nil {
+			return workflows.Plan{}, err
+		}
+	}
 	a.metrics().Transition(string(status))
 	return plan, nil
 }
@@ -147,6 +155,11 @@ func (a *Activities) RecordGrant(ctx context.Context, recs []workflows.Record) e
 		}
 		if err != nil {
 			return fmt.Errorf("record grant %s as %s: %w", rec.GrantID, rec.Status, err)
+		}
+		if n, ok := notificationOf(rec); ok {
+			if err := a.publish(ctx, n); err != nil {
+				return err
+			}
 		}
 		switch {
 		case rec.Action == workflows.ActionExtended:

@@ -24,8 +24,9 @@ func ConfigureProcess(cfg config.Config) {
 // RunWorker blocks until ctx ends, then stops the worker gracefully: in-flight activities
 // finish within the stop timeout; anything cut short is retried by Temporal elsewhere.
 func (a *App) RunWorker(ctx context.Context) error {
+	pub := a.Publisher()
 	acts := &activities.Activities{Store: a.Store, Directory: a.Entra, MaxAccessDuration: a.Cfg.MaxAccessDuration,
-		Now: time.Now, Logger: a.Log.With("component", "activities")}
+		Now: time.Now, Logger: a.Log.With("component", "activities"), Notifier: pub}
 	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log,
 		Deployment: a.Cfg.WorkerDeployment, BuildID: a.Cfg.WorkerBuildID})
 	reconcile.Register(w, &reconcile.Activities{Sweeper: a.Reconciler()})
@@ -37,7 +38,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	waitNotify := a.startNotifications(ctx, w)
+	waitNotify := a.startNotifications(ctx, w, pub)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -53,5 +54,5 @@ func (a *App) RunWorker(ctx context.Context) error {
 // Reconciler is the sweep the worker's Reconcile workflow and `jitaccess reconcile` run.
 func (a *App) Reconciler() *reconcile.Sweeper {
 	return &reconcile.Sweeper{Store: a.Store, Directory: a.Entra, Runs: a.Temporal,
-		Metrics: reconcile.NewMetrics(a.Registry), Logger: a.Log.With("component", "reconcile")}
+		Metrics: reconcile.NewMetrics(a.Registry), Logger: a.Log.With("component", "reconcile"), Notifier: a.Publisher()}
 }

@@ -22,9 +22,15 @@ type Store interface {
 	RecordApproval(ctx context.Context, d store.ApprovalDecision) (store.Approval, bool, error)
 }
 
+// Notifier queues grant events (notify.Publisher); nil queues nothing.
+type Notifier interface {
+	PublishGrantEvent(ctx context.Context, n workflows.GrantNotification) (int, error)
+}
+
 // Activities are registered on the worker beside the lifecycle's activities.
 type Activities struct {
-	Store Store
+	Store    Store
+	Notifier Notifier
 }
 
 // RecordApprovalDecision is the activity workflows.RecordApprovalDecisionActivity.
@@ -41,6 +47,14 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.Re
 	out := workflows.RecordApprovalDecisionResult{Recorded: recorded, Decision: workflows.ApprovalApproved}
 	if rec.Decision == store.DecisionDenied {
 		out.Decision = workflows.ApprovalDenied
+	}
+	// An approval is announced here, with its approver and comment; a denial ends the grant
+	// and is announced by its final record.
+	if out.Decision == workflows.ApprovalApproved && a.Notifier != nil {
+		if _, err := a.Notifier.PublishGrantEvent(ctx, workflows.GrantNotification{Event: workflows.NotifyApproved,
+			GrantID: in.GrantID, Key: in.ApproverID, ActorID: in.ApproverID, Comment: rec.Comment}); err != nil {
+			return workflows.RecordApprovalDecisionResult{}, fmt.Errorf("queue the approved notification: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -73,6 +73,8 @@ type Sweeper struct {
 	Runs      Runs
 	Metrics   *Metrics // nil counts nothing
 	Logger    *slog.Logger
+	// Notifier announces a finding about a grant as its drift event (nil: none).
+	Notifier Notifier
 	// Pace is the least time between two directory reads of one application; 0: DefaultPace.
 	Pace time.Duration
 }
@@ -148,11 +150,28 @@ func (s *Sweeper) report(ctx context.Context, in SweepInput, res *SweepResult, f
 	if in.DryRun {
 		return nil
 	}
-	return s.Store.RecordAudit(ctx, store.AuditEvent{
+	if err := s.Store.RecordAudit(ctx, store.AuditEvent{
 		ID:       store.DerivedID("aud", in.SweepID+"|"+f.Kind+"|"+f.target()),
 		TenantID: f.TenantID, ActorID: "reconciler", ActorKind: store.ActorSystem,
 		Action: f.Kind, Target: f.target(), Details: f.details(),
-	})
+	}); err != nil {
+		return err
+	}
+	if s.Notifier == nil || f.GrantID == "" {
+		return nil
+	}
+	reason := f.Kind + ": " + f.Seen
+	if f.Done != "" {
+		reason += "; " + f.Done
+	}
+	_, err := s.Notifier.PublishGrantEvent(ctx, workflows.GrantNotification{Event: workflows.NotifyDrift, GrantID: f.GrantID,
+		Key: in.SweepID + "|" + f.Kind, ActorID: "", Reason: reason})
+	return err
+}
+
+// Notifier queues grant events (notify.Publisher).
+type Notifier interface {
+	PublishGrantEvent(ctx context.Context, n workflows.GrantNotification) (int, error)
 }
 
 // --- grants against their runs ---

@@ -100,7 +100,7 @@ func Register(r interface {
 	r.RegisterWorkflowWithOptions(workflows.AccessRequest, workflow.RegisterOptions{Name: workflows.WorkflowType})
 	r.RegisterActivity(acts)
 	if s, ok := acts.Store.(approvals.Store); ok {
-		r.RegisterActivity(&approvals.Activities{Store: s})
+		r.RegisterActivity(&approvals.Activities{Store: s, Notifier: acts.Notifier})
 	}
 	r.RegisterActivity(signInOf(acts))
 }
