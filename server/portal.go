@@ -137,7 +137,7 @@ func IsPortalRoute(p string) bool {
 	if p == "/" {
 		return true
 	}
-	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/approvals", "/reports"} {
+	for _, prefix := range []string{"/signin", "/signout", "/oidc/", "/admin", "/my", "/assets/", "/extension/", "/approvals", "/reports", "/review"} {
 		if strings.HasPrefix(p, prefix) {
 			return true
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -95,9 +96,25 @@ func (s *Server) portalGrants(c *gin.Context) {
 	if status != "" {
 		statuses = []string{status}
 	}
+	tenantID := c.Query("tenant_id")
+	a := s.actor(c)
+	ts, err := s.visibleTenants(ctx, a)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if a.Role == store.RoleAuditor {
+		if tenantID == "" && len(ts) > 0 {
+			tenantID = ts[0].ID // an auditor of several tenants reads one at a time
+		}
+		if !slices.ContainsFunc(ts, func(t store.Tenant) bool { return t.ID == tenantID }) {
+			s.message(c, http.StatusForbidden, "Not one of your tenants", "You audit other tenants than this one.")
+			return
+		}
+	}
 	var all []store.Grant
 	for _, st := range statuses {
-		gs, _, err := s.svc.ListGrants(ctx, s.actor(c), store.GrantFilter{Status: st}, store.Page{Limit: store.MaxLimit})
+		gs, _, err := s.svc.ListGrants(ctx, a, store.GrantFilter{Status: st, TenantID: tenantID}, store.Page{Limit: store.MaxLimit})
 		if err != nil {
 			s.portalFail(c, err)
 			return
@@ -106,7 +123,8 @@ func (s *Server) portalGrants(c *gin.Context) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].RequestedAt.After(all[j].RequestedAt) })
 	s.render(c, http.StatusOK, "grants.html", pageData{Title: "Grants", Nav: "grants", Data: map[string]any{
-		"Grants": s.grantRows(ctx, all), "Status": status, "CanRevoke": s.deps.Workflows != nil,
+		"Grants": s.grantRows(ctx, all), "Status": status, "CanRevoke": s.deps.Workflows != nil && a.Role == store.RoleAdmin,
+		"Base": c.Request.URL.Path, "Tenants": ts, "TenantID": tenantID, "AllTenants": a.Role == store.RoleAdmin,
 		"Statuses": []string{"pending", "provisioning", "active", "revoking", "expired", "revoked", "denied", "failed"}}})
 }
 
@@ -120,6 +138,34 @@ type auditRow struct {
 func (s *Server) portalAudit(c *gin.Context) {
 	ctx := c.Request.Context()
 	f := store.AuditFilter{TenantID: c.Query("tenant_id")}
+	a := s.actor(c)
+	ts, err := s.visibleTenants(ctx, a)
+	if err != nil {
+		s.portalFail(c, err)
+		return
+	}
+	if a.Role == store.RoleAuditor {
+		// An auditor reads the events of the tenants given to them, one tenant at a time
+		// unless they were given all.
+		pr, err := s.principal(ctx, a)
+		if err != nil {
+			s.portalFail(c, err)
+			return
+		}
+		if f.TenantID == "" && !pr.Scope.All && len(ts) > 0 {
+			f.TenantID = ts[0].ID
+		}
+		tenant, prob, ok := auditorTenant(pr, f.TenantID)
+		switch {
+		case prob != nil:
+			s.portalFail(c, prob)
+			return
+		case !ok:
+			s.message(c, http.StatusForbidden, "Not one of your tenants", "You audit other tenants than this one.")
+			return
+		}
+		f.TenantID = tenant
+	}
 	events, next, err := s.deps.Store.AuditEvents(ctx, f, store.Page{Limit: 50, Cursor: c.Query("cursor")})
 	if errors.Is(err, store.ErrBadCursor) {
 		err = access.FieldError("cursor", "is not a cursor returned by this list.")
@@ -150,19 +196,15 @@ func (s *Server) portalAudit(c *gin.Context) {
 		}
 		rows[i] = r
 	}
-	ts, _, err := s.deps.Store.Tenants(ctx, store.Page{Limit: store.MaxLimit})
-	if err != nil {
-		s.portalFail(c, err)
-		return
-	}
 	nextURL := ""
 	if next != "" {
 		q := url.Values{"cursor": {next}}
 		if f.TenantID != "" {
 			q.Set("tenant_id", f.TenantID)
 		}
-		nextURL = "/admin/audit?" + q.Encode()
+		nextURL = c.Request.URL.Path + "?" + q.Encode()
 	}
 	s.render(c, http.StatusOK, "audit.html", pageData{Title: "Audit log", Nav: "audit",
-		Data: map[string]any{"Events": rows, "Next": nextURL, "Tenants": ts, "TenantID": f.TenantID}})
+		Data: map[string]any{"Events": rows, "Next": nextURL, "Tenants": ts, "TenantID": f.TenantID,
+			"Base": c.Request.URL.Path, "AllTenants": a.Role == store.RoleAdmin}})
 }

@@ -20,6 +20,10 @@ func (s *Server) portalReportRoutes(in *gin.RouterGroup) {
 	r.GET("/download", s.portalDownloadReport)
 	r.GET("/kept/:report_id", s.portalDownloadKept)
 	in.Group("/admin", s.portalRequireAdmin).POST("/auditors", s.portalSetAuditorTenants)
+	// Auditors read grants and the audit log here (admins at /admin/grants and /admin/audit).
+	rv := in.Group("/review", s.portalRequireReader)
+	rv.GET("/grants", s.portalGrants)
+	rv.GET("/audit", s.portalAudit)
 }
 
 // portalRequireReader lets admins and auditors through.
