@@ -58,6 +58,9 @@ type Store interface {
 	RecordAudit(ctx context.Context, e store.AuditEvent) error
 	Technician(ctx context.Context, id string) (store.Technician, error)
 	ApplicationConfig(ctx context.Context, applicationID string) (store.ApplicationConfig, error)
+	// PinnedEntraTenant is the Entra tenant the application's consent is pinned to ("" before
+	// the first consent); every directory call of its sweep is bound to it.
+	PinnedEntraTenant(ctx context.Context, applicationID string) (string, error)
 }
 
 // Runs is the part of the Temporal client (client.Client) the reconciler needs.
@@ -123,7 +126,14 @@ func (s *Sweeper) SweepApplication(ctx context.Context, in SweepInput) (SweepRes
 	if in.SweepID == "" {
 		in.SweepID = store.NewID("rec")
 	}
-	err := s.sweepGrants(ctx, in, &res)
+	tid, err := s.Store.PinnedEntraTenant(ctx, in.ApplicationID)
+	if err != nil {
+		return res, fmt.Errorf("read the Entra tenant of application %s: %w", in.ApplicationID, err)
+	}
+	if tid != "" {
+		ctx = directory.WithTenant(ctx, tid)
+	}
+	err = s.sweepGrants(ctx, in, &res)
 	if err == nil {
 		err = s.sweepAccounts(ctx, in, &res)
 	}
