@@ -35,12 +35,8 @@ const (
 // RestrictedUnitRoles are the roles given at the unit's scope to the principal jitaccess calls as.
 var RestrictedUnitRoles = []string{RolePrivilegedAuthAdmin, RoleUserAdmin}
 
-// ErrRestrictedUnitRefused is the tenant refusing to create or manage the unit; its message
-// names what to grant.
-var ErrRestrictedUnitRefused = errors.New("the tenant refused the restricted-management administrative unit: " +
-	"the authorizing admin must hold Privileged Role Administrator (or Global Administrator) and authorize the " +
-	"application again so it holds AdministrativeUnit.ReadWrite.All; app-only mode needs the application permission " +
-	"AdministrativeUnit.ReadWrite.All and RoleManagement.ReadWrite.Directory")
+// ErrRestrictedUnitRefused is directory.ErrRestrictedUnitRefused (kept here for callers of entra).
+var ErrRestrictedUnitRefused = directory.ErrRestrictedUnitRefused
 
 func refused(err error) error {
 	var ge *directory.GraphError

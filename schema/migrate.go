@@ -44,7 +44,7 @@ func (m migration) steps(db *bun.DB, up bool) []string {
 // migrations lists every schema step in order. Append; never edit a released step.
 func migrations() []migration {
 	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), grantClaimsMigration(), staffIdentityMigration(),
-		signInMigration(), reconcileMigration(), governanceMigration(), evidenceMigration(), extensionMigration()}
+		signInMigration(), reconcileMigration(), governanceMigration(), evidenceMigration(), extensionMigration(), adminUnitMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {
