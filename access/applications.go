@@ -58,6 +58,9 @@ type ApplicationPatch struct {
 	Roles          *[]string `json:"roles"`
 	// SignInMethod: password | tap | password_and_tap; a TAP needs the tenant's policy on.
 	SignInMethod *string `json:"sign_in_method"`
+	// RestrictedAdminUnit: JIT accounts go into a restricted-management administrative unit;
+	// turning it on is checked live (the unit is ensured in the tenant).
+	RestrictedAdminUnit *bool `json:"restricted_admin_unit"`
 }
 
 // UpdateApplication changes an application's name, access duration, domain and roles. The
@@ -112,6 +115,12 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 			return a, err
 		}
 		changed["sign_in_method"] = *in.SignInMethod
+	}
+	if in.RestrictedAdminUnit != nil {
+		if err := s.setRestrictedAdminUnit(ctx, actor, a, *in.RestrictedAdminUnit); err != nil {
+			return a, err
+		}
+		changed["restricted_admin_unit"] = *in.RestrictedAdminUnit
 	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
