@@ -28,30 +28,9 @@ type RestrictedUnitDirectory interface {
 // it), then the account added; both are idempotent. Stores or directories without the
 // capability (test doubles) leave the account where it is when the setting cannot be read.
 func (a *Activities) placeInRestrictedUnit(ctx context.Context, applicationID, objectID string) error {
-	st, ok := a.Store.(RestrictedUnitStore)
-	if !ok {
-		return nil
-	}
-	on, recorded, err := st.RestrictedAdminUnit(ctx, applicationID)
-	if err != nil {
-		return fmt.Errorf("read restricted_admin_unit of %s: %w", applicationID, err)
-	}
-	if !on {
-		return nil
-	}
-	dir, ok := a.Directory.(RestrictedUnitDirectory)
-	if !ok {
-		return temporal.NewNonRetryableApplicationError("restricted_admin_unit is on but the directory cannot manage administrative units",
-			ErrTypeGraphRejected, nil)
-	}
-	unit, err := dir.EnsureRestrictedUnit(ctx, applicationID, recorded)
-	if err != nil {
-		return directoryError("ensure the restricted administrative unit", err, false)
-	}
-	if unit != recorded {
-		if err := st.SaveAdminUnitID(ctx, applicationID, unit); err != nil {
-			return err
-		}
+	unit, dir, err := ensureRestrictedUnit(ctx, a.Store, a.Directory, applicationID)
+	if err != nil || dir == nil {
+		return err
 	}
 	err = dir.AddToRestrictedUnit(ctx, applicationID, unit, objectID)
 	if errors.Is(err, directory.ErrNotFound) {
@@ -59,4 +38,37 @@ func (a *Activities) placeInRestrictedUnit(ctx context.Context, applicationID, o
 		return temporal.NewApplicationError(fmt.Sprintf("add %s to the restricted administrative unit: %v", objectID, err), ErrTypeReplicationLag)
 	}
 	return directoryError("add "+objectID+" to the restricted administrative unit", err, false)
+}
+
+// ensureRestrictedUnit ensures the unit and the calling principal's roles at its scope when the
+// application's setting is on; dir is nil when it is off (or the store cannot tell). PrepareAccount
+// calls it too, so that an application authorized again by another admin gets that admin the
+// scoped roles before the account is cleaned.
+func ensureRestrictedUnit(ctx context.Context, store, directory any, applicationID string) (string, RestrictedUnitDirectory, error) {
+	st, ok := store.(RestrictedUnitStore)
+	if !ok {
+		return "", nil, nil
+	}
+	on, recorded, err := st.RestrictedAdminUnit(ctx, applicationID)
+	if err != nil {
+		return "", nil, fmt.Errorf("read restricted_admin_unit of %s: %w", applicationID, err)
+	}
+	if !on {
+		return "", nil, nil
+	}
+	dir, ok := directory.(RestrictedUnitDirectory)
+	if !ok {
+		return "", nil, temporal.NewNonRetryableApplicationError("restricted_admin_unit is on but the directory cannot manage administrative units",
+			ErrTypeGraphRejected, nil)
+	}
+	unit, err := dir.EnsureRestrictedUnit(ctx, applicationID, recorded)
+	if err != nil {
+		return "", nil, directoryError("ensure the restricted administrative unit", err, false)
+	}
+	if unit != recorded {
+		if err := st.SaveAdminUnitID(ctx, applicationID, unit); err != nil {
+			return "", nil, err
+		}
+	}
+	return unit, dir, nil
 }
