@@ -3,8 +3,13 @@ package entra_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/entra"
@@ -88,4 +93,40 @@ func consentAs(t *testing.T, e *env, c *entra.Client, upn string) directory.Cons
 		t.Fatalf("Redeem as %s: %v", upn, err)
 	}
 	return consent
+}
+
+// An application authorized before AdministrativeUnit.ReadWrite.All was asked keeps working (a
+// refresh sends no scope, so it keeps the scopes granted then); only the unit is refused, naming
+// what to do.
+func TestAuthorizationBeforeAdminUnitScopeStillRefreshes(t *testing.T) {
+	e := newEnv(t)
+	old := &oauth2.Config{ClientID: entrasim.ClientID, ClientSecret: entrasim.ClientSecret, RedirectURL: redirectURL,
+		Scopes: strings.Fields("openid profile offline_access https://graph.microsoft.com/User.ReadWrite.All " +
+			"https://graph.microsoft.com/RoleManagement.ReadWrite.Directory https://graph.microsoft.com/Domain.Read.All " +
+			"https://graph.microsoft.com/Directory.Read.All https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All " +
+			"https://graph.microsoft.com/Policy.Read.All"),
+		Endpoint: oauth2.Endpoint{AuthURL: e.ts.URL + "/organizations/oauth2/v2.0/authorize",
+			TokenURL: e.ts.URL + "/organizations/oauth2/v2.0/token", AuthStyle: oauth2.AuthStyleInParams}}
+	verifier := oauth2.GenerateVerifier()
+	stop := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := stop.Get(old.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("login_hint", entrasim.ContosoAdminUPN)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize: %v %s", err, resp.Header.Get("Location"))
+	}
+	tok, err := old.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.store.put(appID, directory.Consent{EntraTenantID: entrasim.ContosoTenantID, RefreshToken: tok.RefreshToken})
+	if doms, err := e.c.Domains(context.Background(), appID); err != nil || len(doms) == 0 {
+		t.Fatalf("Domains with an older authorization: %v %v", doms, err)
+	}
+	if _, err := e.c.EnsureRestrictedUnit(context.Background(), appID, ""); !errors.Is(err, entra.ErrRestrictedUnitRefused) {
+		t.Fatalf("EnsureRestrictedUnit without the scope: %v", err)
+	}
 }
