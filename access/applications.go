@@ -60,6 +60,9 @@ type ApplicationPatch struct {
 	SignInMethod *string `json:"sign_in_method"`
 	// Policy (SPEC §10) is merged over the effective policy; null forgets the saved one.
 	Policy json.RawMessage `json:"policy"`
+	// RestrictedAdminUnit: JIT accounts go into a restricted-management administrative unit;
+	// turning it on is checked live (the unit is ensured in the tenant).
+	RestrictedAdminUnit *bool `json:"restricted_admin_unit"`
 }
 
 // UpdateApplication changes an application's name, access duration, domain and roles. The
@@ -123,6 +126,12 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 		}
 		pol = &ch
 		changed["policy"] = true
+	}
+	if in.RestrictedAdminUnit != nil {
+		if err := s.setRestrictedAdminUnit(ctx, actor, a, *in.RestrictedAdminUnit); err != nil {
+			return a, err
+		}
+		changed["restricted_admin_unit"] = *in.RestrictedAdminUnit
 	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {

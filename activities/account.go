@@ -68,6 +68,9 @@ func (a *Activities) EnsureAccount(ctx context.Context, in workflows.EnsureAccou
 	if err != nil {
 		return workflows.AccountResult{}, err
 	}
+	if err := a.placeInRestrictedUnit(ctx, in.ApplicationID, acct.ObjectID); err != nil {
+		return workflows.AccountResult{}, err
+	}
 	if err := a.Store.SaveCredential(ctx, in.GrantID, acct.UPN, password); err != nil {
 		return workflows.AccountResult{}, fmt.Errorf("save credential of grant %s: %w", in.GrantID, err)
 	}

@@ -138,6 +138,11 @@ func (a *SignIn) PrepareAccount(ctx context.Context, in PrepareAccountInput) (Pr
 		}
 		return PrepareAccountResult{}, nil
 	}
+	// With restricted_admin_unit on, the calling principal needs its roles at the unit's scope
+	// before it can clean a member (a new authorizing admin gets them here).
+	if _, _, err := ensureRestrictedUnit(ctx, a.Store, a.Directory, in.ApplicationID); err != nil {
+		return PrepareAccountResult{}, err
+	}
 	// CleanAccount checks the recorded account still carries the marker before removing anything.
 	c, err := a.Directory.CleanAccount(ctx, in.ApplicationID, known, in.KeepRoleIDs)
 	if errors.Is(err, directory.ErrNotFound) {

@@ -88,6 +88,8 @@ type signInEnv struct {
 	dir *entra.Client
 	env *testsuite.TestActivityEnvironment
 	a   *activities.SignIn
+	// base is the emulator's URL.
+	base string
 }
 
 const signInApp = "app_signin000000001"
@@ -124,7 +126,7 @@ func newSignInEnv(t *testing.T, tenantDomain, admin string) *signInEnv {
 	env := suite.NewTestActivityEnvironment()
 	a := &activities.SignIn{Store: st, Directory: dir}
 	env.RegisterActivity(a)
-	return &signInEnv{sim: sim, st: st, dir: dir, env: env, a: a}
+	return &signInEnv{sim: sim, st: st, dir: dir, env: env, a: a, base: ts.URL}
 }
 
 func appErrType(t *testing.T, err error) (string, bool) {

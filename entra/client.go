@@ -35,7 +35,8 @@ const (
 
 // ConsentScopes are the delegated permissions (space-separated) the connector asks an admin
 // to consent to; offline_access yields the refresh token. UserAuthenticationMethod.ReadWrite.All
-// and Policy.Read.All serve Temporary Access Passes and cleaning accounts (SPEC §10): an
+// and Policy.Read.All serve Temporary Access Passes and cleaning accounts (SPEC §10),
+// AdministrativeUnit.ReadWrite.All the restricted administrative unit (adminunit.go): an
 // application authorized before they were added must be authorized again.
 const ConsentScopes = "openid profile offline_access" +
 	" https://graph.microsoft.com/User.ReadWrite.All" +
@@ -43,7 +44,8 @@ const ConsentScopes = "openid profile offline_access" +
 	" https://graph.microsoft.com/Domain.Read.All" +
 	" https://graph.microsoft.com/Directory.Read.All" +
 	" https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All" +
-	" https://graph.microsoft.com/Policy.Read.All"
+	" https://graph.microsoft.com/Policy.Read.All" +
+	" https://graph.microsoft.com/AdministrativeUnit.ReadWrite.All"
 
 // appOnlyScope is the client-credentials scope: every application permission granted.
 const appOnlyScope = "https://graph.microsoft.com/.default"

@@ -138,6 +138,10 @@ type Application struct {
 	UpdatedAt      time.Time     `bun:"updated_at,notnull"`
 	// SignInMethod is password | tap | password_and_tap (migration 06; empty on insert: the default).
 	SignInMethod string `bun:"sign_in_method,nullzero,notnull,default:'password_and_tap'"`
+	// RestrictedAdminUnit puts JIT accounts in a restricted-management administrative unit
+	// (migration 11); AdminUnitID is that unit once created.
+	RestrictedAdminUnit bool   `bun:"restricted_admin_unit,notnull,default:false"`
+	AdminUnitID         string `bun:"admin_unit_id,notnull,default:''"`
 }
 
 // ApplicationAuthorization is the admin consent of an application: the sealed refresh token

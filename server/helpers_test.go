@@ -49,6 +49,8 @@ type fakeDirectory struct {
 	tenantID  string
 	domainErr error
 	tapOff    bool // the tenant's Temporary Access Pass policy is disabled
+	unitOff   bool // the tenant refuses the restricted administrative unit (admin_unit_test.go)
+	units     []string
 }
 
 func newFakeDirectory() *fakeDirectory {

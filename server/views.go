@@ -64,24 +64,26 @@ type authorizationView struct {
 }
 
 type applicationView struct {
-	ID             string            `json:"id"`
-	TenantID       string            `json:"tenant_id"`
-	Name           string            `json:"name"`
-	Type           string            `json:"type"`
-	Credentials    string            `json:"credentials"`
-	Status         string            `json:"status"`
-	AccessDuration string            `json:"access_duration"`
-	Domain         *string           `json:"domain"`
-	Roles          []string          `json:"roles"`
-	SignInMethod   string            `json:"sign_in_method"`
-	Authorization  authorizationView `json:"authorization"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	ID             string   `json:"id"`
+	TenantID       string   `json:"tenant_id"`
+	Name           string   `json:"name"`
+	Type           string   `json:"type"`
+	Credentials    string   `json:"credentials"`
+	Status         string   `json:"status"`
+	AccessDuration string   `json:"access_duration"`
+	Domain         *string  `json:"domain"`
+	Roles          []string `json:"roles"`
+	SignInMethod   string   `json:"sign_in_method"`
+	// RestrictedAdminUnit: JIT accounts are placed in a restricted-management administrative unit.
+	RestrictedAdminUnit bool              `json:"restricted_admin_unit"`
+	Authorization       authorizationView `json:"authorization"`
+	CreatedAt           time.Time         `json:"created_at"`
+	UpdatedAt           time.Time         `json:"updated_at"`
 }
 
 func viewApplication(a store.Application) applicationView {
 	v := applicationView{ID: a.ID, TenantID: a.TenantID, Name: a.Name, Type: a.Type, Credentials: a.Credentials, Status: a.Status,
-		AccessDuration: a.AccessDuration.String(), Roles: a.Roles, SignInMethod: a.SignInMethod, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		AccessDuration: a.AccessDuration.String(), Roles: a.Roles, SignInMethod: a.SignInMethod, RestrictedAdminUnit: a.RestrictedAdminUnit, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 		Authorization: authorizationView{Status: "unauthorized"}}
 	if v.Roles == nil {
 		v.Roles = []string{}

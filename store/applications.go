@@ -37,8 +37,11 @@ type Application struct {
 	Status         string
 	Authorization  *Authorization // nil until an admin authorized it
 	SignInMethod   string         // password | tap | password_and_tap (SetSignInMethod)
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// RestrictedAdminUnit: JIT accounts go into a restricted-management administrative unit
+	// (SetRestrictedAdminUnit).
+	RestrictedAdminUnit bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Authorization records the admin consent of an application (never the token itself).
@@ -79,7 +82,8 @@ func applicationStatus(authorized bool, domain string, roles []string) string {
 func applicationOf(m schema.Application, auth *schema.ApplicationAuthorization) Application {
 	a := Application{ID: m.ID, TenantID: m.TenantID, Name: m.Name, Type: m.Type, Credentials: m.Credentials,
 		AccessDuration: m.AccessDuration, Domain: m.Domain, Roles: orEmpty(m.Roles), Status: m.Status,
-		CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt), SignInMethod: m.SignInMethod}
+		CreatedAt: utc(m.CreatedAt), UpdatedAt: utc(m.UpdatedAt), SignInMethod: m.SignInMethod,
+		RestrictedAdminUnit: m.RestrictedAdminUnit}
 	if auth != nil {
 		a.Authorization = &Authorization{Account: auth.Account, DisplayName: auth.DisplayName, EntraTenantID: auth.EntraTenantID,
 			AuthorizedAt: utc(auth.AuthorizedAt), AuthorizedBy: auth.AuthorizedBy}

@@ -93,6 +93,9 @@ func (gr *graphReq) authorizeMethodWrite(t *tenant, target *user) *gresp {
 	if g := gr.authorize(t, permMethodsWrite, nil); g != nil {
 		return g
 	}
+	if g := gr.rmauDenied(t, target, rmauMethods); g != nil {
+		return g
+	}
 	if gr.pr.app {
 		return nil
 	}

@@ -299,6 +299,8 @@ func (s *Server) dispatch(gr *graphReq) *gresp {
 		return s.serveAuthentication(gr)
 	case seg(segs, 0, "policies") && seg(segs, 1, "authenticationMethodsPolicy") && seg(segs, 2, "authenticationMethodConfigurations") && len(segs) == 4:
 		return s.serveTAPPolicy(gr)
+	case seg(segs, 0, "directory") && seg(segs, 1, "administrativeUnits"):
+		return s.serveAdminUnits(gr)
 	case seg(segs, 0, "roleManagement") && seg(segs, 1, "directory") && seg(segs, 2, "roleDefinitions") && len(segs) <= 4:
 		return allow(m == http.MethodGet, func() *gresp { return s.getRoleDefinitions(gr) })
 	case seg(segs, 0, "roleManagement") && seg(segs, 1, "directory") && seg(segs, 2, "roleAssignments") && len(segs) == 3:
@@ -332,7 +334,8 @@ func (s *Server) dispatch(gr *graphReq) *gresp {
 func knownSegment(prefix []string) bool {
 	known := [][]string{{"me"}, {"organization", "*"}, {"domains", "*"}, {"users", "*", "revokeSignInSessions"},
 		{"users", "*", "authentication", "*", "*"}, {"policies", "authenticationMethodsPolicy", "authenticationMethodConfigurations", "*"},
-		{"roleManagement", "directory", "roleDefinitions", "*"}, {"roleManagement", "directory", "roleAssignments", "*"}}
+		{"roleManagement", "directory", "roleDefinitions", "*"}, {"roleManagement", "directory", "roleAssignments", "*"},
+		{"directory", "administrativeUnits", "*", "members", "*", "$ref"}}
 	for _, k := range known {
 		if len(prefix) > len(k) {
 			continue

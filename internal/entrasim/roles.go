@@ -150,7 +150,7 @@ func (s *Server) createAssignment(gr *graphReq) *gresp {
 		return invalid("roleDefinitionId")
 	case principalID == "" || !isGUID(principalID):
 		return invalid("principalId")
-	case scope != "/":
+	case scope != "/" && !strings.HasPrefix(scope, "/administrativeUnits/"):
 		return invalid("directoryScopeId")
 	}
 	s.mu.Lock()
@@ -163,19 +163,30 @@ func (s *Server) createAssignment(gr *graphReq) *gresp {
 		s.mu.Unlock()
 		return ids.notFound(roleID)
 	}
+	if scope != "/" {
+		if g := scopedAssignmentCheck(gr, t, roleID, scope); g != nil {
+			s.mu.Unlock()
+			return g
+		}
+	}
 	u := t.Users[principalID]
 	lag := time.Duration(s.Faults().ReplicationLagMS) * time.Millisecond
 	// Right after creation a user is not yet replicated to the role service (DC issue #1855).
-	if u == nil || (lag > 0 && s.now().Sub(u.CreatedAt) < lag) {
+	// The application's own service principal exists once the tenant consented.
+	isSP := t.Consented && principalID == servicePrincipalID(t.ID)
+	if !isSP && (u == nil || (lag > 0 && s.now().Sub(u.CreatedAt) < lag)) {
 		s.mu.Unlock()
 		return ids.notFound(principalID)
 	}
 	id := assignmentID(roleID, principalID)
+	if scope != "/" {
+		id = scopedAssignmentID(roleID, principalID, scope)
+	}
 	if _, dup := t.Assignments[id]; dup {
 		s.mu.Unlock()
 		return ids.badRequest("A conflicting object with one or more of the specified property values is present in the directory.")
 	}
-	a := &roleAssignment{ID: id, RoleDefinitionID: roleID, PrincipalID: principalID, DirectoryScopeID: "/"}
+	a := &roleAssignment{ID: id, RoleDefinitionID: roleID, PrincipalID: principalID, DirectoryScopeID: scope}
 	t.Assignments[id] = a
 	s.mu.Unlock()
 	s.mutated()

@@ -88,6 +88,8 @@ type tenant struct {
 	Groups map[string]*group `json:"groups,omitempty"`
 	// RegistrationRestricted: users may not register security info at sign-in (proof-up blocked).
 	RegistrationRestricted bool `json:"registration_restricted,omitempty"`
+	// AdminUnits are administrative units (keyed by lower-case id), see admin_units.go.
+	AdminUnits map[string]*adminUnit `json:"admin_units,omitempty"`
 }
 
 type group struct {
@@ -374,7 +376,8 @@ func (t *tenant) domain(name string) *domain {
 
 func (t *tenant) hasRole(userID string, roleIDs ...string) bool {
 	for _, a := range t.Assignments {
-		if a.PrincipalID != userID {
+		// Only tenant-wide assignments: a role at an administrative unit's scope is not a tenant role.
+		if a.PrincipalID != userID || (a.DirectoryScopeID != "/" && a.DirectoryScopeID != "") {
 			continue
 		}
 		for _, r := range roleIDs {

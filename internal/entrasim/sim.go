@@ -23,8 +23,7 @@ type UserView struct {
 	CreatedAt               time.Time        `json:"created_at"`
 	RoleDefinitionIDs       []string         `json:"role_definition_ids"`
 	AuthMethods             []AuthMethodView `json:"auth_methods"`
-	// AdministrativeUnits lists the ids of the administrative units the user is a member of
-	// (the emulator models none yet, so it is always empty).
+	// AdministrativeUnits lists the ids of the administrative units the user is a member of.
 	AdministrativeUnits []string `json:"administrative_units"`
 	EmployeeType        string   `json:"employee_type,omitempty"`
 }
@@ -53,7 +52,7 @@ func (s *Server) Users(tenantRef string) []UserView {
 			AccountEnabled: u.AccountEnabled, PasswordChangedAt: u.PasswordChangedAt,
 			SignInSessionsValidFrom: u.SignInSessionsValidFrom, CreatedAt: u.CreatedAt, RoleDefinitionIDs: []string{},
 			AuthMethods:         []AuthMethodView{{Type: "password", ID: passwordMethodID}},
-			AdministrativeUnits: []string{}, EmployeeType: u.propString("employeeType")}
+			AdministrativeUnits: t.unitsOf(u.ID), EmployeeType: u.propString("employeeType")}
 		for _, m := range u.AuthMethods {
 			v.AuthMethods = append(v.AuthMethods, AuthMethodView{Type: m.Type, ID: m.ID})
 		}
@@ -109,6 +108,10 @@ func (s *Server) RevokeConsent(tenantRef string) error {
 	return nil
 }
 
+// ErrManagementRestricted is returned by AddAuthMethod for a member of a restricted-management
+// administrative unit: a tenant administrator may not modify it.
+var ErrManagementRestricted = errors.New("entrasim: user is a member of a restricted management administrative unit")
+
 // ErrUnknownUser is returned for a user the tenant does not have.
 var ErrUnknownUser = errors.New("entrasim: unknown user")
 
@@ -130,6 +133,11 @@ func (s *Server) AddAuthMethod(tenantRef, userRef, typ string) (AuthMethodView, 
 	if u == nil {
 		s.mu.Unlock()
 		return AuthMethodView{}, fmt.Errorf("%w %q", ErrUnknownUser, userRef)
+	}
+	if len(t.restrictedUnits(u.ID)) > 0 {
+		// The tenant's own administrators hold tenant-scoped roles, which restricted management blocks.
+		s.mu.Unlock()
+		return AuthMethodView{}, fmt.Errorf("%w: %q", ErrManagementRestricted, userRef)
 	}
 	m := &authMethod{ID: newGUID(), Type: k.typ, CreatedAt: s.now()}
 	u.AuthMethods = append(u.AuthMethods, m)
@@ -275,6 +283,10 @@ func (s *Server) serveSim(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrUnknownTenant), errors.Is(err, ErrUnknownUser):
 			simError(w, http.StatusNotFound, err.Error())
+		case errors.Is(err, ErrManagementRestricted):
+			// Same refusal as Graph gives a tenant-scoped admin (admin_units.go).
+			ids := s.newIDs(r)
+			writeSimJSON(w, http.StatusForbidden, ids.forbidden().body)
 		case err != nil:
 			simError(w, http.StatusBadRequest, err.Error())
 		default:

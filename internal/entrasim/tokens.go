@@ -195,6 +195,7 @@ func delegatedScope(name string) (canonical string, admin bool, ok bool) {
 		{"Organization.Read.All", true},
 		{"RoleManagement.Read.Directory", true}, {"RoleManagement.ReadWrite.Directory", true},
 		{"UserAuthenticationMethod.Read.All", true}, {"UserAuthenticationMethod.ReadWrite.All", true},
+		{"AdministrativeUnit.Read.All", true}, {"AdministrativeUnit.ReadWrite.All", true},
 		{"Policy.Read.All", true}, {"Policy.Read.AuthenticationMethod", true}, {"Policy.ReadWrite.AuthenticationMethod", true},
 	} {
 		if strings.EqualFold(p.n, name) {
@@ -207,7 +208,7 @@ func delegatedScope(name string) (canonical string, admin bool, ok bool) {
 // The permissions configured on the jitaccess-dev registration: what ".default" means.
 func configuredDelegated() []string {
 	return []string{"User.Read", "User.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "Domain.Read.All", "Directory.Read.All",
-		"UserAuthenticationMethod.ReadWrite.All", "Policy.Read.All"}
+		"UserAuthenticationMethod.ReadWrite.All", "Policy.Read.All", "AdministrativeUnit.ReadWrite.All"}
 }
 
 // Application permissions granted to client-credentials tokens ("every permission").
@@ -216,7 +217,7 @@ func applicationRoles() []string {
 		"Domain.Read.All", "Domain.ReadWrite.All", "Organization.Read.All", "RoleManagement.ReadWrite.Directory",
 		"RoleManagement.Read.Directory", "User.RevokeSessions.All", "User-PasswordProfile.ReadWrite.All",
 		"User.EnableDisableAccount.All", "UserAuthenticationMethod.ReadWrite.All", "UserAuthenticationMethod.Read.All",
-		"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod"}
+		"Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "AdministrativeUnit.ReadWrite.All", "AdministrativeUnit.Read.All"}
 }
 
 func isOIDCScope(s string) (string, bool) {

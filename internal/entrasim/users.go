@@ -84,6 +84,7 @@ func (s *Server) userFull(u *user) map[string]any {
 	out["lastPasswordChangeDateTime"] = fmtTime(u.PasswordChangedAt)
 	out["signInSessionsValidFromDateTime"] = fmtTime(u.SignInSessionsValidFrom)
 	out["passwordProfile"] = nil // write-only
+	out["isManagementRestricted"] = s.managementRestrictedLocked(u)
 	if _, ok := u.Props["userType"]; !ok {
 		out["userType"] = "Member"
 	}
@@ -265,6 +266,10 @@ func (s *Server) patchUser(gr *graphReq) *gresp {
 		s.mu.Unlock()
 		return ids.notFound(gr.segs[1])
 	}
+	if g := gr.rmauDenied(t, u, in.rmauKind()...); g != nil {
+		s.mu.Unlock()
+		return g
+	}
 	g = func() *gresp {
 		if in.display != nil && (strings.TrimSpace(*in.display) == "" || utf8.RuneCountInString(*in.display) > 256) {
 			return invalidValue(ids, "displayName")
@@ -333,6 +338,10 @@ func (s *Server) deleteUser(gr *graphReq) *gresp {
 		s.mu.Unlock()
 		return gr.ids.notFound(gr.segs[1])
 	}
+	if g := gr.rmauDenied(t, u, rmauSensitive); g != nil {
+		s.mu.Unlock()
+		return g
+	}
 	// Deleting a user removes its role assignments (the object goes to deleted items).
 	delete(t.Users, u.ID)
 	for id, a := range t.Assignments {
@@ -361,6 +370,10 @@ func (s *Server) revokeSessions(gr *graphReq) *gresp {
 	if u == nil {
 		s.mu.Unlock()
 		return gr.ids.notFound(gr.segs[1])
+	}
+	if g := gr.rmauDenied(t, u, rmauRevoke); g != nil {
+		s.mu.Unlock()
+		return g
 	}
 	u.SignInSessionsValidFrom = s.now()
 	s.mu.Unlock()
