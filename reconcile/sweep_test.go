@@ -22,7 +22,10 @@ type fakeStore struct {
 	reconcile.Store // methods the sweep must not call panic
 	accounts        []store.CreatedAccount
 	audits          []store.AuditEvent
+	entraTenant     string
 }
+
+func (f *fakeStore) PinnedEntraTenant(context.Context, string) (string, error) { return f.entraTenant, nil }
 
 func (f *fakeStore) ReconcileApplications(context.Context, string) ([]string, error) {
 	return []string{"app_1"}, nil
@@ -61,11 +64,13 @@ type fakeDirectory struct {
 	disabled  []string
 	tapsGone  []string // accounts whose passes DeleteTAP deleted (every pass: empty id)
 	states    map[string]directory.AccountState
+	boundTo   []string // the Entra tenant each read and disable was bound to
 }
 
-func (d *fakeDirectory) AccountStates(_ context.Context, _ string, refs []string) ([]directory.AccountState, error) {
+func (d *fakeDirectory) AccountStates(ctx context.Context, _ string, refs []string) ([]directory.AccountState, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.boundTo = append(d.boundTo, directory.TenantOf(ctx))
 	if !d.throttled {
 		d.throttled = true
 		return nil, &directory.ThrottledError{Op: "read", RetryAfter: 1200 * time.Millisecond}
@@ -92,9 +97,10 @@ func (d *fakeDirectory) DeleteTAP(_ context.Context, _, objectID, tapID string) 
 	return nil
 }
 
-func (d *fakeDirectory) DisableAccount(_ context.Context, _, objectID string, _ []string, scramble string) error {
+func (d *fakeDirectory) DisableAccount(ctx context.Context, _, objectID string, _ []string, scramble string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.boundTo = append(d.boundTo, directory.TenantOf(ctx))
 	if directory.ValidPassword(scramble) != nil {
 		return fmt.Errorf("weak scramble")
 	}
@@ -126,7 +132,7 @@ func (noRuns) GetWorkflowHistory(context.Context, string, string, bool, enumspb.
 // A sweep reads only the recorded accounts, ten per read, no faster than its pace, waits out
 // a 429's Retry-After, and disables the one enabled account.
 func TestSweepPacesReadsAndWaitsOutThrottling(t *testing.T) {
-	st := &fakeStore{}
+	st := &fakeStore{entraTenant: "2f3e4d5c-0000-4000-8000-00000000c0de"}
 	for i := range 25 {
 		st.accounts = append(st.accounts, store.CreatedAccount{TenantID: "tnt_1", ApplicationID: "app_1", AccountID: fmt.Sprintf("acct-%02d", i), TechnicianID: "tec_1"})
 	}
@@ -165,6 +171,11 @@ func TestSweepPacesReadsAndWaitsOutThrottling(t *testing.T) {
 	}
 	if fmt.Sprint(dir.disabled) != "[acct-07]" {
 		t.Errorf("disabled %v", dir.disabled)
+	}
+	for _, tid := range dir.boundTo {
+		if tid != st.entraTenant {
+			t.Fatalf("a directory call bound to tenant %q, want the application's pinned %q (all: %v)", tid, st.entraTenant, dir.boundTo)
+		}
 	}
 	if fmt.Sprint(dir.tapsGone) != "[acct-07]" || !strings.HasSuffix(findings[0].Done, "temporary access passes deleted") {
 		t.Errorf("passes deleted of %v, done %q", dir.tapsGone, findings[0].Done)
