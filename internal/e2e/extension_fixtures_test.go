@@ -61,7 +61,9 @@ func seedThroughPicker(t *testing.T, s *stack) portalSeed {
 	}
 	pickAccount(t, auth.AuthorizeURL, admin.ID)
 	if code := s.call(s.Admin, http.MethodPatch, appPath, map[string]any{"domain": "contoso.onmicrosoft.com",
-		"roles": []string{"fe930be7-5e62-47db-91af-98c3a49a38b1", "729827e3-9c14-49f7-bb1b-9608f156bbb8"}, "access_duration": "1h"}, nil); code >= 300 {
+		"roles": []string{"fe930be7-5e62-47db-91af-98c3a49a38b1", "729827e3-9c14-49f7-bb1b-9608f156bbb8"}, "access_duration": "1h",
+		// Both roles are privileged, so approval is required by default; one person walks this.
+		"policy": map[string]any{"approval": map[string]any{"required": false}}}, nil); code >= 300 {
 		t.Fatalf("configure application: %d", code)
 	}
 	if code := s.call(s.Admin, http.MethodPost, "/v1/tenants/"+tenant.ID+"/entitlements", map[string]any{
