@@ -2,8 +2,6 @@ package entra
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -145,22 +143,3 @@ func (c *Client) ManagementRestricted(ctx context.Context, applicationID, object
 	return out, err
 }
 
-// tokenObjectID reads the oid claim of an access token: the signed-in user, or the service
-// principal of an app-only token.
-func tokenObjectID(accessToken string) string {
-	parts := strings.Split(accessToken, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		OID string `json:"oid"`
-	}
-	if json.Unmarshal(raw, &claims) != nil {
-		return ""
-	}
-	return strings.ToLower(claims.OID)
-}

@@ -16,22 +16,31 @@ import (
 
 // tokenTenant reads the tid claim of an access token received from the token endpoint (the
 // signature is Graph's business; only the tenant it names matters here). "" when absent.
-func tokenTenant(accessToken string) string {
+func tokenTenant(accessToken string) string { return tokenClaims(accessToken).TID }
+
+// tokenObjectID reads the oid claim of an access token: the signed-in user, or the service
+// principal of an app-only token.
+func tokenObjectID(accessToken string) string { return tokenClaims(accessToken).OID }
+
+type claims struct {
+	TID string `json:"tid"`
+	OID string `json:"oid"`
+}
+
+// tokenClaims reads the tid and oid claims (lower-cased) of a JWT access token; zero when it
+// is not one.
+func tokenClaims(accessToken string) claims {
+	var c claims
 	parts := strings.Split(accessToken, ".")
 	if len(parts) != 3 {
-		return ""
+		return c
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return claims{}
 	}
-	var claims struct {
-		TID string `json:"tid"`
-	}
-	if json.Unmarshal(raw, &claims) != nil {
-		return ""
-	}
-	return strings.ToLower(claims.TID)
+	c.TID, c.OID = strings.ToLower(c.TID), strings.ToLower(c.OID)
+	return c
 }
 
 // checkTenant compares the token's tenant with the one the call is bound to.

@@ -274,16 +274,27 @@ type applicationForm struct {
 
 func (s *Server) portalApplication(c *gin.Context) { s.renderApplication(c, http.StatusOK, nil, nil) }
 
-func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *access.Error) {
+// portalApplicationOf reads the application of the path and its tenant; on failure it has
+// rendered the error page.
+func (s *Server) portalApplicationOf(c *gin.Context) (store.Application, store.Tenant, bool) {
 	ctx := c.Request.Context()
 	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
 	if err != nil {
 		s.portalFail(c, err)
-		return
+		return a, store.Tenant{}, false
 	}
 	t, err := s.svc.Tenant(ctx, a.TenantID)
 	if err != nil {
 		s.portalFail(c, err)
+		return a, t, false
+	}
+	return a, t, true
+}
+
+func (s *Server) renderApplication(c *gin.Context, status int, form *applicationForm, p *access.Error) {
+	ctx := c.Request.Context()
+	a, t, ok := s.portalApplicationOf(c)
+	if !ok {
 		return
 	}
 	if form == nil {

@@ -90,14 +90,8 @@ func (s *Server) portalPolicy(c *gin.Context) { s.renderPolicy(c, http.StatusOK,
 
 func (s *Server) renderPolicy(c *gin.Context, status int, form *policyForm, p *access.Error) {
 	ctx := c.Request.Context()
-	a, err := s.svc.Application(ctx, c.Param("tenant_id"), c.Param("application_id"))
-	if err != nil {
-		s.portalFail(c, err)
-		return
-	}
-	t, err := s.svc.Tenant(ctx, a.TenantID)
-	if err != nil {
-		s.portalFail(c, err)
+	a, t, ok := s.portalApplicationOf(c)
+	if !ok {
 		return
 	}
 	pol, saved, err := s.deps.Store.ApplicationPolicy(ctx, a.ID)

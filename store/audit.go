@@ -92,3 +92,16 @@ func auditFromRow(m schema.AuditEvent) (AuditEvent, error) {
 	}
 	return e, nil
 }
+
+// auditsFromRows maps audit rows to events.
+func auditsFromRows(rows []schema.AuditEvent) ([]AuditEvent, error) {
+	out := make([]AuditEvent, len(rows))
+	for i, m := range rows {
+		e, err := auditFromRow(m)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
+}

@@ -166,13 +166,5 @@ func (s *Store) AuditEventsAfter(ctx context.Context, seq int64, limit int) ([]A
 	if err := s.db.NewSelect().Model(&rows).Where("seq > ?", seq).Order("seq").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("audit events after %d: %w", seq, err)
 	}
-	out := make([]AuditEvent, len(rows))
-	for i, m := range rows {
-		e, err := auditFromRow(m)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e
-	}
-	return out, nil
+	return auditsFromRows(rows)
 }

@@ -20,13 +20,5 @@ func (s *Store) ReconcilerFindings(ctx context.Context, targets []string) ([]Aud
 		OrderExpr("created_at, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("reconciler findings: %w", err)
 	}
-	out := make([]AuditEvent, len(rows))
-	for i, m := range rows {
-		e, err := auditFromRow(m)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e
-	}
-	return out, nil
+	return auditsFromRows(rows)
 }

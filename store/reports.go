@@ -43,15 +43,7 @@ func (s *Store) TenantAuditEvents(ctx context.Context, tenantID string, from, to
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("audit events of %s: %w", tenantID, err)
 	}
-	out := make([]AuditEvent, len(rows))
-	for i, m := range rows {
-		e, err := auditFromRow(m)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e
-	}
-	return out, nil
+	return auditsFromRows(rows)
 }
 
 // KeptReport is a generated report kept for auditors.
