@@ -40,7 +40,7 @@ func (s *Store) CreatePendingGrant(ctx context.Context, p PendingGrant) (Grant, 
 	}
 	m := schema.Grant{ID: NewID("grt"), WorkflowID: p.WorkflowID, TenantID: p.TenantID, ApplicationID: p.ApplicationID,
 		TechnicianID: p.TechnicianID, Status: "pending", Justification: p.Justification, RequestedAt: requested,
-		Roles: schema.StringList{}, RequestedSeconds: int64(p.Duration / time.Second), UpdatedAt: now}
+		Roles: schema.StringList{}, RequestedSeconds: requestedSeconds(p.Duration), UpdatedAt: now}
 	if _, err := s.db.NewInsert().Model(&m).Exec(ctx); err != nil {
 		if isForeignKeyViolation(err) {
 			return Grant{}, fmt.Errorf("create grant: %w", ErrNotFound)
@@ -161,4 +161,13 @@ func (s *Store) GrantActor(ctx context.Context, grantID, actorID string) (kind s
 		return ActorTechnician, true, nil
 	}
 	return "", false, nil
+}
+
+// requestedSeconds is a requested duration in whole seconds, rounded up: a sub-second request
+// must not become 0, which means "the application's duration".
+func requestedSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
 }

@@ -461,6 +461,10 @@ func TestGrantsProjection(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "run-1", got.RunID)
 		require.Equal(t, 90*time.Minute, got.RequestedDuration)
+		// A sub-second request is kept as one second, never as 0 ("the application's duration").
+		short, err := st.Grant(ctx, pendingGrant(t, st, fixture{tenant: f.tenant, app: f.app, tech: f.admin}, 200*time.Millisecond).ID)
+		require.NoError(t, err)
+		require.Equal(t, time.Second, short.RequestedDuration)
 		byRun, err := st.GrantOfRun(ctx, g.WorkflowID, "run-1")
 		require.NoError(t, err)
 		require.Equal(t, g.ID, byRun.ID)

@@ -64,7 +64,7 @@ func planFor(quick bool) plan {
 		return plan{
 			levels: []int{1, 20, 50}, levels50: []int{1, 20},
 			runs:  map[int]int{1: 3, 20: 20, 50: 50},
-			timer: 200 * time.Millisecond,
+			timer: time.Second,
 			// 25 per tenant: the RSS scenario's 250 live grants need no more technicians.
 			tenants: 10, techsPerTenant: 25,
 			expiry:      [][2]int{{100, 10}},
@@ -75,7 +75,7 @@ func planFor(quick bool) plan {
 	return plan{
 		levels: []int{1, 20, 50}, levels50: []int{1, 20, 50},
 		runs:    map[int]int{1: 20, 20: 200, 50: 500},
-		timer:   200 * time.Millisecond,
+		timer:   time.Second,
 		tenants: 50, techsPerTenant: 20,
 		expiry:      [][2]int{{100, 10}, {1000, 50}},
 		postClients: 50, postPerClient: 10,
