@@ -142,4 +142,3 @@ func (c *Client) ManagementRestricted(ctx context.Context, applicationID, object
 	})
 	return out, err
 }
-

@@ -68,6 +68,10 @@ func (c *Client) TAPPolicy(ctx context.Context, applicationID string) (directory
 	return out, err
 }
 
+// minTAPPolicyLifetime is the smallest minimum lifetime a tenant's TAP policy can have (Graph:
+// minimumLifetimeInMinutes 10 to 43,200).
+const minTAPPolicyLifetime = 10
+
 // IssueTAP creates a Temporary Access Pass for the user lasting lifetime (rounded up to a
 // minute), replacing any earlier one (Graph keeps one per user): one round trip. When the
 // tenant's policy does not allow that lifetime, the policy is read and the pass is issued
@@ -79,10 +83,17 @@ func (c *Client) IssueTAP(ctx context.Context, applicationID, objectID string, l
 	}
 	op := "issue a Temporary Access Pass for " + objectID
 	minutes := int32((lifetime + time.Minute - 1) / time.Minute)
+	if minutes < minTAPPolicyLifetime {
+		// No policy can allow it: ask for the policy's default lifetime (within its range, so
+		// at least what was needed) instead of a refusal and a second try.
+		minutes = 0
+	}
 	var tap directory.TAP
 	post := func(ctx context.Context, minutes int32) error {
 		b := models.NewTemporaryAccessPassAuthenticationMethod()
-		b.SetLifetimeInMinutes(&minutes)
+		if minutes > 0 {
+			b.SetLifetimeInMinutes(&minutes)
+		}
 		created, err := c.graph.Users().ByUserId(objectID).Authentication().TemporaryAccessPassMethods().Post(ctx, b, nil)
 		if err != nil {
 			return err
@@ -98,6 +109,9 @@ func (c *Client) IssueTAP(ctx context.Context, applicationID, objectID string, l
 		n := minutes
 		if l := created.GetLifetimeInMinutes(); l != nil {
 			n = *l
+		}
+		if n <= 0 {
+			return errors.New("graph created the Temporary Access Pass but returned no lifetime")
 		}
 		tap.ExpiresAt = tap.StartsAt.Add(time.Duration(n) * time.Minute)
 		return nil

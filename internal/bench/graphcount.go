@@ -29,12 +29,13 @@ func countGraph(requests map[string]int64) graphCount {
 	return c
 }
 
-// Budgets with the Temporary Access Pass on (docs/design.md): a new account costs adoption
-// check, create, IssueTAP, assign (one $batch), DeleteTAP, disable (one $batch) = 6; an
-// existing one adds the cleaning before the enable = 7 (entra's TestLifecycleWithTAPRoundTrips).
+// Budgets with the Temporary Access Pass on (docs/performance.md): a new account costs adoption
+// check, create, IssueTAP, assign (one $batch), DeleteTAP, the listing of every role assignment
+// before the disable (issue #14: remove them all, not only those remembered) and the disable
+// (one $batch) = 7; an existing one adds the cleaning before the enable = 8.
 const (
-	graphBudgetNewTAP      = 6
-	graphBudgetExistingTAP = 7
+	graphBudgetNewTAP      = 7
+	graphBudgetExistingTAP = 8
 )
 
 // graphFigures are the graph scenario's figures: round trips per lifecycle with TAP on, and
