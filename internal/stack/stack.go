@@ -78,11 +78,28 @@ type Stack struct {
 	stopSim   func()
 	stopProxy func()
 	stopOnce  sync.Once
+	// temporalDied: start failed after the Temporal server had stopped by itself.
+	temporalDied bool
 }
 
 // Start brings the whole topology up and returns once the proxy answers /readyz. On error
-// everything already started is stopped.
-func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+// everything already started is stopped. The Temporal server's ports are picked free, and
+// another process may take one before the server binds it (the server then stops itself):
+// when the server died during start-up, the stack is started again on new ports, up to three
+// times.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, o)
+		if err == nil || o.TemporalPort != 0 || attempt == 3 || s == nil || !s.temporalDied {
+			return s, err
+		}
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "stack: the Temporal server stopped during start-up (%v); starting again on new ports\n", err)
+		}
+	}
+}
+
+func start(ctx context.Context, o Options) (_ *Stack, err error) {
 	o, err = withDefaults(o)
 	if err != nil {
 		return nil, err
@@ -90,6 +107,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s := &Stack{Dir: o.Dir, Namespace: "default", progress: o.Progress}
 	defer func() {
 		if err != nil {
+			s.temporalDied = s.Temporal != nil && !s.Temporal.Running()
 			s.Stop()
 		}
 	}()
