@@ -5,6 +5,7 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"time"
 )
+
+// ErrExited: the process exited before it was ready (often a port taken between pick and bind).
+var ErrExited = errors.New("exited during start-up")
 
 // Process is one child process (the Temporal server, a worker, an API), in its
 // own process group so that stopping it never leaves grandchildren behind. It can be killed
@@ -64,7 +68,7 @@ func (p *Process) Start(ctx context.Context, limit time.Duration) error {
 		}
 		select {
 		case <-done:
-			return fmt.Errorf("%s exited during start-up (its log: %s)", p.Name, p.Log)
+			return fmt.Errorf("%s %w (its log: %s)", p.Name, ErrExited, p.Log)
 		case <-rctx.Done():
 			p.Kill()
 			return fmt.Errorf("%s not ready after %s: %v (its log: %s)", p.Name, limit, err, p.Log)

@@ -83,18 +83,18 @@ type Stack struct {
 }
 
 // Start brings the whole topology up and returns once the proxy answers /readyz. On error
-// everything already started is stopped. The Temporal server's ports are picked free, and
-// another process may take one before the server binds it (the server then stops itself):
-// when the server died during start-up, the stack is started again on new ports, up to three
-// times.
+// everything already started is stopped. Ports are picked free, and another process may take
+// one before its server binds it (the server then stops itself): when a process died during
+// start-up, the stack is started again on new ports, up to three times.
 func Start(ctx context.Context, o Options) (*Stack, error) {
 	for attempt := 1; ; attempt++ {
 		s, err := start(ctx, o)
-		if err == nil || o.TemporalPort != 0 || attempt == 3 || s == nil || !s.temporalDied {
+		retry := s != nil && s.temporalDied && o.TemporalPort == 0 || errors.Is(err, proc.ErrExited) && o.Addr == ""
+		if err == nil || attempt == 3 || !retry {
 			return s, err
 		}
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "stack: the Temporal server stopped during start-up (%v); starting again on new ports\n", err)
+			fmt.Fprintf(o.Progress, "stack: a process stopped during start-up (%v); starting again on new ports\n", err)
 		}
 	}
 }
