@@ -106,9 +106,18 @@ func TestStackLifecycle(t *testing.T) {
 
 	requested := time.Now()
 	var g grant
-	if code := call(t, ctx, http.MethodPost, s.URL+"/v1/access-requests", d.TechnicianToken,
-		map[string]string{"application_id": d.ApplicationID, "justification": "stack e2e"}, &g); code != http.StatusAccepted {
-		t.Fatalf("request: %d", code)
+	// A Temporal cluster just started may refuse a first start for a moment ("not enough
+	// hosts"); the technician asks again, as the failover test's clients do.
+	for attempt := 1; ; attempt++ {
+		code := call(t, ctx, http.MethodPost, s.URL+"/v1/access-requests", d.TechnicianToken,
+			map[string]string{"application_id": d.ApplicationID, "justification": "stack e2e"}, &g)
+		if code == http.StatusAccepted {
+			break
+		}
+		if code < 500 || attempt == 20 {
+			t.Fatalf("request: %d (attempt %d)", code, attempt)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	g = waitStatus(t, ctx, s.URL, d.TechnicianToken, g.ID, "active")
 	t.Logf("request → active in %s", time.Since(requested).Round(10*time.Millisecond))
