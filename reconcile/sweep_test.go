@@ -25,7 +25,9 @@ type fakeStore struct {
 	entraTenant     string
 }
 
-func (f *fakeStore) PinnedEntraTenant(context.Context, string) (string, error) { return f.entraTenant, nil }
+func (f *fakeStore) PinnedEntraTenant(context.Context, string) (string, error) {
+	return f.entraTenant, nil
+}
 
 func (f *fakeStore) ReconcileApplications(context.Context, string) ([]string, error) {
 	return []string{"app_1"}, nil
