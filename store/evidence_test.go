@@ -138,3 +138,41 @@ func TestConcurrentAuditWritersKeepOneChain(t *testing.T) {
 		require.Equal(t, int64(80), res.LastSeq)
 	})
 }
+
+func TestAuditEvents(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		for i := range 5 {
+			tenant := "tnt_a"
+			if i%2 == 1 {
+				tenant = "tnt_b"
+			}
+			require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{CreatedAt: base.Add(time.Duration(i) * time.Minute), TenantID: tenant,
+				ActorID: "tec_x", ActorKind: store.ActorAdmin, Action: "tenant.created", Target: fmt.Sprint(i), Details: map[string]any{"n": i}}))
+		}
+		require.NoError(t, st.RecordAudit(ctx, store.AuditEvent{Action: "system.started", CreatedAt: base.Add(-time.Hour)}))
+
+		all, next, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{})
+		require.NoError(t, err)
+		require.Empty(t, next)
+		require.Len(t, all, 6)
+		require.Equal(t, "4", all[0].Target)
+		require.Equal(t, store.ActorSystem, all[5].ActorKind)
+		require.EqualValues(t, 4, all[0].Details["n"])
+
+		a, _, err := st.AuditEvents(ctx, store.AuditFilter{TenantID: "tnt_a"}, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, a, 3)
+		since, _, err := st.AuditEvents(ctx, store.AuditFilter{Since: base.Add(2 * time.Minute)}, store.Page{})
+		require.NoError(t, err)
+		require.Len(t, since, 3)
+		page1, next, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: 4})
+		require.NoError(t, err)
+		require.Len(t, page1, 4)
+		page2, next2, err := st.AuditEvents(ctx, store.AuditFilter{}, store.Page{Limit: 4, Cursor: next})
+		require.NoError(t, err)
+		require.Len(t, page2, 2)
+		require.Empty(t, next2)
+	})
+}
