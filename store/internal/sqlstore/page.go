@@ -43,8 +43,7 @@ func decodeCursor(s string) (cursor, error) {
 	return c, nil
 }
 
-// Size is the page's number of items: Limit within (0, MaxLimit], DefaultLimit when unset.
-func (p Page) Size() int {
+func (p Page) limit() int {
 	switch {
 	case p.Limit <= 0:
 		return DefaultLimit
@@ -66,15 +65,15 @@ func Paginate(q *bun.SelectQuery, p Page, timeCol, idCol string) (*bun.SelectQue
 		q = q.Where("(? < ? OR (? = ? AND ? < ?))",
 			bun.Ident(timeCol), c.T, bun.Ident(timeCol), c.T, bun.Ident(idCol), c.ID)
 	}
-	return q.OrderExpr("? DESC, ? DESC", bun.Ident(timeCol), bun.Ident(idCol)).Limit(int64(p.Size() + 1)), nil
+	return q.OrderExpr("? DESC, ? DESC", bun.Ident(timeCol), bun.Ident(idCol)).Limit(int64(p.limit() + 1)), nil
 }
 
 // Trim cuts the extra row fetched by Paginate and returns the next cursor ("" at the end).
 func Trim[T any](rows []T, p Page, key func(T) (time.Time, string)) ([]T, string) {
-	if len(rows) <= p.Size() {
+	if len(rows) <= p.limit() {
 		return rows, ""
 	}
-	rows = rows[:p.Size()]
+	rows = rows[:p.limit()]
 	t, id := key(rows[len(rows)-1])
 	return rows, encodeCursor(t, id)
 }
