@@ -1,32 +1,32 @@
-package access_test
+package domain_test
 
 import (
 	"context"
 	"fmt"
 	"testing"
 
-	"github.com/jitaccess/jitaccess/access"
+	"github.com/jitaccess/jitaccess/access/domain"
 )
 
 func TestErrorsKeepTheirKindThroughWrapping(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
-		kind access.Kind
+		kind domain.Kind
 		code string
 	}{
-		{access.FieldError("name", "is required."), access.Invalid, "invalid_field"},
-		{fmt.Errorf("op: %w", access.NotFoundError("tenant")), access.NotFound, "not_found"},
-		{access.Refuse(access.Conflict, "account_conflict", "x"), access.Conflict, "account_conflict"},
+		{domain.FieldError("name", "is required."), domain.Invalid, "invalid_field"},
+		{fmt.Errorf("op: %w", domain.NotFoundError("tenant")), domain.NotFound, "not_found"},
+		{domain.Refuse(domain.Conflict, "account_conflict", "x"), domain.Conflict, "account_conflict"},
 	} {
-		e := access.AsError(tc.err)
+		e := domain.AsError(tc.err)
 		if e == nil || e.Kind != tc.kind || e.Code != tc.code {
 			t.Errorf("%v: got %+v", tc.err, e)
 		}
 	}
-	if access.AsError(context.Canceled) != nil {
+	if domain.AsError(context.Canceled) != nil {
 		t.Error("a plain error is not a refusal")
 	}
-	if e := access.FieldError("name", "is required."); e.Field != "name" || e.Message != "name: is required." {
+	if e := domain.FieldError("name", "is required."); e.Field != "name" || e.Message != "name: is required." {
 		t.Errorf("field error %+v", e)
 	}
 }
