@@ -6,9 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-	sdkworker "go.temporal.io/sdk/worker"
-
 	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -19,11 +16,10 @@ func (a *App) Publisher() *notify.Publisher {
 	return &notify.Publisher{Store: a.Store, PublicURL: a.Cfg.PublicURL}
 }
 
-// startNotifications registers the publisher activity on w before it starts, runs the
-// outbox dispatcher and the expiring-soon scan until ctx ends; wait blocks until both have
-// stopped. Delivery is outside every workflow: a slow receiver never holds a grant.
-func (a *App) startNotifications(ctx context.Context, w sdkworker.Worker, pub *notify.Publisher) (wait func()) {
-	w.RegisterActivityWithOptions(pub.PublishGrantEvent, activity.RegisterOptions{Name: workflows.PublishGrantEventActivity})
+// startNotifications runs the outbox dispatcher and the expiring-soon scan until ctx ends;
+// wait blocks until both have stopped. Delivery is outside every workflow: a slow receiver
+// never holds a grant.
+func (a *App) startNotifications(ctx context.Context, pub *notify.Publisher) (wait func()) {
 	d := &notify.Dispatcher{Outbox: a.Store, Senders: notify.Senders(), Logger: a.Log.With("component", "notify"),
 		Metrics: notify.NewMetrics(a.Registry)}
 	var wg sync.WaitGroup

@@ -38,7 +38,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	waitNotify := a.startNotifications(ctx, w, pub)
+	waitNotify := a.startNotifications(ctx, pub)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
