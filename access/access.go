@@ -6,11 +6,10 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/access/admin"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// Directory is what the rules need of a customer's Entra directory (*entra.Client).
+// Directory is what the admin operations need of a customer's Entra directory (*entra.Client).
 type Directory = admin.Directory
 
 // Deps are the service's explicit dependencies.

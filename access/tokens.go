@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 

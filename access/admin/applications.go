@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )

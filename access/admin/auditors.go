@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/permission"
 	"github.com/jitaccess/jitaccess/store"
 )

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 

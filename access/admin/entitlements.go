@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 

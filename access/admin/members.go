@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 

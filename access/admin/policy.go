@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 )

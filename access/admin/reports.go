@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/permission"
 	"github.com/jitaccess/jitaccess/report"
 	"github.com/jitaccess/jitaccess/store"

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/jitaccess/jitaccess/access/domain"
-
 	"github.com/jitaccess/jitaccess/store"
 )
 
