@@ -1,22 +1,16 @@
 package access
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"time"
 
-	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/access/admin"
 	"github.com/jitaccess/jitaccess/store"
 )
 
-// Directory is what the rules need of a customer's Entra directory (*entra.Client).
-type Directory interface {
-	AuthCodeURL(state, codeVerifier, loginHint string) string
-	Domains(ctx context.Context, applicationID string) ([]directory.Domain, error)
-	Roles(ctx context.Context, applicationID string) ([]directory.Role, error)
-	TAPPolicy(ctx context.Context, applicationID string) (directory.TAPPolicy, error)
-}
+// Directory is what the admin operations need of a customer's Entra directory (*entra.Client).
+type Directory = admin.Directory
 
 // Deps are the service's explicit dependencies.
 type Deps struct {
@@ -36,8 +30,9 @@ type Deps struct {
 }
 
 // Service holds the rules. Every method takes the actor it acts for and returns *Error for
-// refusals.
+// refusals. The admin operations are promoted from the embedded *admin.Service.
 type Service struct {
+	*admin.Service
 	deps Deps
 	log  *slog.Logger
 }
@@ -62,15 +57,15 @@ func New(d Deps) (*Service, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{deps: d, log: d.Logger}, nil
+	s := &Service{deps: d, log: d.Logger}
+	s.Service = admin.New(admin.Deps{Store: d.Store, Directory: d.Directory,
+		MinAccessDuration: d.MinAccessDuration, MaxAccessDuration: d.MaxAccessDuration,
+		OAuthStateTTL: d.OAuthStateTTL, Logger: d.Logger, EndGrants: s.endGrants})
+	return s, nil
 }
-
-// Store is the service's store, for the front ends' plain reads (lists, pages).
-func (s *Service) Store() *store.Store { return s.deps.Store }
 
 // Limits of what callers may send.
 const (
-	maxNameLength          = 200
 	maxJustificationLength = 1000
 	maxReasonLength        = 500
 

@@ -2,9 +2,7 @@ package access
 
 import (
 	"context"
-	"net/http"
 
-	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -41,20 +39,4 @@ func (s *Service) DecideApproval(ctx context.Context, a Actor, grantID string, a
 		return st, ref
 	}
 	return st, s.workflowError(ctx, a, "decide approval", err)
-}
-
-// PolicyError turns a *policy.Error in err's chain into its refusal (nil when there is none).
-func PolicyError(err error) *Error {
-	pe, ok := policy.AsError(err)
-	if !ok {
-		return nil
-	}
-	kind := Invalid
-	switch pe.HTTPStatus() {
-	case http.StatusForbidden:
-		kind = Forbidden
-	case http.StatusConflict:
-		kind = Conflict
-	}
-	return &Error{Kind: kind, Code: pe.Code, Field: pe.Field, Message: pe.Message}
 }

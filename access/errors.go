@@ -1,60 +1,54 @@
 // Package access is the domain service of jitaccess: the rules for requesting, revoking and
-// extending grants, reading credentials and administering tenants, applications, groups,
-// members, entitlements, tokens and staff. Its refusals are *Error values with a code from
-// the product's contract (SPEC §4, §10) and a Kind; each front end (server/api, the portal)
-// maps a Kind to its own answer in one place. Nothing here knows about HTTP.
+// extending grants, reading credentials, approvals and the technicians' own tokens and
+// extension sessions, on *Service taking an Actor. The admin operations (tenants,
+// applications, groups, members, entitlements, staff, auditors, reports, policy) live in
+// access/admin and are promoted through the embedded *admin.Service. Refusals are *Error
+// values (defined in access/domain, aliased here); nothing here knows about HTTP.
 package access
 
 import (
-	"errors"
-	"fmt"
+	"github.com/jitaccess/jitaccess/access/admin"
+	"github.com/jitaccess/jitaccess/access/domain"
 )
 
-// Kind says what sort of refusal an Error is, for the front ends to map.
-type Kind int
+// Actor is the member of staff a request acts for (domain.Actor).
+type Actor = domain.Actor
+
+// Kind says what sort of refusal an Error is (domain.Kind).
+type Kind = domain.Kind
 
 // Kinds of refusal.
 const (
-	Invalid     Kind = iota + 1 // the input is wrong (the field is named)
-	Forbidden                   // the actor may not do this
-	NotFound                    // the object does not exist (or is not the actor's to see)
-	Conflict                    // the state does not allow it now
-	Unavailable                 // a dependency (workflow engine, directory throttling) is not available now
-	Upstream                    // the customer's directory answered with an error
+	Invalid     = domain.Invalid
+	Forbidden   = domain.Forbidden
+	NotFound    = domain.NotFound
+	Conflict    = domain.Conflict
+	Unavailable = domain.Unavailable
+	Upstream    = domain.Upstream
 )
 
-// Error is a refusal the caller can act on.
-type Error struct {
-	Kind    Kind
-	Code    string // snake_case, e.g. not_entitled, account_conflict
-	Field   string // the input at fault, when there is one
-	Message string // a human sentence
-	// RetryAfter (seconds) tells the caller when trying again makes sense.
-	RetryAfter int
-}
+// Error is a refusal the caller can act on (domain.Error).
+type Error = domain.Error
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Input types of the admin operations, named by the front ends.
+type (
+	ApplicationPatch = admin.ApplicationPatch
+	ConditionInput   = admin.ConditionInput
+	EntitlementInput = admin.EntitlementInput
+	AuditorScope     = admin.AuditorScope
+	ReportRequest    = admin.ReportRequest
+	Report           = admin.Report
+)
 
-// Refuse is an Error of kind with code and message.
-func Refuse(kind Kind, code, message string) *Error {
-	return &Error{Kind: kind, Code: code, Message: message}
-}
+// The constructors and mappers of refusals (package domain).
+var (
+	Refuse        = domain.Refuse
+	FieldError    = domain.FieldError
+	NotFoundError = domain.NotFoundError
+	AsError       = domain.AsError
+	RefError      = domain.RefError
+	PolicyError   = domain.PolicyError
 
-// FieldError is invalid_field naming the field.
-func FieldError(field, message string) *Error {
-	return &Error{Kind: Invalid, Code: "invalid_field", Field: field, Message: fmt.Sprintf("%s: %s", field, message)}
-}
-
-// NotFoundError says that the named kind of object does not exist.
-func NotFoundError(what string) *Error {
-	return Refuse(NotFound, "not_found", fmt.Sprintf("The %s does not exist.", what))
-}
-
-// AsError returns err's *Error, or nil.
-func AsError(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return nil
-}
+	ReportContentType = admin.ReportContentType
+	ReportFilename    = admin.ReportFilename
+)

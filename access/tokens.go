@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -29,7 +30,7 @@ func (s *Service) Tokens(ctx context.Context, a Actor, technicianID string) ([]s
 // CreateToken issues an API token (shown once) for the actor, or, for an admin, for another
 // member of staff. role may narrow the holder's role to technician, never widen it.
 func (s *Service) CreateToken(ctx context.Context, a Actor, in TokenInput) (store.Token, string, error) {
-	name, err := checkName("name", in.Name)
+	name, err := domain.CheckName("name", in.Name)
 	if err != nil {
 		return store.Token{}, "", err
 	}

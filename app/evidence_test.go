@@ -87,7 +87,8 @@ func TestTwoWorkersExportTheAuditLogOnce(t *testing.T) {
 	require.Eventually(t, func() bool { return rcv.distinct() == 30 }, 90*time.Second, 100*time.Millisecond)
 	time.Sleep(2 * time.Second) // a second exporter, were there one, would send them again
 	require.Equal(t, 30, rcv.frames(), "frames beyond one per event")
-	// One lock per job (SIEM export, retention) is held, each by one worker's connection.
+	// One lock per job (SIEM export, retention, expiring-soon scan) is held, each by one
+	// worker's connection.
 	var locks []struct {
 		PID     int   `bun:"pid"`
 		Key     int64 `bun:"key"`
@@ -96,7 +97,7 @@ func TestTwoWorkersExportTheAuditLogOnce(t *testing.T) {
 	require.NoError(t, w1.app.Store.DB().NewRaw(`SELECT min(pid) AS pid, (classid::bigint << 32) | objid::bigint AS key, count(*) AS n
 		FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		GROUP BY 2`).Scan(context.Background(), &locks))
-	require.Len(t, locks, 2, "the SIEM export and the retention loop each run under a lock: %+v", locks)
+	require.Len(t, locks, 3, "the SIEM export, the retention loop and the expiring-soon scan each run under a lock: %+v", locks)
 	for _, l := range locks {
 		require.Equal(t, 1, l.Holders)
 	}

@@ -6,9 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-	sdkworker "go.temporal.io/sdk/worker"
-
 	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -19,11 +16,10 @@ func (a *App) Publisher() *notify.Publisher {
 	return &notify.Publisher{Store: a.Store, PublicURL: a.Cfg.PublicURL}
 }
 
-// startNotifications registers the publisher activity on w before it starts, runs the
-// outbox dispatcher and the expiring-soon scan until ctx ends; wait blocks until both have
-// stopped. Delivery is outside every workflow: a slow receiver never holds a grant.
-func (a *App) startNotifications(ctx context.Context, w sdkworker.Worker, pub *notify.Publisher) (wait func()) {
-	w.RegisterActivityWithOptions(pub.PublishGrantEvent, activity.RegisterOptions{Name: workflows.PublishGrantEventActivity})
+// startNotifications runs the outbox dispatcher and the expiring-soon scan until ctx ends;
+// wait blocks until both have stopped. Delivery is outside every workflow: a slow receiver
+// never holds a grant.
+func (a *App) startNotifications(ctx context.Context, pub *notify.Publisher) (wait func()) {
 	d := &notify.Dispatcher{Outbox: a.Store, Senders: notify.Senders(), Logger: a.Log.With("component", "notify"),
 		Metrics: notify.NewMetrics(a.Registry)}
 	var wg sync.WaitGroup
@@ -31,15 +27,33 @@ func (a *App) startNotifications(ctx context.Context, w sdkworker.Worker, pub *n
 	if lead := a.Cfg.ExpiringSoonLead; lead > 0 {
 		// Scan often enough that no grant's window of lead is missed.
 		tick := min(15*time.Second, max(time.Second, lead/4))
-		wg.Go(func() { a.announceExpiringSoon(ctx, pub, lead, tick) })
+		wg.Go(func() { a.runExpiringSoon(ctx, pub, lead, tick) })
 	}
 	return wg.Wait
 }
 
+// leaderExpiringSoon names the expiring-soon scan's lock (store.WhileLeader).
+const leaderExpiringSoon = "jitaccess.expiring_soon"
+
+// grantPublisher queues grant events (*notify.Publisher).
+type grantPublisher interface {
+	PublishGrantEvent(ctx context.Context, n workflows.GrantNotification) (int, error)
+}
+
+// runExpiringSoon runs the expiring-soon scan once per deployment, however many workers: the
+// worker holding its lock scans, another takes over when that worker goes.
+func (a *App) runExpiringSoon(ctx context.Context, pub grantPublisher, lead, tick time.Duration) {
+	log := a.Log.With("component", "notify")
+	_ = a.Store.WhileLeader(ctx, leaderExpiringSoon, leaderRetry, log, func(ctx context.Context) {
+		a.announceExpiringSoon(ctx, pub, lead, tick)
+	})
+}
+
 // announceExpiringSoon queues expiring_soon for every active grant due within lead, every
 // tick. The event id derives from the grant and its expiry, so each end is announced once
-// whichever worker sees it first, and an extension's new end is announced again.
-func (a *App) announceExpiringSoon(ctx context.Context, pub *notify.Publisher, lead, tick time.Duration) {
+// (a new leader scans again without announcing twice), and an extension's new end is
+// announced again.
+func (a *App) announceExpiringSoon(ctx context.Context, pub grantPublisher, lead, tick time.Duration) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {

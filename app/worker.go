@@ -9,6 +9,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/config"
+	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/reconcile"
 	"github.com/jitaccess/jitaccess/worker"
 )
@@ -29,7 +30,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 		Now: time.Now, Logger: a.Log.With("component", "activities"), Notifier: pub}
 	w := worker.New(a.Temporal, acts, worker.Options{TaskQueue: a.Cfg.TaskQueue, Registerer: a.Registry, Logger: a.Log,
 		Deployment: a.Cfg.WorkerDeployment, BuildID: a.Cfg.WorkerBuildID})
-	reconcile.Register(w, &reconcile.Activities{Sweeper: a.Reconciler()})
+	reconcile.Register(w, &reconcile.Activities{Sweeper: a.reconciler(pub)})
 	if err := reconcile.EnsureSchedule(ctx, a.Temporal, a.Cfg.ReconcileInterval, a.Cfg.TaskQueue); err != nil {
 		// Grants still expire without it; `jitaccess reconcile` still sweeps on demand.
 		a.Log.Error("reconciler schedule not ensured", "schedule_id", reconcile.ScheduleID, "error", err)
@@ -38,7 +39,7 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	waitNotify := a.startNotifications(ctx, w, pub)
+	waitNotify := a.startNotifications(ctx, pub)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -51,8 +52,11 @@ func (a *App) RunWorker(ctx context.Context) error {
 	return nil
 }
 
-// Reconciler is the sweep the worker's Reconcile workflow and `jitaccess reconcile` run.
-func (a *App) Reconciler() *reconcile.Sweeper {
+// Reconciler is the sweep `jitaccess reconcile` runs.
+func (a *App) Reconciler() *reconcile.Sweeper { return a.reconciler(a.Publisher()) }
+
+// reconciler is the sweep announcing drift through pub (the worker's one publisher).
+func (a *App) reconciler(pub *notify.Publisher) *reconcile.Sweeper {
 	return &reconcile.Sweeper{Store: a.Store, Directory: a.Entra, Runs: a.Temporal,
-		Metrics: reconcile.NewMetrics(a.Registry), Logger: a.Log.With("component", "reconcile"), Notifier: a.Publisher()}
+		Metrics: reconcile.NewMetrics(a.Registry), Logger: a.Log.With("component", "reconcile"), Notifier: pub}
 }

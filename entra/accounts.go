@@ -75,7 +75,7 @@ func (c *Client) EnsureAccount(ctx context.Context, applicationID string, spec d
 			}
 			return nil
 		}
-		if f := failureOf(err); f == nil || !f.isDuplicateUPN() {
+		if f := failureOf(err); f == nil || !f.IsDuplicateUPN() {
 			return err
 		}
 		// The UPN exists and no object id is on record: only an account carrying the
@@ -131,20 +131,20 @@ func (c *Client) patchAndRead(ctx context.Context, ref string, spec directory.Ac
 	if err != nil {
 		return directory.Account{}, err
 	}
-	res, err := c.runSteps(ctx, []step{{req: patch}, {req: get}})
+	res, err := c.runSteps(ctx, []step{{Req: patch}, {Req: get}})
 	if err != nil {
 		return directory.Account{}, err
 	}
 	for i, what := range []string{"patch", "read"} {
-		if !res[i].ok() {
-			return directory.Account{}, res[i].failure().toError(op + " (" + what + ")")
+		if !res[i].OK() {
+			return directory.Account{}, res[i].Failure().Err(op + " (" + what + ")")
 		}
 	}
 	var got struct {
 		ID  string `json:"id"`
 		UPN string `json:"userPrincipalName"`
 	}
-	if err := json.Unmarshal(res[1].body, &got); err != nil || got.ID == "" {
+	if err := json.Unmarshal(res[1].Body, &got); err != nil || got.ID == "" {
 		return directory.Account{}, fmt.Errorf("%s: Graph returned no user id", op)
 	}
 	if got.UPN == "" {
@@ -179,7 +179,7 @@ func (c *Client) DisableAccount(ctx context.Context, applicationID, objectID str
 		if err != nil {
 			return err
 		}
-		steps, err := c.deleteAssignmentSteps(ctx, []step{{req: patch}, {req: revoke, dependsOn: 1}}, ids)
+		steps, err := c.deleteAssignmentSteps(ctx, []step{{Req: patch}, {Req: revoke, DependsOn: 1}}, ids)
 		if err != nil {
 			return err
 		}
@@ -190,7 +190,7 @@ func (c *Client) DisableAccount(ctx context.Context, applicationID, objectID str
 		var firstErr error
 		for k := range steps {
 			r := &res[k]
-			if r.ok() || r.status == http.StatusNotFound {
+			if r.OK() || r.Status == http.StatusNotFound {
 				continue
 			}
 			what := "disable user " + objectID
@@ -200,10 +200,10 @@ func (c *Client) DisableAccount(ctx context.Context, applicationID, objectID str
 			case k >= 2:
 				what = "remove role assignment " + ids[k-2]
 			}
-			if r.status == http.StatusFailedDependency {
+			if r.Status == http.StatusFailedDependency {
 				continue // reported through the PATCH it depends on
 			}
-			firstErr = cmp(firstErr, r.failure().toError(what))
+			firstErr = cmp(firstErr, r.Failure().Err(what))
 		}
 		return firstErr
 	})

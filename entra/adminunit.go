@@ -11,6 +11,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/entra/token"
 )
 
 // Restricted-management administrative units (RMAU) for JIT accounts
@@ -86,11 +87,11 @@ func (c *Client) EnsureRestrictedUnit(ctx context.Context, applicationID, record
 // the application uses (its oid claim). An existing assignment counts as done.
 func (c *Client) AssignUnitRoles(ctx context.Context, applicationID, unitID string) error {
 	return refused(c.do(ctx, applicationID, "assign roles at the restricted administrative unit", func(ctx context.Context) error {
-		tok, err := c.accessToken(ctx, applicationID)
+		tok, err := c.tokens.AccessToken(ctx, applicationID)
 		if err != nil {
 			return err
 		}
-		principal := tokenObjectID(tok)
+		principal := token.ObjectIDOf(tok)
 		if principal == "" {
 			return errors.New("entra: the access token names no principal (oid)")
 		}
@@ -101,7 +102,7 @@ func (c *Client) AssignUnitRoles(ctx context.Context, applicationID, unitID stri
 			ra.SetPrincipalId(ptr(principal))
 			ra.SetDirectoryScopeId(ptr("/administrativeUnits/" + unitID))
 			_, err := c.graph.RoleManagement().Directory().RoleAssignments().Post(ctx, ra, nil)
-			if f := failureOf(err); f != nil && f.isConflictingObject() {
+			if f := failureOf(err); f != nil && f.IsConflictingObject() {
 				continue
 			}
 			if err != nil {
@@ -119,8 +120,8 @@ func (c *Client) AddToRestrictedUnit(ctx context.Context, applicationID, unitID,
 		ref := models.NewReferenceCreate()
 		ref.SetOdataId(ptr(strings.TrimRight(c.cfg.GraphURL, "/") + "/directoryObjects/" + objectID))
 		err := c.graph.Directory().AdministrativeUnits().ByAdministrativeUnitId(unitID).Members().Ref().Post(ctx, ref, nil)
-		if f := failureOf(err); f != nil && f.status == http.StatusBadRequest &&
-			strings.Contains(strings.ToLower(f.message), "already exist") {
+		if f := failureOf(err); f != nil && f.Status == http.StatusBadRequest &&
+			strings.Contains(strings.ToLower(f.Message), "already exist") {
 			return nil
 		}
 		return err

@@ -15,6 +15,8 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/entra/batch"
+	"github.com/jitaccess/jitaccess/entra/grapherr"
 )
 
 // AssignRoles assigns built-in directory roles to a principal at the tenant scope with one
@@ -66,7 +68,7 @@ func (c *Client) assign(ctx context.Context, objectID string, roles, ids []strin
 				if err != nil {
 					return err
 				}
-				todo, steps = append(todo, i), append(steps, step{req: req})
+				todo, steps = append(todo, i), append(steps, step{Req: req})
 			}
 		}
 		if len(steps) == 0 {
@@ -80,28 +82,28 @@ func (c *Client) assign(ctx context.Context, objectID string, roles, ids []strin
 		var firstErr error
 		for k, i := range todo {
 			r := &res[k]
-			if r.ok() {
+			if r.OK() {
 				var got struct {
 					ID string `json:"id"`
 				}
-				if json.Unmarshal(r.body, &got) != nil || got.ID == "" {
+				if json.Unmarshal(r.Body, &got) != nil || got.ID == "" {
 					return fmt.Errorf("%s: Graph returned no assignment id for role %s", op, roles[i])
 				}
 				ids[i] = got.ID
 				continue
 			}
-			f := r.failure()
+			f := r.Failure()
 			switch {
-			case f.isConflictingObject():
+			case f.IsConflictingObject():
 				conflicts = append(conflicts, i)
-			case f.status == http.StatusNotFound && f.code == codeResourceNotFound &&
-				strings.Contains(strings.ToLower(f.message), strings.ToLower(roles[i])):
+			case f.Status == http.StatusNotFound && f.Code == grapherr.CodeResourceNotFound &&
+				strings.Contains(strings.ToLower(f.Message), strings.ToLower(roles[i])):
 				// The role definition itself does not exist: waiting does not help.
-				firstErr = cmp(firstErr, f.toError(op+": role "+roles[i]))
-			case f.status == http.StatusNotFound:
+				firstErr = cmp(firstErr, f.Err(op+": role "+roles[i]))
+			case f.Status == http.StatusNotFound:
 				lagging = true // the principal is not replicated yet
 			default:
-				firstErr = cmp(firstErr, f.toError(op+": role "+roles[i]))
+				firstErr = cmp(firstErr, f.Err(op+": role "+roles[i]))
 			}
 		}
 		if firstErr != nil {
@@ -113,7 +115,7 @@ func (c *Client) assign(ctx context.Context, objectID string, roles, ids []strin
 		if time.Now().Add(backoff).After(lagDeadline) {
 			return &directory.ReplicationLagError{Op: op, ObjectID: objectID}
 		}
-		if err := sleep(ctx, backoff); err != nil {
+		if err := batch.Sleep(ctx, backoff); err != nil {
 			return err
 		}
 		backoff = min(2*backoff, 4*time.Second)
@@ -154,10 +156,7 @@ func (c *Client) ListAssignments(ctx context.Context, applicationID, objectID st
 }
 
 func (c *Client) listAssignments(ctx context.Context, objectID string) ([]directory.RoleAssignment, error) {
-	filter := "principalId eq '" + strings.ReplaceAll(objectID, "'", "''") + "'"
-	resp, err := c.graph.RoleManagement().Directory().RoleAssignments().Get(ctx, &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter},
-	})
+	resp, err := c.graph.RoleManagement().Directory().RoleAssignments().Get(ctx, assignmentsOf(objectID))
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +177,34 @@ func (c *Client) listAssignments(ctx context.Context, objectID string) ([]direct
 	return out, err
 }
 
+// assignmentsOf filters the tenant's role assignments to one principal's.
+func assignmentsOf(objectID string) *rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration {
+	filter := "principalId eq '" + strings.ReplaceAll(objectID, "'", "''") + "'"
+	return &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter}}
+}
+
+// assignmentPage decodes a page of role assignments answered to a $batch item; more says
+// that Graph has further pages.
+func assignmentPage(body []byte) (as []directory.RoleAssignment, more bool, err error) {
+	var page struct {
+		Value []struct {
+			ID               string `json:"id"`
+			RoleDefinitionID string `json:"roleDefinitionId"`
+			PrincipalID      string `json:"principalId"`
+			DirectoryScopeID string `json:"directoryScopeId"`
+		} `json:"value"`
+		NextLink string `json:"@odata.nextLink"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return nil, false, err
+	}
+	for _, a := range page.Value {
+		as = append(as, directory.RoleAssignment{ID: a.ID, RoleID: a.RoleDefinitionID, PrincipalID: a.PrincipalID, DirectoryScopeID: a.DirectoryScopeID})
+	}
+	return as, page.NextLink != "", nil
+}
+
 // RemoveAssignments deletes role assignments with one $batch of DELETEs (split by 20);
 // an assignment that is already gone (404) counts as removed.
 func (c *Client) RemoveAssignments(ctx context.Context, applicationID string, assignmentIDs []string) error {
@@ -196,8 +223,8 @@ func (c *Client) RemoveAssignments(ctx context.Context, applicationID string, as
 		}
 		var firstErr error
 		for k, id := range ids {
-			if r := &res[k]; !r.ok() && r.status != http.StatusNotFound {
-				firstErr = cmp(firstErr, r.failure().toError("remove role assignment "+id))
+			if r := &res[k]; !r.OK() && r.Status != http.StatusNotFound {
+				firstErr = cmp(firstErr, r.Failure().Err("remove role assignment "+id))
 			}
 		}
 		return firstErr
@@ -211,7 +238,7 @@ func (c *Client) deleteAssignmentSteps(ctx context.Context, steps []step, ids []
 		if err != nil {
 			return nil, err
 		}
-		steps = append(steps, step{req: req})
+		steps = append(steps, step{Req: req})
 	}
 	return steps, nil
 }

@@ -11,8 +11,6 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
-	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/jitaccess/jitaccess/directory"
@@ -36,14 +34,9 @@ const (
 func (c *Client) TAPPolicy(ctx context.Context, applicationID string) (directory.TAPPolicy, error) {
 	var out directory.TAPPolicy
 	err := c.do(ctx, applicationID, "read the Temporary Access Pass policy", func(ctx context.Context) error {
-		cfg, err := c.graph.Policies().AuthenticationMethodsPolicy().AuthenticationMethodConfigurations().
-			ByAuthenticationMethodConfigurationId(tapPolicyID).Get(ctx, nil)
+		p, err := c.tapPolicy(ctx)
 		if err != nil {
 			return err
-		}
-		p, ok := cfg.(models.TemporaryAccessPassAuthenticationMethodConfigurationable)
-		if !ok {
-			return fmt.Errorf("graph returned a %T, not the Temporary Access Pass policy", cfg)
 		}
 		minutes := func(v *int32) time.Duration {
 			if v == nil {
@@ -66,6 +59,20 @@ func (c *Client) TAPPolicy(ctx context.Context, applicationID string) (directory
 		return nil
 	})
 	return out, err
+}
+
+// tapPolicy reads the TAP authenticationMethodConfiguration.
+func (c *Client) tapPolicy(ctx context.Context) (models.TemporaryAccessPassAuthenticationMethodConfigurationable, error) {
+	cfg, err := c.graph.Policies().AuthenticationMethodsPolicy().AuthenticationMethodConfigurations().
+		ByAuthenticationMethodConfigurationId(tapPolicyID).Get(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := cfg.(models.TemporaryAccessPassAuthenticationMethodConfigurationable)
+	if !ok {
+		return nil, fmt.Errorf("graph returned a %T, not the Temporary Access Pass policy", cfg)
+	}
+	return p, nil
 }
 
 // minTAPPolicyLifetime is the smallest minimum lifetime a tenant's TAP policy can have (Graph:
@@ -120,20 +127,18 @@ func (c *Client) IssueTAP(ctx context.Context, applicationID, objectID string, l
 		err := post(ctx, minutes)
 		f := failureOf(err)
 		switch {
-		case f == nil || f.status != http.StatusBadRequest:
+		case f == nil || f.Status != http.StatusBadRequest:
 			return err
-		case strings.Contains(strings.ToLower(f.message), msgTAPPolicy):
+		case strings.Contains(strings.ToLower(f.Message), msgTAPPolicy):
 			return fmt.Errorf("%s: %w", op, directory.ErrTAPPolicyDisabled)
-		case !strings.Contains(strings.ToLower(f.message), msgTAPLifetime):
+		case !strings.Contains(strings.ToLower(f.Message), msgTAPLifetime):
 			return err
 		}
-		p, err := c.graph.Policies().AuthenticationMethodsPolicy().AuthenticationMethodConfigurations().
-			ByAuthenticationMethodConfigurationId(tapPolicyID).Get(ctx, nil)
+		tp, err := c.tapPolicy(ctx)
 		if err != nil {
 			return err
 		}
-		tp, ok := p.(models.TemporaryAccessPassAuthenticationMethodConfigurationable)
-		if !ok || tp.GetMinimumLifetimeInMinutes() == nil || tp.GetMaximumLifetimeInMinutes() == nil {
+		if tp.GetMinimumLifetimeInMinutes() == nil || tp.GetMaximumLifetimeInMinutes() == nil {
 			return fmt.Errorf("%s: the policy refused the lifetime and gave no range", op)
 		}
 		return post(ctx, min(max(minutes, *tp.GetMinimumLifetimeInMinutes()), *tp.GetMaximumLifetimeInMinutes()))
@@ -169,13 +174,13 @@ func (c *Client) DeleteTAP(ctx context.Context, applicationID, objectID, tapID s
 			if err != nil {
 				return err
 			}
-			steps = append(steps, step{req: req})
+			steps = append(steps, step{Req: req})
 		}
 		if len(steps) == 0 {
 			return nil
 		}
 		if len(steps) == 1 {
-			err := c.adapter.SendNoContent(ctx, steps[0].req, errorMapping())
+			err := c.adapter.SendNoContent(ctx, steps[0].Req, errorMapping())
 			if statusOf(err) == http.StatusNotFound {
 				return nil
 			}
@@ -186,8 +191,8 @@ func (c *Client) DeleteTAP(ctx context.Context, applicationID, objectID, tapID s
 			return err
 		}
 		for k := range res {
-			if r := &res[k]; !r.ok() && r.status != http.StatusNotFound {
-				return r.failure().toError(op)
+			if r := &res[k]; !r.OK() && r.Status != http.StatusNotFound {
+				return r.Failure().Err(op)
 			}
 		}
 		return nil
@@ -263,10 +268,7 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 		if err != nil {
 			return err
 		}
-		filter := "principalId eq '" + strings.ReplaceAll(objectID, "'", "''") + "'"
-		listRoles, err := c.graph.RoleManagement().Directory().RoleAssignments().ToGetRequestInformation(ctx,
-			&rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
-				QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter}})
+		listRoles, err := c.graph.RoleManagement().Directory().RoleAssignments().ToGetRequestInformation(ctx, assignmentsOf(objectID))
 		if err != nil {
 			return err
 		}
@@ -276,13 +278,13 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 		if err != nil {
 			return err
 		}
-		res, err := c.runSteps(ctx, []step{{req: listMethods}, {req: listRoles}, {req: readUser}})
+		res, err := c.runSteps(ctx, []step{{Req: listMethods}, {Req: listRoles}, {Req: readUser}})
 		if err != nil {
 			return err
 		}
 		for i, what := range []string{"list methods", "list role assignments", "read the account"} {
-			if !res[i].ok() {
-				return res[i].failure().toError(op + " (" + what + ")")
+			if !res[i].OK() {
+				return res[i].Failure().Err(op + " (" + what + ")")
 			}
 		}
 		var info struct {
@@ -290,7 +292,7 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 			UPN          string `json:"userPrincipalName"`
 			EmployeeType string `json:"employeeType"`
 		}
-		if json.Unmarshal(res[2].body, &info) != nil {
+		if json.Unmarshal(res[2].Body, &info) != nil {
 			return fmt.Errorf("%s: Graph's answer could not be decoded", op)
 		}
 		// Only an account jitaccess created is cleaned (and then enabled).
@@ -303,26 +305,18 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 				Type string `json:"@odata.type"`
 			} `json:"value"`
 		}
-		var roles struct {
-			Value []struct {
-				ID               string `json:"id"`
-				RoleDefinitionID string `json:"roleDefinitionId"`
-				PrincipalID      string `json:"principalId"`
-				DirectoryScopeID string `json:"directoryScopeId"`
-			} `json:"value"`
-			NextLink string `json:"@odata.nextLink"`
-		}
-		if json.Unmarshal(res[0].body, &methods) != nil || json.Unmarshal(res[1].body, &roles) != nil {
+		roles, more, err := assignmentPage(res[1].Body)
+		if err != nil || json.Unmarshal(res[0].Body, &methods) != nil {
 			return fmt.Errorf("%s: Graph's answer could not be decoded", op)
 		}
-		if roles.NextLink != "" {
+		if more {
 			return fmt.Errorf("%s: the account has more role assignments than one page", op)
 		}
 		revoke, err := u.RevokeSignInSessions().ToPostRequestInformation(ctx, nil)
 		if err != nil {
 			return err
 		}
-		steps := []step{{req: revoke}}
+		steps := []step{{Req: revoke}}
 		var removedM []directory.AuthMethod
 		for _, m := range methods.Value {
 			am := directory.AuthMethod{ID: m.ID, Type: methodType(m.Type)}
@@ -333,14 +327,14 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 			if err != nil {
 				return err
 			}
-			steps, removedM = append(steps, step{req: req}), append(removedM, am)
+			steps, removedM = append(steps, step{Req: req}), append(removedM, am)
 		}
 		var removedA []directory.RoleAssignment
-		for _, a := range roles.Value {
-			if a.DirectoryScopeID == directoryScope && containsFold(keepRoleIDs, a.RoleDefinitionID) {
+		for _, a := range roles {
+			if a.DirectoryScopeID == directoryScope && containsFold(keepRoleIDs, a.RoleID) {
 				continue
 			}
-			removedA = append(removedA, directory.RoleAssignment{ID: a.ID, RoleID: a.RoleDefinitionID, PrincipalID: a.PrincipalID, DirectoryScopeID: a.DirectoryScopeID})
+			removedA = append(removedA, a)
 		}
 		steps, err = c.deleteAssignmentSteps(ctx, steps, assignmentIDs(removedA))
 		if err != nil {
@@ -352,8 +346,8 @@ func (c *Client) CleanAccount(ctx context.Context, applicationID, objectID strin
 		}
 		var firstErr error
 		for k := range steps {
-			if r := &res[k]; !r.ok() && r.status != http.StatusNotFound {
-				firstErr = cmp(firstErr, r.failure().toError(op))
+			if r := &res[k]; !r.OK() && r.Status != http.StatusNotFound {
+				firstErr = cmp(firstErr, r.Failure().Err(op))
 			}
 		}
 		if firstErr != nil {
@@ -371,14 +365,6 @@ func assignmentIDs(as []directory.RoleAssignment) []string {
 		out = append(out, a.ID)
 	}
 	return out
-}
-
-// RevokeSessions revokes a user's sign-in sessions (POST /users/{id}/revokeSignInSessions).
-func (c *Client) RevokeSessions(ctx context.Context, applicationID, objectID string) error {
-	return c.do(ctx, applicationID, "revoke the sign-in sessions of "+objectID, func(ctx context.Context) error {
-		_, err := c.graph.Users().ByUserId(objectID).RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil)
-		return err
-	})
 }
 
 // Account reads what the adoption rule needs of the account with this user principal name
@@ -420,9 +406,4 @@ func containsFold(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-// errorMapping decodes any Graph error answer as an OData error.
-func errorMapping() abs.ErrorMappings {
-	return abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
 }

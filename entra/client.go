@@ -1,7 +1,8 @@
-// Package entra is the connector to a customer's Microsoft Entra ID tenant: OAuth 2.0 with
-// golang.org/x/oauth2 against the Microsoft identity platform, and Microsoft Graph v1.0
-// through msgraph-sdk-go. It is the only package of jitaccess that imports the Graph SDK;
-// everything it returns is expressed in package directory's types and errors.
+// Package entra is the connector to a customer's Microsoft Entra ID tenant: Microsoft Graph
+// v1.0 through msgraph-sdk-go, with access tokens from entra/token (OAuth 2.0), Graph's error
+// answers classified by entra/grapherr and $batch retries run by entra/batch. It is the only
+// package of jitaccess that imports the Graph SDK; everything it returns is expressed in
+// package directory's types and errors.
 //
 // Every operation is idempotent, so that a Temporal activity retried after a partial
 // success converges: creating a user that already exists re-enables it and resets its
@@ -10,13 +11,10 @@
 package entra
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
@@ -24,31 +22,18 @@ import (
 	msgraphsdk "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 	"go.opentelemetry.io/otel/trace"
-	"golang.org/x/oauth2"
+
+	"github.com/jitaccess/jitaccess/entra/token"
 )
 
 // Defaults of Config.
 const (
-	DefaultAuthority = "https://login.microsoftonline.com"
+	DefaultAuthority = token.DefaultAuthority
 	DefaultGraphURL  = "https://graph.microsoft.com/v1.0"
 )
 
-// ConsentScopes are the delegated permissions (space-separated) the connector asks an admin
-// to consent to; offline_access yields the refresh token. UserAuthenticationMethod.ReadWrite.All
-// and Policy.Read.All serve Temporary Access Passes and cleaning accounts (SPEC §10),
-// AdministrativeUnit.ReadWrite.All the restricted administrative unit (adminunit.go): an
-// application authorized before they were added must be authorized again.
-const ConsentScopes = "openid profile offline_access" +
-	" https://graph.microsoft.com/User.ReadWrite.All" +
-	" https://graph.microsoft.com/RoleManagement.ReadWrite.Directory" +
-	" https://graph.microsoft.com/Domain.Read.All" +
-	" https://graph.microsoft.com/Directory.Read.All" +
-	" https://graph.microsoft.com/UserAuthenticationMethod.ReadWrite.All" +
-	" https://graph.microsoft.com/Policy.Read.All" +
-	" https://graph.microsoft.com/AdministrativeUnit.ReadWrite.All"
-
-// appOnlyScope is the client-credentials scope: every application permission granted.
-const appOnlyScope = "https://graph.microsoft.com/.default"
+// ConsentScopes are the delegated permissions the connector asks an admin to consent to.
+const ConsentScopes = token.ConsentScopes
 
 // Config configures a Client. Authority and GraphURL default to Microsoft's public cloud.
 type Config struct {
@@ -81,46 +66,28 @@ type Config struct {
 }
 
 // CredentialStore holds each application's refresh token (implemented by *store.Store).
-type CredentialStore interface {
-	RefreshToken(ctx context.Context, applicationID string) (entraTenantID, refreshToken string, err error)
-	SaveRefreshToken(ctx context.Context, applicationID, refreshToken string) error
-}
+type CredentialStore = token.CredentialStore
 
 // TenantLookup names the Entra tenant of an application; used by app-only clients.
-type TenantLookup interface {
-	EntraTenantID(ctx context.Context, applicationID string) (string, error)
-}
+type TenantLookup = token.TenantLookup
 
 // TenantLookupFunc adapts a function to TenantLookup.
-type TenantLookupFunc func(ctx context.Context, applicationID string) (string, error)
-
-// EntraTenantID implements TenantLookup.
-func (f TenantLookupFunc) EntraTenantID(ctx context.Context, applicationID string) (string, error) {
-	return f(ctx, applicationID)
-}
+type TenantLookupFunc = token.TenantLookupFunc
 
 // Client talks to customers' tenants on behalf of jitaccess applications. It is safe for
 // concurrent use; access tokens are cached per application in memory.
 type Client struct {
-	cfg        Config
-	creds      CredentialStore // delegated mode
-	tenants    TenantLookup    // app-only mode
-	httpClient *http.Client    // token endpoint
-	graph      *msgraphsdk.GraphServiceClient
-	adapter    *msgraphsdk.GraphRequestAdapter
-	graphHost  string
-	initErr    error
-
-	mu   sync.Mutex
-	apps map[string]*appTokens
+	cfg     Config
+	tokens  *token.Source
+	graph   *msgraphsdk.GraphServiceClient
+	adapter *msgraphsdk.GraphRequestAdapter
+	initErr error
 }
 
 // New returns a client using delegated permissions: the refresh token an admin's consent
 // produced, read from creds, with every rotated refresh token saved back to it.
 func New(cfg Config, creds CredentialStore) *Client {
-	c := newClient(cfg)
-	c.creds = creds
-	return c
+	return newClient(cfg, func(tc token.Config) *token.Source { return token.NewDelegated(tc, creds) })
 }
 
 // NewAppOnly returns a client using application permissions (client credentials) in the
@@ -129,12 +96,10 @@ func New(cfg Config, creds CredentialStore) *Client {
 // Domain.Read.All as application permissions instead of consenting as an admin.
 // AuthCodeURL and Redeem are not used in this mode.
 func NewAppOnly(cfg Config, tenants TenantLookup) *Client {
-	c := newClient(cfg)
-	c.tenants = tenants
-	return c
+	return newClient(cfg, func(tc token.Config) *token.Source { return token.NewAppOnly(tc, tenants) })
 }
 
-func newClient(cfg Config) *Client {
+func newClient(cfg Config, tokens func(token.Config) *token.Source) *Client {
 	cfg.Authority = strings.TrimRight(cfg.Authority, "/")
 	if cfg.Authority == "" {
 		cfg.Authority = DefaultAuthority
@@ -153,14 +118,15 @@ func newClient(cfg Config) *Client {
 	if base == nil {
 		base = &http.Client{Timeout: 60 * time.Second}
 	}
-	c := &Client{cfg: cfg, httpClient: base, apps: make(map[string]*appTokens)}
+	cfg.HTTPClient = base
+	c := &Client{cfg: cfg, tokens: tokens(token.Config{Authority: cfg.Authority, ClientID: cfg.ClientID,
+		ClientSecret: cfg.ClientSecret, RedirectURL: cfg.RedirectURL, HTTPClient: base, StoreRecheck: cfg.StoreRecheck})}
 
 	u, err := url.Parse(cfg.GraphURL)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		c.initErr = fmt.Errorf("entra: Graph URL %q is not an absolute http(s) URL", cfg.GraphURL)
 		return c
 	}
-	c.graphHost = u.Host
 
 	// Graph's default middleware (retry on 429/503/504 honouring Retry-After, telemetry,
 	// redirects, parameter decoding) around the caller's transport. Retries without a
@@ -187,7 +153,7 @@ func newClient(cfg Config) *Client {
 		// Graph answers with data, never redirects we should follow blindly with a token.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{c: c})
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&token.Provider{Source: c.tokens, Host: u.Host})
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, graphHTTP)
 	if err != nil {
 		c.initErr = fmt.Errorf("entra: Graph request adapter: %w", err)
@@ -198,75 +164,4 @@ func newClient(cfg Config) *Client {
 	c.adapter = adapter
 	c.graph = msgraphsdk.NewGraphServiceClient(adapter)
 	return c
-}
-
-// ctxKey carries, on a request's context, which credentials its bearer token comes from.
-type ctxKey struct{}
-
-type ctxAuth struct {
-	applicationID string
-	accessToken   string // a fixed token (Redeem's /me and /organization)
-}
-
-func withApp(ctx context.Context, applicationID string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ctxAuth{applicationID: applicationID})
-}
-
-func withToken(ctx context.Context, accessToken string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, ctxAuth{accessToken: accessToken})
-}
-
-// tokenProvider is kiota's AccessTokenProvider: it hands out the cached access token of the
-// application named on the request's context, and only to the configured Graph host.
-type tokenProvider struct{ c *Client }
-
-func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _ map[string]any) (string, error) {
-	if u == nil || !strings.EqualFold(u.Host, p.c.graphHost) {
-		return "", errors.New("entra: refusing to send a token to a host other than the configured Graph URL")
-	}
-	a, ok := ctx.Value(ctxKey{}).(ctxAuth)
-	switch {
-	case !ok:
-		return "", errors.New("entra: no application on the request context")
-	case a.accessToken != "":
-		return a.accessToken, nil
-	}
-	tok, err := p.c.accessToken(ctx, a.applicationID)
-	if err != nil {
-		return "", err
-	}
-	if err := checkTenant(ctx, tok); err != nil {
-		return "", err
-	}
-	return tok, nil
-}
-
-// GetAllowedHostsValidator allows every host: GetAuthorizationToken checks the host itself,
-// and plain http to the emulator on 127.0.0.1 must work.
-func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator {
-	v := absauth.NewAllowedHostsValidator(nil)
-	return &v
-}
-
-// oauthConfig returns the OAuth client configuration for a tenant path segment
-// ("organizations" for sign-in, the Entra tenant id for refreshing).
-func (c *Client) oauthConfig(tenant string, scopes []string) *oauth2.Config {
-	base := c.cfg.Authority + "/" + url.PathEscape(tenant) + "/oauth2/v2.0"
-	return &oauth2.Config{
-		ClientID:     c.cfg.ClientID,
-		ClientSecret: c.cfg.ClientSecret,
-		RedirectURL:  c.cfg.RedirectURL,
-		Scopes:       scopes,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:  base + "/authorize",
-			TokenURL: base + "/token",
-			// Entra accepts the secret in the body; saying so avoids x/oauth2's
-			// Basic-then-body probing (two token requests on any error).
-			AuthStyle: oauth2.AuthStyleInParams,
-		},
-	}
-}
-
-func (c *Client) oauthContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, c.httpClient)
 }

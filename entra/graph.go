@@ -10,6 +10,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/entra/token"
 )
 
 // directoryScope is the tenant-wide scope of a directory role assignment.
@@ -22,10 +23,10 @@ func (c *Client) do(ctx context.Context, applicationID, op string, fn func(ctx c
 	if c.initErr != nil {
 		return c.initErr
 	}
-	actx := withApp(ctx, applicationID)
+	actx := token.ForApplication(ctx, applicationID)
 	err := fn(actx)
 	if statusOf(err) == http.StatusUnauthorized {
-		c.dropAccessToken(applicationID)
+		c.tokens.Drop(applicationID)
 		err = fn(actx)
 	}
 	return mapGraphError(op, err)

@@ -5,18 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/rolemanagement"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/jitaccess/jitaccess/directory"
+	"github.com/jitaccess/jitaccess/entra/batch"
 )
 
 // MaxAccountStates is how many accounts one AccountStates call reads: two requests each
 // (the user, its role assignments), one $batch of 20.
-const MaxAccountStates = maxBatchItems / 2
+const MaxAccountStates = batch.MaxItems / 2
 
 // AccountStates reads accounts by object id (a UPN works for the user, but role assignments
 // are listed by object id only) in one $batch (at most MaxAccountStates of
@@ -42,14 +41,11 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 			if err != nil {
 				return err
 			}
-			filter := "principalId eq '" + strings.ReplaceAll(id, "'", "''") + "'"
-			list, err := c.graph.RoleManagement().Directory().RoleAssignments().ToGetRequestInformation(ctx, &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetRequestConfiguration{
-				QueryParameters: &rolemanagement.DirectoryRoleAssignmentsRequestBuilderGetQueryParameters{Filter: &filter},
-			})
+			list, err := c.graph.RoleManagement().Directory().RoleAssignments().ToGetRequestInformation(ctx, assignmentsOf(id))
 			if err != nil {
 				return err
 			}
-			steps = append(steps, step{req: get}, step{req: list})
+			steps = append(steps, step{Req: get}, step{Req: list})
 		}
 		res, err := c.runSteps(ctx, steps)
 		if err != nil {
@@ -59,14 +55,14 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 			st := directory.AccountState{ObjectID: id}
 			user, roles := &res[2*k], &res[2*k+1]
 			switch {
-			case user.ok():
+			case user.OK():
 				var u struct {
 					ID             string `json:"id"`
 					UPN            string `json:"userPrincipalName"`
 					AccountEnabled *bool  `json:"accountEnabled"`
 					ValidFrom      string `json:"signInSessionsValidFromDateTime"`
 				}
-				if err := json.Unmarshal(user.body, &u); err != nil {
+				if err := json.Unmarshal(user.Body, &u); err != nil {
 					return fmt.Errorf("read user %s: %w", id, err)
 				}
 				st.Exists, st.UPN, st.Enabled = true, u.UPN, u.AccountEnabled == nil || *u.AccountEnabled
@@ -76,39 +72,26 @@ func (c *Client) AccountStates(ctx context.Context, applicationID string, object
 				if u.ID != "" {
 					st.ObjectID = u.ID // the caller may have named the user by UPN
 				}
-			case user.status == http.StatusNotFound:
+			case user.Status == http.StatusNotFound:
 			default:
-				return user.failure().toError("read user " + id)
+				return user.Failure().Err("read user " + id)
 			}
 			switch {
-			case roles.ok():
-				var page struct {
-					Value []struct {
-						ID               string `json:"id"`
-						RoleDefinitionID string `json:"roleDefinitionId"`
-						PrincipalID      string `json:"principalId"`
-						DirectoryScopeID string `json:"directoryScopeId"`
-					} `json:"value"`
-					NextLink string `json:"@odata.nextLink"`
-				}
-				if err := json.Unmarshal(roles.body, &page); err != nil {
+			case roles.OK():
+				as, more, err := assignmentPage(roles.Body)
+				if err != nil {
 					return fmt.Errorf("read role assignments of %s: %w", id, err)
 				}
-				if page.NextLink != "" {
+				if more {
 					// More than a page of assignments: read them all the plain way.
-					all, err := c.listAssignments(ctx, id)
-					if err != nil {
+					if as, err = c.listAssignments(ctx, id); err != nil {
 						return err
 					}
-					st.Assignments = all
-					break
 				}
-				for _, a := range page.Value {
-					st.Assignments = append(st.Assignments, directory.RoleAssignment{ID: a.ID, RoleID: a.RoleDefinitionID, PrincipalID: a.PrincipalID, DirectoryScopeID: a.DirectoryScopeID})
-				}
-			case roles.status == http.StatusNotFound && !st.Exists:
+				st.Assignments = as
+			case roles.Status == http.StatusNotFound && !st.Exists:
 			default:
-				return roles.failure().toError("read role assignments of " + id)
+				return roles.Failure().Err("read role assignments of " + id)
 			}
 			out[k] = st
 		}

@@ -27,17 +27,17 @@ type GrantStore interface {
 }
 
 // Publisher turns "this happened to grant X" into an event read from the database and puts
-// it in the outbox of every destination that wants it. Its PublishGrantEvent is also the
-// activity the workflow calls (registered on the worker), so a notification is durable as
-// soon as the activity completes and never waits for a receiver.
+// it in the outbox of every destination that wants it. The activities call it right after
+// writing what it announces, so a notification is durable as soon as their activity
+// completes and never waits for a receiver.
 type Publisher struct {
 	Store     GrantStore
 	PublicURL string // JIT_PUBLIC_URL: the events' source and the portal links
 	Now       func() time.Time
 }
 
-// PublishGrantEvent is the activity workflows.PublishGrantEventActivity; the API and the
-// reconciler (drift) call it directly. It returns how many deliveries were queued.
+// PublishGrantEvent queues a grant event; the activities, the approval stage and the
+// reconciler (drift) call it. It returns how many deliveries were queued.
 func (p *Publisher) PublishGrantEvent(ctx context.Context, in workflows.GrantNotification) (int, error) {
 	if !IsEventName(in.Event) || in.Event == EventTest {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown grant event %q", in.Event), "UnknownEvent", nil)

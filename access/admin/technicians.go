@@ -1,4 +1,4 @@
-package access
+package admin
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/store"
 )
 
 // SetTechnicianActive deactivates (active false) or reactivates a member of staff.
 // Deactivating ends their portal sessions and API tokens at once, then revokes their live
 // grants through the workflows. An admin cannot deactivate themselves.
-func (s *Service) SetTechnicianActive(ctx context.Context, a Actor, id string, active bool) (store.Technician, error) {
+func (s *Service) SetTechnicianActive(ctx context.Context, a domain.Actor, id string, active bool) (store.Technician, error) {
 	if !active && id == a.ID {
-		return store.Technician{}, Refuse(Conflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
+		return store.Technician{}, domain.Refuse(domain.Conflict, "cannot_deactivate_self", "You cannot deactivate yourself; ask another MSP admin.")
 	}
 	t, err := s.deps.Store.SetTechnicianActive(ctx, id, active)
 	if err != nil {
-		return t, RefError(err)
+		return t, domain.RefError(err)
 	}
 	action := "technician.reactivated"
 	if !active {
@@ -38,12 +39,12 @@ func (s *Service) SetTechnicianActive(ctx context.Context, a Actor, id string, a
 
 // CreateTechnician adds a member of the MSP's staff and returns their first API token
 // (shown once; only its hash is stored).
-func (s *Service) CreateTechnician(ctx context.Context, a Actor, email, displayName, role string) (store.Technician, string, error) {
+func (s *Service) CreateTechnician(ctx context.Context, a domain.Actor, email, displayName, role string) (store.Technician, string, error) {
 	email = strings.TrimSpace(email)
 	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
-		return store.Technician{}, "", FieldError("email", "must be an e-mail address such as alice@msp.example.")
+		return store.Technician{}, "", domain.FieldError("email", "must be an e-mail address such as alice@msp.example.")
 	}
-	name, err := checkName("display_name", displayName)
+	name, err := domain.CheckName("display_name", displayName)
 	if err != nil {
 		return store.Technician{}, "", err
 	}
@@ -52,11 +53,11 @@ func (s *Service) CreateTechnician(ctx context.Context, a Actor, email, displayN
 		role = store.RoleTechnician
 	case store.RoleTechnician, store.RoleAdmin, store.RoleAuditor:
 	default:
-		return store.Technician{}, "", FieldError("role", `must be "technician", "admin" or "auditor".`)
+		return store.Technician{}, "", domain.FieldError("role", `must be "technician", "admin" or "auditor".`)
 	}
 	t, token, err := s.deps.Store.CreateTechnician(ctx, email, name, role)
 	if errors.Is(err, store.ErrConflict) {
-		return t, "", Refuse(Conflict, "already_exists", "A technician with this e-mail already exists.")
+		return t, "", domain.Refuse(domain.Conflict, "already_exists", "A technician with this e-mail already exists.")
 	}
 	if err != nil {
 		return t, "", err

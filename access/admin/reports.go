@@ -1,4 +1,4 @@
-package access
+package admin
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/permission"
 	"github.com/jitaccess/jitaccess/report"
 	"github.com/jitaccess/jitaccess/store"
@@ -47,7 +48,7 @@ func ReportFilename(tenantID string, from, to time.Time, format string) string {
 }
 
 // allowedOn decides an action on a tenant for the actor by the permission matrix.
-func (s *Service) allowedOn(ctx context.Context, a Actor, action permission.Action, tenantID string) (permission.Principal, bool, error) {
+func (s *Service) allowedOn(ctx context.Context, a domain.Actor, action permission.Action, tenantID string) (permission.Principal, bool, error) {
 	p, err := s.deps.Store.Principal(ctx, a.Technician)
 	if err != nil {
 		return p, false, err
@@ -57,16 +58,16 @@ func (s *Service) allowedOn(ctx context.Context, a Actor, action permission.Acti
 
 // GenerateReport builds a tenant's report for a period: admins for any tenant, auditors for
 // the tenants given to them. Every report generated is an audit event.
-func (s *Service) GenerateReport(ctx context.Context, a Actor, in ReportRequest) (Report, error) {
+func (s *Service) GenerateReport(ctx context.Context, a domain.Actor, in ReportRequest) (Report, error) {
 	if in.TenantID == "" {
-		return Report{}, FieldError("tenant_id", "is required.")
+		return Report{}, domain.FieldError("tenant_id", "is required.")
 	}
 	in.Format = strings.ToLower(in.Format)
 	if in.Format == "" {
 		in.Format = "csv"
 	}
 	if in.Format != "csv" && in.Format != "pdf" {
-		return Report{}, FieldError("format", `must be "csv" or "pdf".`)
+		return Report{}, domain.FieldError("format", `must be "csv" or "pdf".`)
 	}
 	if in.From.IsZero() && in.To.IsZero() {
 		now := time.Now().UTC()
@@ -75,13 +76,13 @@ func (s *Service) GenerateReport(ctx context.Context, a Actor, in ReportRequest)
 	}
 	switch {
 	case in.From.IsZero():
-		return Report{}, FieldError("from", "is required with to.")
+		return Report{}, domain.FieldError("from", "is required with to.")
 	case in.To.IsZero():
-		return Report{}, FieldError("to", "is required with from.")
+		return Report{}, domain.FieldError("to", "is required with from.")
 	case !in.From.Before(in.To):
-		return Report{}, FieldError("to", "must be after from.")
+		return Report{}, domain.FieldError("to", "must be after from.")
 	case in.To.Sub(in.From) > maxReportPeriod:
-		return Report{}, FieldError("to", "the period may be at most 366 days.")
+		return Report{}, domain.FieldError("to", "the period may be at most 366 days.")
 	}
 	if _, ok, err := s.allowedOn(ctx, a, permission.GenerateReport, in.TenantID); err != nil {
 		return Report{}, err
@@ -90,7 +91,7 @@ func (s *Service) GenerateReport(ctx context.Context, a Actor, in ReportRequest)
 	}
 	r, err := report.Build(ctx, s.deps.Store, in.TenantID, in.From, in.To, time.Now())
 	if errors.Is(err, store.ErrNotFound) {
-		return Report{}, NotFoundError("tenant")
+		return Report{}, domain.NotFoundError("tenant")
 	}
 	if err != nil {
 		return Report{}, err
@@ -112,7 +113,7 @@ func (s *Service) GenerateReport(ctx context.Context, a Actor, in ReportRequest)
 
 // KeptReports lists the kept (monthly) reports the actor may read, newest period first:
 // one tenant's, or every tenant's the actor may see when tenantID is "".
-func (s *Service) KeptReports(ctx context.Context, a Actor, tenantID string) ([]store.KeptReport, error) {
+func (s *Service) KeptReports(ctx context.Context, a domain.Actor, tenantID string) ([]store.KeptReport, error) {
 	p, ok, err := s.allowedOn(ctx, a, permission.ReadReports, tenantID)
 	if err != nil {
 		return nil, err
@@ -135,10 +136,10 @@ func (s *Service) KeptReports(ctx context.Context, a Actor, tenantID string) ([]
 
 // KeptReport reads one kept report with its content; one the actor may not read does not
 // exist for them. Every download is an audit event.
-func (s *Service) KeptReport(ctx context.Context, a Actor, id string) (store.KeptReport, error) {
+func (s *Service) KeptReport(ctx context.Context, a domain.Actor, id string) (store.KeptReport, error) {
 	r, err := s.deps.Store.KeptReportContent(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return r, NotFoundError("report")
+		return r, domain.NotFoundError("report")
 	}
 	if err != nil {
 		return r, err
@@ -149,16 +150,16 @@ func (s *Service) KeptReport(ctx context.Context, a Actor, id string) (store.Kep
 		if a.Role == store.RoleTechnician {
 			return store.KeptReport{}, reportRefusal(a)
 		}
-		return store.KeptReport{}, NotFoundError("report")
+		return store.KeptReport{}, domain.NotFoundError("report")
 	}
 	s.Audit(ctx, a, store.AuditEvent{TenantID: r.TenantID, Action: "report.downloaded", Target: r.ID,
 		Details: map[string]any{"format": r.Format, "sha256": r.SHA256, "from": r.PeriodFrom.Format(time.RFC3339)}})
 	return r, nil
 }
 
-func reportRefusal(a Actor) *Error {
+func reportRefusal(a domain.Actor) *domain.Error {
 	if a.Role == store.RoleAuditor {
-		return Refuse(Forbidden, "forbidden", "You do not audit this tenant; an admin gives auditors their tenants.")
+		return domain.Refuse(domain.Forbidden, "forbidden", "You do not audit this tenant; an admin gives auditors their tenants.")
 	}
-	return Refuse(Forbidden, "forbidden", "Reports are for admins and auditors.")
+	return domain.Refuse(domain.Forbidden, "forbidden", "Reports are for admins and auditors.")
 }

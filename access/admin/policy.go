@@ -1,4 +1,4 @@
-package access
+package admin
 
 import (
 	"bytes"
@@ -6,17 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 )
 
 // actionPolicyUpdated is the audit action of a changed application policy.
 const actionPolicyUpdated = "application.policy_updated"
-
-// maxTicketReferenceLength bounds a request's ticket reference (the policy checks its shape).
-const maxTicketReferenceLength = 200
 
 // ApplicationPolicy is the effective policy of an application of tenantID: the saved one,
 // or the default of its roles (saved false).
@@ -51,7 +48,7 @@ func (s *Service) checkPolicy(ctx context.Context, a store.Application, doc json
 	}
 	next, err := policy.Apply(current, doc, s.policyLimits())
 	if err != nil {
-		if e := PolicyError(err); e != nil {
+		if e := domain.PolicyError(err); e != nil {
 			return policyChange{}, e
 		}
 		return policyChange{}, err
@@ -61,7 +58,7 @@ func (s *Service) checkPolicy(ctx context.Context, a store.Application, doc json
 			continue
 		}
 		if _, err := s.deps.Store.Group(ctx, a.TenantID, g); errors.Is(err, store.ErrNotFound) {
-			return policyChange{}, &Error{Kind: Invalid, Code: policy.CodeInvalidPolicy, Field: "policy.approval.approver_group_ids",
+			return policyChange{}, &domain.Error{Kind: domain.Invalid, Code: policy.CodeInvalidPolicy, Field: "policy.approval.approver_group_ids",
 				Message: fmt.Sprintf("policy.approval.approver_group_ids: %s is not a group of this tenant.", quoteForMessage(g))}
 		} else if err != nil {
 			return policyChange{}, err
@@ -72,13 +69,13 @@ func (s *Service) checkPolicy(ctx context.Context, a store.Application, doc json
 
 // savePolicy stores a checked policy change and records application.policy_updated with
 // the policy before and after.
-func (s *Service) savePolicy(ctx context.Context, actor Actor, a store.Application, ch policyChange) error {
+func (s *Service) savePolicy(ctx context.Context, actor domain.Actor, a store.Application, ch policyChange) error {
 	var p *policy.Policy
 	if !ch.Forget {
 		p = &ch.After
 	}
 	if err := s.deps.Store.SetApplicationPolicy(ctx, a.TenantID, a.ID, p); err != nil {
-		return RefError(err)
+		return domain.RefError(err)
 	}
 	after, saved, err := s.deps.Store.ApplicationPolicy(ctx, a.ID)
 	if err != nil {
@@ -87,24 +84,4 @@ func (s *Service) savePolicy(ctx context.Context, actor Actor, a store.Applicati
 	s.Audit(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: actionPolicyUpdated, Target: a.ID,
 		Details: map[string]any{"before": ch.Before, "after": after, "saved": saved}})
 	return nil
-}
-
-// checkRequestPolicy applies the application's policy to a new request (refusals
-// justification_required, ticket_reference_invalid, duration_exceeds_policy). A request
-// without a duration gets the policy's maximum when that is shorter than the default.
-func (s *Service) checkRequestPolicy(ctx context.Context, applicationID, justification, ticket string, duration time.Duration, defaulted bool) (time.Duration, error) {
-	pol, _, err := s.deps.Store.ApplicationPolicy(ctx, applicationID)
-	if err != nil {
-		return 0, err
-	}
-	if defaulted && pol.MaxDuration != 0 {
-		duration = min(duration, time.Duration(pol.MaxDuration))
-	}
-	if err := pol.CheckRequest(policy.Request{Justification: justification, TicketReference: ticket, Duration: duration}); err != nil {
-		if e := PolicyError(err); e != nil {
-			return 0, e
-		}
-		return 0, err
-	}
-	return duration, nil
 }

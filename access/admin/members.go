@@ -1,13 +1,14 @@
-package access
+package admin
 
 import (
 	"context"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/store"
 )
 
 // SetMember gives (add) or takes a technician's access to a customer tenant.
-func (s *Service) SetMember(ctx context.Context, a Actor, tenantID, techID string, add bool) error {
+func (s *Service) SetMember(ctx context.Context, a domain.Actor, tenantID, techID string, add bool) error {
 	var err error
 	action := "tenant.member_added"
 	if add {
@@ -17,7 +18,7 @@ func (s *Service) SetMember(ctx context.Context, a Actor, tenantID, techID strin
 		err = s.deps.Store.RemoveMember(ctx, tenantID, techID)
 	}
 	if err != nil {
-		return RefError(err)
+		return domain.RefError(err)
 	}
 	s.Audit(ctx, a, store.AuditEvent{TenantID: tenantID, Action: action, Target: techID})
 	if add {
@@ -27,23 +28,11 @@ func (s *Service) SetMember(ctx context.Context, a Actor, tenantID, techID strin
 }
 
 // endUnentitled revokes the live grants matching f that no rule allows any more.
-func (s *Service) endUnentitled(ctx context.Context, a Actor, f store.GrantFilter, why string) error {
+func (s *Service) endUnentitled(ctx context.Context, a domain.Actor, f store.GrantFilter, why string) error {
 	gs, err := s.deps.Store.LiveGrants(ctx, f)
 	if err != nil {
 		return err
 	}
 	_, err = s.endGrants(ctx, a, gs, why, true)
 	return err
-}
-
-// notFoundMessage says what was not found without echoing internals: the store's errors
-// start with the kind of object.
-func notFoundMessage(err error) string {
-	msg := err.Error()
-	for _, what := range []string{"tenant", "technician", "group", "application", "entitlement", "grant"} {
-		if len(msg) >= len(what) && msg[:len(what)] == what {
-			return "The " + what + " does not exist."
-		}
-	}
-	return "Not found."
 }

@@ -1,4 +1,4 @@
-package access
+package admin
 
 import (
 	"context"
@@ -8,44 +8,45 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 )
 
 // CreateApplication adds an Entra ID application to a customer tenant (the vendor's form:
 // type Web, credentials Entra ID OIDC), unauthorized, with the default access duration.
-func (s *Service) CreateApplication(ctx context.Context, a Actor, tenantID, name, typ, creds string) (store.Application, error) {
-	name, err := checkName("name", name)
+func (s *Service) CreateApplication(ctx context.Context, a domain.Actor, tenantID, name, typ, creds string) (store.Application, error) {
+	name, err := domain.CheckName("name", name)
 	if err != nil {
 		return store.Application{}, err
 	}
 	if typ != appTypeWeb {
-		return store.Application{}, FieldError("type", `must be "web".`)
+		return store.Application{}, domain.FieldError("type", `must be "web".`)
 	}
 	if creds != credsEntraOIDC {
-		return store.Application{}, FieldError("credentials", `must be "entra_oidc".`)
+		return store.Application{}, domain.FieldError("credentials", `must be "entra_oidc".`)
 	}
 	app, err := s.deps.Store.CreateApplication(ctx, tenantID, store.NewApplication{
 		Name: name, Type: typ, Credentials: creds, AccessDuration: s.defaultAccessDuration()})
 	if errors.Is(err, store.ErrConflict) {
-		return app, Refuse(Conflict, "already_exists", "The tenant already has an application with this name.")
+		return app, domain.Refuse(domain.Conflict, "already_exists", "The tenant already has an application with this name.")
 	}
 	if err != nil {
-		return app, RefError(err)
+		return app, domain.RefError(err)
 	}
 	s.Audit(ctx, a, store.AuditEvent{TenantID: app.TenantID, Action: "application.created", Target: app.ID, Details: map[string]any{"name": app.Name}})
 	return app, nil
 }
 
 // Application loads an application of a tenant; an application of another tenant does not
-// exist here (NotFound).
+// exist here (domain.NotFound).
 func (s *Service) Application(ctx context.Context, tenantID, applicationID string) (store.Application, error) {
 	if _, err := s.Tenant(ctx, tenantID); err != nil {
 		return store.Application{}, err
 	}
 	a, err := s.deps.Store.Application(ctx, tenantID, applicationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return a, NotFoundError("application")
+		return a, domain.NotFoundError("application")
 	}
 	return a, err
 }
@@ -68,7 +69,7 @@ type ApplicationPatch struct {
 // UpdateApplication changes an application's name, access duration, domain and roles. The
 // domain and roles need an authorized application and are checked live against the
 // customer's tenant.
-func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, applicationID string, in ApplicationPatch) (store.Application, error) {
+func (s *Service) UpdateApplication(ctx context.Context, actor domain.Actor, tenantID, applicationID string, in ApplicationPatch) (store.Application, error) {
 	a, err := s.Application(ctx, tenantID, applicationID)
 	if err != nil {
 		return a, err
@@ -76,7 +77,7 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 	var patch store.ApplicationPatch
 	changed := map[string]any{}
 	if in.Name != nil {
-		name, err := checkName("name", *in.Name)
+		name, err := domain.CheckName("name", *in.Name)
 		if err != nil {
 			return a, err
 		}
@@ -93,7 +94,7 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 	}
 	if in.Domain != nil || in.Roles != nil {
 		if a.Authorization == nil {
-			return a, Refuse(Conflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
+			return a, domain.Refuse(domain.Conflict, "application_not_authorized", "Authorize the application first: the domain and roles are checked against the customer's tenant.")
 		}
 	}
 	if in.Domain != nil {
@@ -135,10 +136,10 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 	}
 	updated, err := s.deps.Store.UpdateApplication(ctx, a.TenantID, a.ID, patch)
 	if errors.Is(err, store.ErrConflict) {
-		return a, Refuse(Conflict, "already_exists", "The tenant already has an application with this name.")
+		return a, domain.Refuse(domain.Conflict, "already_exists", "The tenant already has an application with this name.")
 	}
 	if err != nil {
-		return a, RefError(err)
+		return a, domain.RefError(err)
 	}
 	if pol != nil {
 		if err := s.savePolicy(ctx, actor, updated, *pol); err != nil {
@@ -156,11 +157,11 @@ func (s *Service) UpdateApplication(ctx context.Context, actor Actor, tenantID, 
 func (s *Service) checkAccessDuration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil {
-		return 0, &Error{Kind: Invalid, Code: "invalid_duration", Field: "access_duration",
+		return 0, &domain.Error{Kind: domain.Invalid, Code: "invalid_duration", Field: "access_duration",
 			Message: fmt.Sprintf("access_duration: %q is not a duration such as \"4h\" or \"90m\".", v)}
 	}
 	if d < s.deps.MinAccessDuration || d > s.deps.MaxAccessDuration {
-		return 0, &Error{Kind: Invalid, Code: "invalid_duration", Field: "access_duration",
+		return 0, &domain.Error{Kind: domain.Invalid, Code: "invalid_duration", Field: "access_duration",
 			Message: fmt.Sprintf("access_duration must be between %s and %s.", s.deps.MinAccessDuration, s.deps.MaxAccessDuration)}
 	}
 	return d, nil
@@ -168,42 +169,42 @@ func (s *Service) checkAccessDuration(v string) (time.Duration, error) {
 
 // checkDomain verifies, live against the tenant, that technician accounts can be provisioned
 // in the domain, and returns its canonical name.
-func (s *Service) checkDomain(ctx context.Context, actor Actor, applicationID, domain string) (string, error) {
-	domain = strings.TrimSpace(domain)
-	if domain == "" || len(domain) > maxDomainLength {
-		return "", FieldError("domain", "must be a domain name of the customer's tenant.")
+func (s *Service) checkDomain(ctx context.Context, actor domain.Actor, applicationID, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > maxDomainLength {
+		return "", domain.FieldError("domain", "must be a domain name of the customer's tenant.")
 	}
 	domains, err := s.deps.Directory.Domains(ctx, applicationID)
 	if err != nil {
 		return "", s.directoryError(ctx, actor, "domains", err)
 	}
 	for _, d := range domains {
-		if !strings.EqualFold(d.ID, domain) {
+		if !strings.EqualFold(d.ID, name) {
 			continue
 		}
 		switch {
 		case !d.Managed():
-			return "", &Error{Kind: Invalid, Code: "federated_domain_unsupported", Field: "domain",
+			return "", &domain.Error{Kind: domain.Invalid, Code: "federated_domain_unsupported", Field: "domain",
 				Message: fmt.Sprintf("%s is a federated domain: sign-in happens at another identity provider, so a managed password cannot work. Pick a managed domain (a custom domain or the .onmicrosoft.com one).", d.ID)}
 		case !d.IsVerified:
-			return "", &Error{Kind: Invalid, Code: "domain_not_verified", Field: "domain",
+			return "", &domain.Error{Kind: domain.Invalid, Code: "domain_not_verified", Field: "domain",
 				Message: fmt.Sprintf("%s is not verified in the customer's tenant; Entra ID refuses accounts in unverified domains.", d.ID)}
 		default:
 			return d.ID, nil
 		}
 	}
-	return "", &Error{Kind: Invalid, Code: "domain_not_found", Field: "domain",
-		Message: fmt.Sprintf("%s is not a domain of the customer's tenant.", domain)}
+	return "", &domain.Error{Kind: domain.Invalid, Code: "domain_not_found", Field: "domain",
+		Message: fmt.Sprintf("%s is not a domain of the customer's tenant.", name)}
 }
 
 // checkRoles verifies, live against the tenant, that every id is a built-in directory role.
-func (s *Service) checkRoles(ctx context.Context, actor Actor, applicationID string, roles []string) ([]string, error) {
+func (s *Service) checkRoles(ctx context.Context, actor domain.Actor, applicationID string, roles []string) ([]string, error) {
 	if len(roles) > maxRolesPerApp {
-		return nil, FieldError("roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
+		return nil, domain.FieldError("roles", fmt.Sprintf("at most %d roles.", maxRolesPerApp))
 	}
 	for _, r := range roles {
 		if strings.TrimSpace(r) == "" || len(r) > maxRoleIDLength {
-			return nil, FieldError("roles", "each role must be a role template id.")
+			return nil, domain.FieldError("roles", "each role must be a role template id.")
 		}
 	}
 	if len(roles) == 0 {
@@ -221,7 +222,7 @@ func (s *Service) checkRoles(ctx context.Context, actor Actor, applicationID str
 	for _, r := range roles {
 		id, ok := byID[strings.ToLower(strings.TrimSpace(r))]
 		if !ok {
-			return nil, &Error{Kind: Invalid, Code: "unknown_role", Field: "roles",
+			return nil, &domain.Error{Kind: domain.Invalid, Code: "unknown_role", Field: "roles",
 				Message: fmt.Sprintf("%s is not a built-in directory role of the customer's tenant.", quoteForMessage(r))}
 		}
 		out = append(out, id)
@@ -236,17 +237,17 @@ func quoteForMessage(v string) string {
 }
 
 // DeleteApplication removes an application without live grants.
-func (s *Service) DeleteApplication(ctx context.Context, actor Actor, tenantID, applicationID string) error {
+func (s *Service) DeleteApplication(ctx context.Context, actor domain.Actor, tenantID, applicationID string) error {
 	a, err := s.Application(ctx, tenantID, applicationID)
 	if err != nil {
 		return err
 	}
 	err = s.deps.Store.DeleteApplication(ctx, a.TenantID, a.ID)
 	if errors.Is(err, store.ErrInUse) {
-		return Refuse(Conflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
+		return domain.Refuse(domain.Conflict, "application_in_use", "Technicians hold live grants of this application; revoke them first.")
 	}
 	if err != nil {
-		return RefError(err)
+		return domain.RefError(err)
 	}
 	s.Audit(ctx, actor, store.AuditEvent{TenantID: a.TenantID, Action: "application.deleted", Target: a.ID, Details: map[string]any{"name": a.Name}})
 	return nil
@@ -266,7 +267,7 @@ func (s *Service) authorizedApplicationID(ctx context.Context, tenantID, applica
 		return "", err
 	}
 	if a.Authorization == nil {
-		return "", Refuse(Conflict, "application_not_authorized", "Authorize the application first.")
+		return "", domain.Refuse(domain.Conflict, "application_not_authorized", "Authorize the application first.")
 	}
 	return a.ID, nil
 }
@@ -282,27 +283,27 @@ const (
 
 // setSignInMethod saves the application's sign-in method; one that issues a Temporary Access
 // Pass is refused (tap_policy_disabled) while the tenant's policy is off, read live.
-func (s *Service) setSignInMethod(ctx context.Context, actor Actor, a store.Application, method string) error {
+func (s *Service) setSignInMethod(ctx context.Context, actor domain.Actor, a store.Application, method string) error {
 	switch method {
 	case store.SignInPassword, store.SignInTAP, store.SignInPasswordAndTAP:
 	default:
-		return &Error{Kind: Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
+		return &domain.Error{Kind: domain.Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
 	}
 	if store.UsesTAP(method) && a.Authorization == nil {
-		return Refuse(Conflict, "application_not_authorized", "Authorize the application first: the tenant's Temporary Access Pass policy is checked live.")
+		return domain.Refuse(domain.Conflict, "application_not_authorized", "Authorize the application first: the tenant's Temporary Access Pass policy is checked live.")
 	}
 	err := s.deps.Store.SetSignInMethod(ctx, a.ID, method, s.deps.Directory)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrInvalidSignInMethod):
-		return &Error{Kind: Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
+		return &domain.Error{Kind: domain.Invalid, Code: "invalid_field", Field: "sign_in_method", Message: "sign_in_method: must be password, tap or password_and_tap"}
 	case errors.Is(err, directory.ErrTAPPolicyDisabled):
-		return &Error{Kind: Invalid, Code: "tap_policy_disabled", Field: "sign_in_method", Message: "sign_in_method " + quoteForMessage(method) +
+		return &domain.Error{Kind: domain.Invalid, Code: "tap_policy_disabled", Field: "sign_in_method", Message: "sign_in_method " + quoteForMessage(method) +
 			": the tenant's Temporary Access Pass policy is disabled or does not include the accounts; enable it in Entra admin center > " +
 			"Protection > Authentication methods > Policies > Temporary Access Pass, or use sign_in_method password"}
 	case errors.Is(err, store.ErrNotFound):
-		return NotFoundError("application")
+		return domain.NotFoundError("application")
 	}
 	return s.directoryError(ctx, actor, "read the Temporary Access Pass policy", err)
 }

@@ -1,10 +1,11 @@
-package access
+package admin
 
 import (
 	"context"
 	"errors"
 	"fmt"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -24,35 +25,35 @@ type EntitlementInput struct {
 }
 
 // CreateEntitlement writes the rule IF <group or technician> THEN <application>.
-func (s *Service) CreateEntitlement(ctx context.Context, a Actor, tenantID string, in EntitlementInput) (store.Rule, error) {
-	name, err := checkName("name", in.Name)
+func (s *Service) CreateEntitlement(ctx context.Context, a domain.Actor, tenantID string, in EntitlementInput) (store.Rule, error) {
+	name, err := domain.CheckName("name", in.Name)
 	if err != nil {
 		return store.Rule{}, err
 	}
 	if in.Condition == nil {
-		return store.Rule{}, FieldError("condition", `is required: {"type":"group","group_id":…} or {"type":"technician","technician_id":…}.`)
+		return store.Rule{}, domain.FieldError("condition", `is required: {"type":"group","group_id":…} or {"type":"technician","technician_id":…}.`)
 	}
 	cond := *in.Condition
 	switch cond.Type {
 	case store.ConditionGroup:
 		if cond.GroupID == "" {
-			return store.Rule{}, FieldError("condition.group_id", "is required for a group condition (all-admins for the built-in group).")
+			return store.Rule{}, domain.FieldError("condition.group_id", "is required for a group condition (all-admins for the built-in group).")
 		}
 		if cond.TechnicianID != "" {
-			return store.Rule{}, FieldError("condition.technician_id", "is not allowed in a group condition.")
+			return store.Rule{}, domain.FieldError("condition.technician_id", "is not allowed in a group condition.")
 		}
 	case store.ConditionTechnician:
 		if cond.TechnicianID == "" {
-			return store.Rule{}, FieldError("condition.technician_id", "is required for a technician condition.")
+			return store.Rule{}, domain.FieldError("condition.technician_id", "is required for a technician condition.")
 		}
 		if cond.GroupID != "" {
-			return store.Rule{}, FieldError("condition.group_id", "is not allowed in a technician condition.")
+			return store.Rule{}, domain.FieldError("condition.group_id", "is not allowed in a technician condition.")
 		}
 	default:
-		return store.Rule{}, FieldError("condition.type", `must be "group" or "technician".`)
+		return store.Rule{}, domain.FieldError("condition.type", `must be "group" or "technician".`)
 	}
 	if in.ApplicationID == "" {
-		return store.Rule{}, FieldError("application_id", "is required.")
+		return store.Rule{}, domain.FieldError("application_id", "is required.")
 	}
 	if _, err := s.Tenant(ctx, tenantID); err != nil {
 		return store.Rule{}, err
@@ -62,11 +63,11 @@ func (s *Service) CreateEntitlement(ctx context.Context, a Actor, tenantID strin
 	var ref *store.ErrInvalidReference
 	switch {
 	case errors.As(err, &ref):
-		return r, &Error{Kind: Invalid, Code: "invalid_reference", Field: ref.Field, Message: ref.Field + ": " + ref.Error() + "."}
+		return r, &domain.Error{Kind: domain.Invalid, Code: "invalid_reference", Field: ref.Field, Message: ref.Field + ": " + ref.Error() + "."}
 	case errors.Is(err, store.ErrConflict):
-		return r, Refuse(Conflict, "already_exists", "The tenant already has an entitlement rule with this name.")
+		return r, domain.Refuse(domain.Conflict, "already_exists", "The tenant already has an entitlement rule with this name.")
 	case err != nil:
-		return r, RefError(err)
+		return r, domain.RefError(err)
 	}
 	s.Audit(ctx, a, store.AuditEvent{TenantID: r.TenantID, Action: "entitlement.created", Target: r.ID, Details: map[string]any{
 		"name": r.Name, "condition_type": r.ConditionType, "group_id": r.GroupID, "technician_id": r.TechnicianID, "application_id": r.ApplicationID}})
@@ -74,16 +75,16 @@ func (s *Service) CreateEntitlement(ctx context.Context, a Actor, tenantID strin
 }
 
 // DeleteEntitlement removes a rule.
-func (s *Service) DeleteEntitlement(ctx context.Context, a Actor, tenantID, id string) error {
+func (s *Service) DeleteEntitlement(ctx context.Context, a domain.Actor, tenantID, id string) error {
 	if _, err := s.Tenant(ctx, tenantID); err != nil {
 		return err
 	}
 	rule, err := s.deps.Store.Rule(ctx, tenantID, id)
 	if err != nil {
-		return RefError(err)
+		return domain.RefError(err)
 	}
 	if err := s.deps.Store.DeleteRule(ctx, tenantID, id); err != nil {
-		return RefError(err)
+		return domain.RefError(err)
 	}
 	s.Audit(ctx, a, store.AuditEvent{TenantID: tenantID, Action: "entitlement.deleted", Target: id})
 	return s.endUnentitled(ctx, a, store.GrantFilter{TenantID: tenantID, ApplicationID: rule.ApplicationID},

@@ -1,13 +1,14 @@
-package access
+package admin
 
 import (
 	"context"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/directory"
 )
 
 // ApplicationDomains lists the customer tenant's domains, live from the directory.
-func (s *Service) ApplicationDomains(ctx context.Context, actor Actor, tenantID, applicationID string) ([]directory.Domain, error) {
+func (s *Service) ApplicationDomains(ctx context.Context, actor domain.Actor, tenantID, applicationID string) ([]directory.Domain, error) {
 	id, err := s.authorizedApplicationID(ctx, tenantID, applicationID)
 	if err != nil {
 		return nil, err
@@ -20,7 +21,7 @@ func (s *Service) ApplicationDomains(ctx context.Context, actor Actor, tenantID,
 }
 
 // ApplicationRoles lists the customer tenant's built-in directory roles, live.
-func (s *Service) ApplicationRoles(ctx context.Context, actor Actor, tenantID, applicationID string) ([]directory.Role, error) {
+func (s *Service) ApplicationRoles(ctx context.Context, actor domain.Actor, tenantID, applicationID string) ([]directory.Role, error) {
 	id, err := s.authorizedApplicationID(ctx, tenantID, applicationID)
 	if err != nil {
 		return nil, err

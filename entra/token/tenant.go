@@ -1,4 +1,4 @@
-package entra
+package token
 
 import (
 	"context"
@@ -14,13 +14,13 @@ import (
 // tenant, so a re-pointed application can never make "not found" in the wrong tenant look
 // like success.
 
-// tokenTenant reads the tid claim of an access token received from the token endpoint (the
+// TenantOf reads the tid claim of an access token received from the token endpoint (the
 // signature is Graph's business; only the tenant it names matters here). "" when absent.
-func tokenTenant(accessToken string) string { return tokenClaims(accessToken).TID }
+func TenantOf(accessToken string) string { return tokenClaims(accessToken).TID }
 
-// tokenObjectID reads the oid claim of an access token: the signed-in user, or the service
+// ObjectIDOf reads the oid claim of an access token: the signed-in user, or the service
 // principal of an app-only token.
-func tokenObjectID(accessToken string) string { return tokenClaims(accessToken).OID }
+func ObjectIDOf(accessToken string) string { return tokenClaims(accessToken).OID }
 
 type claims struct {
 	TID string `json:"tid"`
@@ -43,13 +43,13 @@ func tokenClaims(accessToken string) claims {
 	return c
 }
 
-// checkTenant compares the token's tenant with the one the call is bound to.
-func checkTenant(ctx context.Context, accessToken string) error {
+// CheckTenant compares the token's tenant with the one the call is bound to (directory.TenantOf).
+func CheckTenant(ctx context.Context, accessToken string) error {
 	want := directory.TenantOf(ctx)
 	if want == "" {
 		return nil
 	}
-	if got := tokenTenant(accessToken); got != want {
+	if got := TenantOf(accessToken); got != want {
 		return &directory.TenantMismatchError{Pinned: want, Got: got}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package access
+package admin
 
 import (
 	"context"
@@ -6,14 +6,15 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"github.com/jitaccess/jitaccess/access/domain"
 	"github.com/jitaccess/jitaccess/store"
 )
 
 // StartAuthorization makes a single-use state bound to the application, the admin, the
 // admin's portal session (when started there) and a PKCE code verifier, and returns the Entra sign-in and consent URL carrying it.
-func (s *Service) StartAuthorization(ctx context.Context, actor Actor, tenantID, applicationID, loginHint string) (string, error) {
+func (s *Service) StartAuthorization(ctx context.Context, actor domain.Actor, tenantID, applicationID, loginHint string) (string, error) {
 	if len(loginHint) > 254 || strings.ContainsAny(loginHint, " \t\r\n") {
-		return "", FieldError("login_hint", "must be the user principal name of the admin who will consent.")
+		return "", domain.FieldError("login_hint", "must be the user principal name of the admin who will consent.")
 	}
 	a, err := s.Application(ctx, tenantID, applicationID)
 	if err != nil {
