@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -60,4 +62,18 @@ func Truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// ExtensionAllowed reports whether id is a configured browser extension (JIT_EXTENSION_IDS).
+func (b *Base) ExtensionAllowed(id string) bool {
+	return id != "" && slices.Contains(b.Deps.ExtensionIDs, id)
+}
+
+// OriginOf is scheme://host of an absolute URL, or "".
+func OriginOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -2,15 +2,11 @@ package web
 
 import (
 	"context"
-	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jitaccess/jitaccess/access"
-	"github.com/jitaccess/jitaccess/permission"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -127,50 +123,6 @@ func (b *Base) HolderRoles(ctx context.Context, a access.Actor, toks []store.Tok
 	return roles
 }
 
-// ParseDay reads a query time: a date (2026-11-01, midnight UTC) or an RFC 3339 time.
-func ParseDay(v string) (time.Time, bool) {
-	if v == "" {
-		return time.Time{}, true
-	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		return t, true
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	return t.UTC(), err == nil
-}
-
-// SendFile answers a report file as a download.
-func SendFile(c *gin.Context, contentType, filename, sha string, body []byte) {
-	c.Header("Content-Disposition", `attachment; filename="`+filename+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Header("X-Content-Type-Options", "nosniff")
-	if sha != "" {
-		c.Header("X-Content-SHA256", sha)
-	}
-	c.Data(http.StatusOK, contentType, body)
-}
-
-// Principal is what the permission matrix needs to know about the actor.
-func (b *Base) Principal(ctx context.Context, a access.Actor) (permission.Principal, error) {
-	return b.Deps.Store.Principal(ctx, a.Technician)
-}
-
-// AuditorTenant narrows a listing's tenant filter to an auditor's scope: ok is false when the
-// auditor may see nothing of what was asked.
-func AuditorTenant(p permission.Principal, tenantID string) (string, *access.Error, bool) {
-	switch {
-	case tenantID != "":
-		return tenantID, nil, p.Scope.Contains(tenantID)
-	case p.Scope.All:
-		return "", nil, true
-	case len(p.Scope.Tenants) == 1:
-		return p.Scope.Tenants[0], nil, true
-	case len(p.Scope.Tenants) == 0:
-		return "", nil, false
-	}
-	return "", access.FieldError("tenant_id", "is required: you audit more than one tenant."), false
-}
-
 // OptString is v, or null when empty.
 func OptString(v string) *string {
 	if v == "" {
@@ -186,18 +138,4 @@ func OptTime(t time.Time) *time.Time {
 	}
 	t = t.UTC()
 	return &t
-}
-
-// ExtensionAllowed reports whether id is a configured browser extension (JIT_EXTENSION_IDS).
-func (b *Base) ExtensionAllowed(id string) bool {
-	return id != "" && slices.Contains(b.Deps.ExtensionIDs, id)
-}
-
-// OriginOf is scheme://host of an absolute URL, or "".
-func OriginOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
