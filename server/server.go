@@ -37,7 +37,7 @@ type Sessions = portal.Sessions
 // SessionCookieName is the portal's session cookie for a public URL (__Host- prefixed on https).
 func SessionCookieName(publicURL string) string { return portal.SessionCookieName(publicURL) }
 
-// Server is the API as an http.Handler.
+// Server is jitaccess's HTTP handler: the API, the portal and what they share.
 type Server struct {
 	*web.Base
 	engine  *gin.Engine
