@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitaccess/jitaccess/server"
+	"github.com/jitaccess/jitaccess/server/portal"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -189,7 +190,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([a-z_]+)`)
 	registered := map[string]bool{}
 	for _, rt := range e.srv.Engine().Routes() {
-		if server.IsPortalRoute(rt.Path) { // the portal's HTML pages are not the API
+		if portal.IsPortalRoute(rt.Path) { // the portal's HTML pages are not the API
 			continue
 		}
 		registered[rt.Method+" "+param.ReplaceAllString(rt.Path, "{$1}")] = true

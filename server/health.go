@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jitaccess/jitaccess/server/web"
 )
 
 // readyTimeout bounds each readiness check.
@@ -20,7 +21,7 @@ func (s *Server) healthz(c *gin.Context) {
 
 // readyz runs every check concurrently and answers 503 naming the ones that failed.
 func (s *Server) readyz(c *gin.Context) {
-	checks := s.deps.ReadyChecks
+	checks := s.Deps.ReadyChecks
 	results := make([]error, len(checks))
 	var wg sync.WaitGroup
 	for i, ch := range checks {
@@ -39,14 +40,14 @@ func (s *Server) readyz(c *gin.Context) {
 		if results[i] != nil {
 			status[ch.Name] = "unavailable"
 			failed = append(failed, ch.Name)
-			s.log.WarnContext(c.Request.Context(), "readiness check failed", slog.String("check", ch.Name), slog.Any("error", results[i]))
+			s.Log.WarnContext(c.Request.Context(), "readiness check failed", slog.String("check", ch.Name), slog.Any("error", results[i]))
 			continue
 		}
 		status[ch.Name] = "ok"
 	}
 	if len(failed) > 0 {
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{
-			"error":  errorBody{Code: "not_ready", Message: "Not ready: " + strings.Join(failed, ", ") + " unavailable."},
+			"error":  web.ErrorBody{Code: "not_ready", Message: "Not ready: " + strings.Join(failed, ", ") + " unavailable."},
 			"checks": status,
 		})
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/server"
+	"github.com/jitaccess/jitaccess/server/web"
 )
 
 func TestInputHygiene(t *testing.T) {
@@ -45,7 +46,7 @@ func TestInputHygiene(t *testing.T) {
 	require.Contains(t, r.errorMessage(), "name")
 
 	// Bodies over 64 KiB: declared length and streamed.
-	big := `{"name":"` + strings.Repeat("a", server.MaxBodyBytes) + `"}`
+	big := `{"name":"` + strings.Repeat("a", web.MaxBodyBytes) + `"}`
 	r = e.must(413, post("application/json", big))
 	require.Equal(t, "body_too_large", r.errorCode())
 	streamed := e.request("POST", "/v1/tenants", e.adminToken, "application/json", struct{ *bytes.Reader }{bytes.NewReader([]byte(big))}, "")

@@ -5,18 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jitaccess/jitaccess/server/web"
 )
-
-// MaxBodyBytes is the largest request body accepted (64 KiB).
-const MaxBodyBytes = 64 << 10
-
-const requestIDKey = "request_id"
 
 // validRequestID accepts a caller's request id only when it is short and harmless in logs.
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -30,7 +25,7 @@ func (s *Server) requestID(c *gin.Context) {
 		_, _ = rand.Read(b)
 		id = hex.EncodeToString(b)
 	}
-	c.Set(requestIDKey, id)
+	web.SetRequestID(c, id)
 	c.Header("X-Request-Id", id)
 	c.Next()
 }
@@ -42,7 +37,7 @@ func (s *Server) recoverJSON(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			s.internal(c, fmt.Errorf("panic: %v", r))
+			s.Internal(c, fmt.Errorf("panic: %v", r))
 		}
 	}()
 	c.Next()
@@ -63,38 +58,11 @@ func (s *Server) observe(c *gin.Context) {
 	if route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		level = slog.LevelDebug
 	}
-	s.log.Log(c.Request.Context(), level, "http request",
-		slog.String("request_id", c.GetString(requestIDKey)),
+	s.Log.Log(c.Request.Context(), level, "http request",
+		slog.String("request_id", web.RequestID(c)),
 		slog.String("method", c.Request.Method),
 		slog.String("route", route),
 		slog.Int("status", c.Writer.Status()),
 		slog.Duration("duration", elapsed),
 		slog.String("client_ip", c.ClientIP()))
-}
-
-// limitBody refuses bodies over MaxBodyBytes: at once when the length is declared, else
-// when the decoder reads past the limit.
-func (s *Server) limitBody(c *gin.Context) {
-	if c.Request.ContentLength > MaxBodyBytes {
-		abort(c, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("The request body exceeds %d bytes.", MaxBodyBytes))
-		return
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
-	c.Next()
-}
-
-// requireJSON refuses a request body that is not declared as JSON.
-func (s *Server) requireJSON(c *gin.Context) {
-	if hasBody(c.Request) {
-		mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-		if err != nil || mt != "application/json" {
-			abort(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "The request body must be JSON (Content-Type: application/json).")
-			return
-		}
-	}
-	c.Next()
-}
-
-func hasBody(r *http.Request) bool {
-	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
 }

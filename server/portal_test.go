@@ -23,6 +23,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 	"github.com/jitaccess/jitaccess/server"
+	"github.com/jitaccess/jitaccess/server/portal"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -666,7 +667,7 @@ func TestPortalSecurityHeadersOnEveryPage(t *testing.T) {
 	noFollow := &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	checked := 0
 	for _, rt := range pe.srv.Engine().Routes() {
-		if rt.Method != "GET" || !server.IsPortalRoute(rt.Path) || strings.HasPrefix(rt.Path, "/assets/") {
+		if rt.Method != "GET" || !portal.IsPortalRoute(rt.Path) || strings.HasPrefix(rt.Path, "/assets/") {
 			continue
 		}
 		path := rt.Path

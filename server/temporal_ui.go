@@ -9,6 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/jitaccess/jitaccess/server/portal"
+	"github.com/jitaccess/jitaccess/server/web"
 	"github.com/jitaccess/jitaccess/store"
 )
 
@@ -22,8 +24,8 @@ const (
 // temporalUIRoutes serves the Temporal UI (started with --ui-public-path /temporal) through
 // the portal, read-only and for admins only, and the codec server beside it.
 func (s *Server) temporalUIRoutes(r *gin.Engine) {
-	if s.deps.TemporalUIUpstream != "" {
-		up, err := url.Parse(s.deps.TemporalUIUpstream)
+	if s.Deps.TemporalUIUpstream != "" {
+		up, err := url.Parse(s.Deps.TemporalUIUpstream)
 		if err == nil && up.Host != "" {
 			proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(up)
@@ -47,9 +49,9 @@ func (s *Server) temporalUIRoutes(r *gin.Engine) {
 			r.Handle(http.MethodDelete, TemporalUIPath+"/*path", s.temporalUIReadOnly)
 		}
 	}
-	if s.deps.Codec != nil {
+	if s.Deps.Codec != nil {
 		// The codec handler authenticates itself (admin session or admin token).
-		r.Any(TemporalCodecPath+"/*path", gin.WrapH(http.StripPrefix(TemporalCodecPath, s.deps.Codec)))
+		r.Any(TemporalCodecPath+"/*path", gin.WrapH(http.StripPrefix(TemporalCodecPath, s.Deps.Codec)))
 	}
 }
 
@@ -62,26 +64,26 @@ func (s *Server) temporalUIReadOnly(c *gin.Context) {
 func (s *Server) temporalUIAdmin(c *gin.Context) bool {
 	c.Header("Cache-Control", "no-store")
 	var u store.Technician
-	ck, err := c.Cookie(s.cookieName(sessionCookie))
+	ck, err := c.Cookie(portal.SessionCookieName(s.Deps.PublicURL))
 	if err == nil && ck != "" {
-		_, u, err = s.deps.Store.Session(c.Request.Context(), ck, s.deps.SessionIdleTimeout)
+		_, u, err = s.Deps.Store.Session(c.Request.Context(), ck, s.Deps.SessionIdleTimeout)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.internal(c, err)
+			s.Internal(c, err)
 			return false
 		}
 	}
 	switch {
 	case u.ID == "":
 		if strings.Contains(c.GetHeader("Accept"), "text/html") {
-			redirect(c, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+			portal.Redirect(c, "/signin?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 		} else {
 			c.String(http.StatusUnauthorized, "sign in to jitaccess as an admin")
 		}
 		c.Abort()
 		return false
 	case u.Role != store.RoleAdmin:
-		c.Set(userKey, u)
-		s.audit(c, store.AuditEvent{Action: "auth.denied", Target: TemporalUIPath,
+		web.SetUser(c, u)
+		s.Audit(c, store.AuditEvent{Action: "auth.denied", Target: TemporalUIPath,
 			Details: map[string]any{"method": c.Request.Method, "required_role": store.RoleAdmin}})
 		c.String(http.StatusForbidden, "the Temporal UI is for the MSP's admins only")
 		c.Abort()
