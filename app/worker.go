@@ -40,6 +40,13 @@ func (a *App) RunWorker(ctx context.Context) error {
 		return err
 	}
 	waitNotify := a.startNotifications(ctx, pub)
+	if a.Cfg.ProfileDir != "" {
+		go func() {
+			if err := worker.DumpProfiles(ctx, a.Cfg.ProfileDir, worker.ProfileEvery, a.Log); err != nil {
+				a.Log.Error("worker profiles off", "error", err)
+			}
+		}()
+	}
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

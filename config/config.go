@@ -44,6 +44,7 @@ type Config struct {
 	LogLevel          string        // JIT_LOG_LEVEL
 	TrustedProxies    []string      // JIT_TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For is believed
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
+	ProfileDir        string        // JIT_PROFILE_DIR; empty: the worker writes no profiles
 	// TemporalTLS is nil unless one of JIT_TEMPORAL_TLS_{CERT,KEY,CA,SERVER_NAME} is set.
 	TemporalTLS       *tls.Config
 	TemporalAPIKey    string        // JIT_TEMPORAL_API_KEY (Temporal Cloud)
@@ -107,6 +108,7 @@ func Vars() []Var {
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
 		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
+		{"JIT_PROFILE_DIR", "", "diagnostics: directory where the worker writes its heap profile and memory figures every 10 s (go tool pprof); empty: off"},
 		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
 		{"JIT_AUDIT_CHECKPOINT_INTERVAL", "1h", "how often the worker seals the audit chain with a signed checkpoint"},
 		{"JIT_AUDIT_RETENTION", "7y", "how long audit events and ended grants are kept (a Go duration, or days/years such as 400d, 7y); older ones are purged behind a signed checkpoint"},
@@ -165,6 +167,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TemporalAPIKey:    get("JIT_TEMPORAL_API_KEY"),
 		CodecCORSOrigin:   strings.TrimRight(get("JIT_CODEC_CORS_ORIGIN"), "/"),
 		HistoryArchiveDir: get("JIT_HISTORY_ARCHIVE_DIR"),
+		ProfileDir:        get("JIT_PROFILE_DIR"),
 		SIEMSyslogAddr:    get("JIT_SIEM_SYSLOG_ADDR"),
 		SIEMSyslogCA:      get("JIT_SIEM_SYSLOG_CA"),
 		SIEMHTTPURL:       get("JIT_SIEM_HTTP_URL"),

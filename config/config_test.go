@@ -35,6 +35,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.WorkerCacheSize != 500 {
 		t.Errorf("worker cache size %d", c.WorkerCacheSize)
 	}
+	if c.ProfileDir != "" {
+		t.Errorf("profiles on by default: %q", c.ProfileDir)
+	}
 	if len(c.EncryptionKey) != 32 || c.DatabaseURL != "" {
 		t.Errorf("key %d bytes, db %q", len(c.EncryptionKey), c.DatabaseURL)
 	}
@@ -157,5 +160,12 @@ func TestRetention(t *testing.T) {
 	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey}))
 	if err != nil || c.AuditRetention != 7*365*24*time.Hour || c.AuditCheckpointInterval != time.Hour {
 		t.Errorf("defaults: %v %v %v", c.AuditRetention, c.AuditCheckpointInterval, err)
+	}
+}
+
+func TestProfileDir(t *testing.T) {
+	c, err := Load(env(map[string]string{"JIT_ENCRYPTION_KEY": testKey, "JIT_PROFILE_DIR": "/tmp/jit-profiles"}))
+	if err != nil || c.ProfileDir != "/tmp/jit-profiles" {
+		t.Errorf("got %q, %v", c.ProfileDir, err)
 	}
 }

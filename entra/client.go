@@ -43,7 +43,8 @@ type Config struct {
 	ClientSecret string
 	RedirectURL  string
 	// HTTPClient carries every request (token endpoint and Graph); nil means a default
-	// client with a 60 s timeout. Graph's middleware (retry, telemetry) wraps its transport.
+	// client with a 60 s timeout and a pool of idle connections (pooledTransport). Graph's
+	// middleware (retry, telemetry) wraps its transport.
 	HTTPClient *http.Client
 	// TracerProvider, when set, traces every Graph request (otelhttp, tracing.go).
 	TracerProvider trace.TracerProvider
@@ -116,7 +117,7 @@ func newClient(cfg Config, tokens func(token.Config) *token.Source) *Client {
 	}
 	base := cfg.HTTPClient
 	if base == nil {
-		base = &http.Client{Timeout: 60 * time.Second}
+		base = &http.Client{Timeout: 60 * time.Second, Transport: pooledTransport()}
 	}
 	cfg.HTTPClient = base
 	c := &Client{cfg: cfg, tokens: tokens(token.Config{Authority: cfg.Authority, ClientID: cfg.ClientID,
@@ -164,4 +165,15 @@ func newClient(cfg Config, tokens func(token.Config) *token.Source) *Client {
 	c.adapter = adapter
 	c.graph = msgraphsdk.NewGraphServiceClient(adapter)
 	return c
+}
+
+// pooledTransport is net/http's default transport keeping enough idle connections for a
+// worker's concurrent Graph calls (a burst of disables). The default keeps 2 per host, so over
+// HTTP/1.1 (the emulator, an egress proxy without HTTP/2) every call beyond the second opened
+// and closed a connection of its own; over HTTP/2 one connection serves them all anyway.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	return t
 }
