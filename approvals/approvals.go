@@ -40,7 +40,7 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.Re
 		decision = store.DecisionDenied
 	}
 	rec, recorded, err := a.Store.RecordApproval(ctx, store.ApprovalDecision{GrantID: in.GrantID, ApproverID: in.ApproverID,
-		Decision: decision, Comment: in.Comment})
+		Decision: decision, Comment: in.Comment, Request: in.Request})
 	if err != nil {
 		return workflows.RecordApprovalDecisionResult{}, refusal(err)
 	}
@@ -49,8 +49,8 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.Re
 		out.Decision = workflows.ApprovalDenied
 	}
 	// An approval is announced here, with its approver and comment; a denial ends the grant
-	// and is announced by its final record.
-	if out.Decision == workflows.ApprovalApproved && a.Notifier != nil {
+	// and is announced by its final record. An approved extension is announced as extended.
+	if out.Decision == workflows.ApprovalApproved && in.Request == "" && a.Notifier != nil {
 		if _, err := a.Notifier.PublishGrantEvent(ctx, workflows.GrantNotification{Event: workflows.NotifyApproved,
 			GrantID: in.GrantID, Key: in.ApproverID, ActorID: in.ApproverID, Comment: rec.Comment}); err != nil {
 			return workflows.RecordApprovalDecisionResult{}, fmt.Errorf("queue the approved notification: %w", err)

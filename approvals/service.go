@@ -52,7 +52,12 @@ func (s *Service) Decide(ctx context.Context, grantID, approverID string, approv
 	if err := s.Store.CheckApprover(ctx, grantID, approverID); err != nil {
 		return workflows.ApprovalState{}, err
 	}
-	if g.Status != store.StatusPendingApproval {
+	// A grant waits for approval, or an active grant's extension does.
+	request := ""
+	switch {
+	case g.Status == store.StatusActive && g.PendingExtension != nil:
+		request = g.PendingExtension.Request
+	case g.Status != store.StatusPendingApproval:
 		return workflows.ApprovalState{}, &policy.Error{Code: policy.CodeNotPendingApproval,
 			Message: fmt.Sprintf("the request is %s, not waiting for approval", g.Status)}
 	}
@@ -60,12 +65,17 @@ func (s *Service) Decide(ctx context.Context, grantID, approverID string, approv
 	if !approve {
 		name = workflows.DenyUpdateName
 	}
+	updateID := name + "/" + grantID + "/" + approverID
+	if request != "" {
+		updateID = name + "/" + grantID + "/" + request + "/" + approverID
+	}
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		// One update per approver and decision: a double click is the same update.
-		UpdateID:     name + "/" + grantID + "/" + approverID,
-		WorkflowID:   g.WorkflowID,
-		UpdateName:   name,
-		Args:         []any{workflows.ApprovalDecisionRequest{GrantID: grantID, ApproverID: approverID, Comment: comment}},
+		// One update per approver, request and decision: a double click is the same update.
+		UpdateID:   updateID,
+		WorkflowID: g.WorkflowID,
+		UpdateName: name,
+		Args: []any{workflows.ApprovalDecisionRequest{GrantID: grantID, ApproverID: approverID, Comment: comment,
+			Request: request}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var st workflows.ApprovalState

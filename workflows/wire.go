@@ -100,6 +100,8 @@ type Record struct {
 	RuleID    string
 	RuleName  string
 	Extension time.Duration
+	// PendingExtension is the grant's extension waiting for approval, nil when none.
+	PendingExtension *PendingExtension `json:",omitempty"`
 }
 
 // Audit actions recorded by the workflow.
@@ -142,6 +144,9 @@ type ExtendCheck struct {
 	// the approvers agreed to: an extension past it is refused (ErrTypeApprovalRequired).
 	// Zero (every check recorded before it existed): no such bound.
 	ApprovedTotal time.Duration
+	// The policy's approval stage, for an extension past ApprovedTotal.
+	ApprovalsNeeded int           `json:",omitempty"`
+	ApprovalTimeout time.Duration `json:",omitempty"`
 }
 
 // EnsureAccountInput names the technician whose account to create or re-enable, and where.
