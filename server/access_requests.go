@@ -56,6 +56,16 @@ type grantView struct {
 	RunID         string           `json:"run_id"`
 	Failure       *string          `json:"failure"`
 	TemporalURL   string           `json:"temporal_url,omitempty"`
+	// PendingExtension: an extension past the approved duration awaiting the approvers.
+	PendingExtension *pendingExtensionView `json:"pending_extension,omitempty"`
+	// ApprovalKind is set in the approver queue: "grant" or "extension".
+	ApprovalKind string `json:"approval_kind,omitempty"`
+}
+
+type pendingExtensionView struct {
+	Duration    string    `json:"duration"`
+	RequestedAt time.Time `json:"requested_at"`
+	RequestedBy string    `json:"requested_by"`
 }
 
 func optString(v string) *string {
@@ -86,6 +96,9 @@ func (s *Server) grantViewFor(u store.Technician, g store.Grant) grantView {
 		Roles:   g.Roles, WorkflowID: g.WorkflowID, RunID: g.RunID, Failure: optString(g.Failure)}
 	if v.Roles == nil {
 		v.Roles = []string{}
+	}
+	if p := g.PendingExtension; p != nil {
+		v.PendingExtension = &pendingExtensionView{Duration: p.Duration.String(), RequestedAt: p.RequestedAt.UTC(), RequestedBy: p.By}
 	}
 	if u.Role == store.RoleAdmin {
 		v.TemporalURL = s.temporalURL(g.WorkflowID, g.RunID)

@@ -36,7 +36,12 @@ func (s *Server) listApprovals(c *gin.Context) {
 	}
 	out := make([]grantView, 0, len(gs))
 	for _, g := range gs {
-		out = append(out, s.viewGrant(c, g))
+		v := s.viewGrant(c, g)
+		v.ApprovalKind = "grant"
+		if g.PendingExtension != nil && g.Status != string(workflows.StatusPendingApproval) {
+			v.ApprovalKind = "extension"
+		}
+		out = append(out, v)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }

@@ -157,6 +157,8 @@ type approvalRow struct {
 	Ticket          string
 	ApprovalsNeeded int
 	Decisions       []store.Approval
+	// Extension: the request is this extension of an active grant, not the grant.
+	Extension *store.PendingExtension
 }
 
 func (s *Server) approvalRows(ctx context.Context, gs []store.Grant) []approvalRow {
@@ -172,6 +174,11 @@ func (s *Server) approvalRows(ctx context.Context, gs []store.Grant) []approvalR
 		out[i].Ticket, _ = s.deps.Store.TicketReference(ctx, r.ID)
 		if p, _, err := s.deps.Store.ApplicationPolicy(ctx, r.ApplicationID); err == nil {
 			out[i].ApprovalsNeeded = p.Approval.ApprovalsNeeded
+		}
+		if p := r.PendingExtension; p != nil && r.Status == store.StatusActive {
+			out[i].Extension = p // the request decided is the extension
+			out[i].Decisions, _ = s.deps.Store.ExtensionApprovals(ctx, r.ID, p.Request)
+			continue
 		}
 		out[i].Decisions, _ = s.deps.Store.Approvals(ctx, r.ID)
 	}
@@ -224,7 +231,7 @@ func (s *Server) renderApproval(c *gin.Context, status int, p *access.Error) {
 	}
 	s.render(c, status, "approval.html", pageData{Title: "Approve access to " + row.Application, Nav: "approvals", Problem: p,
 		Data: map[string]any{"Request": row, "History": s.grantRows(ctx, past),
-			"Pending": g.Status == store.StatusPendingApproval}})
+			"Pending": g.Status == store.StatusPendingApproval || row.Extension != nil}})
 }
 
 func (s *Server) portalDecide(approve bool) gin.HandlerFunc {
