@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // Approvals (docs/governance.md): the queue of requests the caller may decide, and the
@@ -62,7 +63,7 @@ func (s *Server) decideApproval(approve bool) gin.HandlerFunc {
 	}
 }
 
-func viewApprovalState(grantID string, st workflows.ApprovalState) approvalStateView {
+func viewApprovalState(grantID string, st approvalstage.ApprovalState) approvalStateView {
 	v := approvalStateView{GrantID: grantID, Decision: st.Decision, Approvers: st.Approvers, ApprovalsNeeded: st.ApprovalsNeeded}
 	if v.Approvers == nil {
 		v.Approvers = []string{}

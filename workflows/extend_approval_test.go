@@ -11,6 +11,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // A grant approved for its requested hour cannot be extended past that hour while the
@@ -34,7 +35,7 @@ func TestExtendBeyondApprovedDurationNeedsApproval(t *testing.T) {
 			var rejected error
 			if tc.approval {
 				approvalPolicy(f)
-				decide(f, start, workflows.ApproveUpdateName, "tec_admin", &calls, &rejected)
+				decide(f, start, approvalstage.ApproveUpdateName, "tec_admin", &calls, &rejected)
 			} else {
 				start = 0
 			}
@@ -77,7 +78,7 @@ func decideExtension(f *fixture, delay time.Duration, name, approver string, rej
 	f.env.RegisterDelayedCallback(func() {
 		f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 			OnAccept: func() {}, OnReject: func(err error) { *rejected = err }, OnComplete: func(any, error) {},
-		}, workflows.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: approver, Comment: "ok", Request: "extension:ext-1"})
+		}, approvalstage.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: approver, Comment: "ok", Request: "extension:ext-1"})
 	}, delay)
 }
 
@@ -97,22 +98,22 @@ func TestExtensionPastApprovedDurationAwaitsApproval(t *testing.T) {
 	}{
 		{name: "approved by an approver", timeout: 8 * time.Hour, wantTotal: 90 * time.Minute,
 			act: func(f *fixture, rejected *error) {
-				decideExtension(f, ask+10*time.Minute, workflows.ApproveUpdateName, "tec_admin", rejected)
+				decideExtension(f, ask+10*time.Minute, approvalstage.ApproveUpdateName, "tec_admin", rejected)
 			}},
 		{name: "self approval refused by the validator", timeout: 8 * time.Hour, wantTotal: time.Hour,
-			lapsed: "the grant ended before the extension was approved", rejected: workflows.ErrTypeSelfApproval,
+			lapsed: "the grant ended before the extension was approved", rejected: approvalstage.ErrTypeSelfApproval,
 			act: func(f *fixture, rejected *error) {
-				decideExtension(f, ask+10*time.Minute, workflows.ApproveUpdateName, "tec_1", rejected)
+				decideExtension(f, ask+10*time.Minute, approvalstage.ApproveUpdateName, "tec_1", rejected)
 			}},
 		{name: "denied", timeout: 8 * time.Hour, wantTotal: time.Hour, lapsed: "denied by an approver: ok",
 			act: func(f *fixture, rejected *error) {
-				decideExtension(f, ask+10*time.Minute, workflows.DenyUpdateName, "tec_admin", rejected)
+				decideExtension(f, ask+10*time.Minute, approvalstage.DenyUpdateName, "tec_admin", rejected)
 			}},
 		{name: "timed out", timeout: 15 * time.Minute, wantTotal: time.Hour, lapsed: "not approved within 15m0s",
 			act: func(f *fixture, rejected *error) {
 				// Too late: the request lapsed at 45 minutes.
-				decideExtension(f, ask+20*time.Minute, workflows.ApproveUpdateName, "tec_admin", rejected)
-			}, rejected: workflows.ErrTypeNotPendingApproval},
+				decideExtension(f, ask+20*time.Minute, approvalstage.ApproveUpdateName, "tec_admin", rejected)
+			}, rejected: approvalstage.ErrTypeNotPendingApproval},
 		{name: "grant expires while pending", timeout: 8 * time.Hour, wantTotal: time.Hour,
 			lapsed: "the grant ended before the extension was approved",
 			act:    func(*fixture, *error) {}},
@@ -123,7 +124,7 @@ func TestExtensionPastApprovedDurationAwaitsApproval(t *testing.T) {
 			f.st.Policy.Approval.Timeout = policy.Duration(tc.timeout)
 			calls := -1
 			var rejected, extendErr, second error
-			decide(f, 10*time.Minute, workflows.ApproveUpdateName, "tec_admin", &calls, &rejected)
+			decide(f, 10*time.Minute, approvalstage.ApproveUpdateName, "tec_admin", &calls, &rejected)
 			extendAt(f, ask, 30*time.Minute, &extendErr)
 			// A second extension while one is pending is refused.
 			f.env.RegisterDelayedCallback(func() {

@@ -6,6 +6,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // extensionApprovalChange versions the extend handler: from version 1 an extension past the
@@ -39,7 +41,7 @@ func (g *grant) requestExtension(ctx workflow.Context, req ExtendRequest, chk Ex
 	g.flush(ctx, g.recordOf(Record{Action: ActionExtensionRequested, Key: p.Request(), Actor: chk.Actor, Extension: p.Duration,
 		Reason: appErr.Message()}), fmt.Sprintf("Record the extension by %s awaiting approval", p.Duration))
 
-	params := ApprovalParams{GrantID: g.in.GrantID, RequesterID: g.in.TechnicianID, AskedBy: p.By, Request: p.Request(),
+	params := approvalstage.ApprovalParams{GrantID: g.in.GrantID, RequesterID: g.in.TechnicianID, AskedBy: p.By, Request: p.Request(),
 		ApprovalsNeeded: chk.ApprovalsNeeded, Timeout: chk.ApprovalTimeout}
 	if params.ApprovalsNeeded < 1 {
 		params.ApprovalsNeeded = g.plan.ApprovalsNeeded
@@ -58,15 +60,15 @@ func (g *grant) requestExtension(ctx workflow.Context, req ExtendRequest, chk Ex
 // awaitExtensionApproval runs the approval stage for the pending extension while the grant
 // stays active until its current expiry. Approved in time, the extension is checked again
 // and applied like any other; otherwise it lapses and nothing changes.
-func (g *grant) awaitExtensionApproval(ctx workflow.Context, params ApprovalParams, p PendingExtension) {
-	out, err := awaitApproval(ctx, params, ApprovalHooks{
+func (g *grant) awaitExtensionApproval(ctx workflow.Context, params approvalstage.ApprovalParams, p PendingExtension) {
+	out, err := approvalstage.Await(ctx, params, approvalstage.ApprovalHooks{
 		Revoked: func() bool { return g.revoke != nil || g.st.Status != StatusActive },
 	})
 	var reason string
 	switch {
 	case err != nil:
 		reason = "the approval could not be awaited: " + err.Error()
-	case out.Decision == ApprovalApproved:
+	case out.Decision == approvalstage.ApprovalApproved:
 		_ = workflow.Await(ctx, func() bool { return !g.extending })
 		if g.revoke != nil || g.st.Status != StatusActive {
 			reason = "the grant ended before the extension was applied"
@@ -86,7 +88,7 @@ func (g *grant) awaitExtensionApproval(ctx workflow.Context, params ApprovalPara
 			return
 		}
 		reason = "approved, but no longer allowed: " + rootMessage(err)
-	case out.Decision == ApprovalRevoked:
+	case out.Decision == approvalstage.ApprovalRevoked:
 		reason = "the grant ended before the extension was approved"
 	default:
 		reason = out.Reason

@@ -34,6 +34,7 @@ import (
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // -record rewrites testdata/*.json with the histories of TestRealServer's scenarios.
@@ -347,17 +348,17 @@ func TestRealServer(t *testing.T) {
 		p.Approval = policy.Approval{Required: true, ApproverGroupIDs: []string{}, ApprovalsNeeded: 1, Timeout: policy.Duration(8 * time.Hour)}
 		e.st.Policy = &p
 		e.startWorker(func(w sdkworker.Worker) {
-			w.RegisterActivityWithOptions(func(_ context.Context, in workflows.RecordApprovalDecisionInput) (workflows.RecordApprovalDecisionResult, error) {
-				return workflows.RecordApprovalDecisionResult{Recorded: true, Decision: in.Decision}, nil
-			}, activity.RegisterOptions{Name: workflows.RecordApprovalDecisionActivity})
+			w.RegisterActivityWithOptions(func(_ context.Context, in approvalstage.RecordApprovalDecisionInput) (approvalstage.RecordApprovalDecisionResult, error) {
+				return approvalstage.RecordApprovalDecisionResult{Recorded: true, Decision: in.Decision}, nil
+			}, activity.RegisterOptions{Name: approvalstage.RecordApprovalDecisionActivity})
 		})
 		run := e.start("tec_reapproval", time.Hour)
 		e.waitStatus(run, workflows.StatusPendingApproval)
 		decide := func(request string) {
 			t.Helper()
 			h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
-				WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: workflows.ApproveUpdateName,
-				Args:         []any{workflows.ApprovalDecisionRequest{GrantID: "grt_tec_reapproval", ApproverID: "tec_admin", Request: request}},
+				WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: approvalstage.ApproveUpdateName,
+				Args:         []any{approvalstage.ApprovalDecisionRequest{GrantID: "grt_tec_reapproval", ApproverID: "tec_admin", Request: request}},
 				WaitForStage: client.WorkflowUpdateStageCompleted,
 			})
 			require.NoError(t, err)

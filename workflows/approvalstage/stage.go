@@ -1,4 +1,9 @@
-package workflows
+// Package approvalstage is the approval stage of the AccessRequest workflow: the approve and
+// deny Updates with their validator, the decision recorded by an activity, distinct approvers
+// counted once, a decision timeout. The grant waits in it before any Entra call, and again
+// for an extension past the approved duration. Its names (updates, activity, error types) are
+// in histories and must not change.
+package approvalstage
 
 import (
 	"errors"
@@ -126,11 +131,11 @@ type approvalStage struct {
 	out      ApprovalOutcome
 }
 
-// awaitApproval holds the grant in pending_approval, before any Entra call, until enough
+// Await holds the grant in pending_approval, before any Entra call, until enough
 // distinct approvers approve, one denies, the decision timeout passes or the grant is
 // revoked. Every decision is recorded by an activity (approval row and audit event) and
 // in history as the update itself.
-func awaitApproval(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) (ApprovalOutcome, error) {
+func Await(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) (ApprovalOutcome, error) {
 	if p.ApprovalsNeeded < 1 {
 		p.ApprovalsNeeded = 1
 	}
@@ -151,7 +156,10 @@ func awaitApproval(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) 
 	if hooks.OnPending != nil {
 		hooks.OnPending(ctx)
 	}
-	summary := fmt.Sprintf("Wait for %d %s", p.ApprovalsNeeded, Plural(p.ApprovalsNeeded, "approval", "approvals"))
+	summary := fmt.Sprintf("Wait for %d approvals", p.ApprovalsNeeded)
+	if p.ApprovalsNeeded == 1 {
+		summary = "Wait for 1 approval"
+	}
 	if p.Request != "" {
 		summary += " of the extension"
 	}
