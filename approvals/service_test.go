@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -134,4 +135,32 @@ func TestServiceAsSlackDecider(t *testing.T) {
 	var pe *policy.Error
 	require.True(t, errors.As(err, &pe))
 	require.Equal(t, policy.CodeNotApprover, pe.Code)
+}
+
+// pendingExtensionStore: grt_1 is active with an extension awaiting approval.
+type pendingExtensionStore struct{ serviceStore }
+
+func (s pendingExtensionStore) Grant(ctx context.Context, id string) (store.Grant, error) {
+	g, err := s.serviceStore.Grant(ctx, id)
+	g.PendingExtension = &store.PendingExtension{Duration: 30 * time.Minute, By: "alice", Request: "extension:k1"}
+	return g, err
+}
+
+// An active grant's pending extension is decided through the same update, naming the
+// request; the update id names it too, so the approver's decision on the grant itself is
+// not taken for it. The requester is refused before anything is sent.
+func TestServiceDecidesPendingExtension(t *testing.T) {
+	tmp := &fakeTemporal{}
+	svc := &approvals.Service{Store: pendingExtensionStore{serviceStore{status: "active"}}, Temporal: tmp}
+	_, err := svc.Decide(context.Background(), "grt_1", "bob", true, "ok")
+	require.NoError(t, err)
+	require.Len(t, tmp.sent, 1)
+	require.Equal(t, "approve/grt_1/extension:k1/bob", tmp.sent[0].UpdateID)
+	require.Equal(t, []any{approvalstage.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: "bob", Comment: "ok", Request: "extension:k1"}}, tmp.sent[0].Args)
+
+	_, err = svc.Decide(context.Background(), "grt_1", "alice", true, "")
+	e, ok := policy.AsError(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, policy.CodeSelfApproval, e.Code)
+	require.Len(t, tmp.sent, 1)
 }
