@@ -214,6 +214,10 @@ func (a *Activities) CheckExtend(ctx context.Context, in workflows.CheckExtendIn
 		if m := time.Duration(pol.MaxDuration); m > 0 && m < chk.ApprovedTotal {
 			chk.ApprovedTotal = m
 		}
+		chk.ApprovalsNeeded, chk.ApprovalTimeout = max(pol.Approval.ApprovalsNeeded, 1), time.Duration(pol.Approval.Timeout)
+		if chk.ApprovalTimeout <= 0 {
+			chk.ApprovalTimeout = policy.DefaultApprovalTimeout
+		}
 	}
 	return chk, nil
 }
@@ -222,7 +226,16 @@ func (a *Activities) CheckExtend(ctx context.Context, in workflows.CheckExtendIn
 func updateOf(r workflows.Record) store.GrantUpdate {
 	return store.GrantUpdate{GrantID: r.GrantID, RunID: r.RunID, Status: string(r.Status),
 		ActivatedAt: r.ActivatedAt, ExpiresAt: r.ExpiresAt, EndedAt: r.EndedAt, AccountUPN: r.AccountUPN, AccountID: r.AccountID,
-		Roles: r.Roles, Failure: r.Failure, RevokedBy: r.RevokedBy, ReleaseAccount: r.ReleaseAccount}
+		Roles: r.Roles, Failure: r.Failure, RevokedBy: r.RevokedBy, ReleaseAccount: r.ReleaseAccount,
+		PendingExtension: pendingOf(r.PendingExtension)}
+}
+
+// pendingOf maps the workflow's pending extension to the projection's.
+func pendingOf(p *workflows.PendingExtension) *store.PendingExtension {
+	if p == nil {
+		return nil
+	}
+	return &store.PendingExtension{Duration: p.Duration, By: p.By, RequestedAt: p.RequestedAt, Request: p.Request()}
 }
 
 // auditEventID is the same for every attempt of one transition of one run, so a write that

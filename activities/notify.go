@@ -35,6 +35,8 @@ func notificationOf(rec workflows.Record) (workflows.GrantNotification, bool) {
 		n.Event = workflows.NotifyActive
 	case rec.Action == workflows.ActionExtended:
 		n.Event = workflows.NotifyExtended
+	case rec.Action == workflows.ActionExtensionRequested:
+		n.Event = workflows.NotifyApprovalNeeded
 	case rec.Action == workflows.ActionDisableBlocked:
 		n.Event = workflows.NotifyDisableBlocked
 	case rec.Action == "" || !strings.HasPrefix(rec.Action, "grant."):

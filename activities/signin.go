@@ -12,6 +12,7 @@ import (
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/signinwire"
 )
 
 // Activities of issue #16 (MFA-ready sign-in, no adoption, clean before enable) and of the
@@ -107,7 +108,7 @@ func signInError(op string, err error, mustFinish bool) error {
 
 // PrepareAccountInput names the grant's account before EnsureAccount. KeepRoleIDs are the role
 // template ids the grant is about to assign (their tenant-wide assignments are kept).
-type PrepareAccountInput = workflows.PrepareAccountInput
+type PrepareAccountInput = signinwire.PrepareAccountInput
 
 // PrepareAccountResult says what was found and removed, for the workflow's audit events.
 type PrepareAccountResult struct {
@@ -158,10 +159,10 @@ func (a *SignIn) PrepareAccount(ctx context.Context, in PrepareAccountInput) (Pr
 }
 
 // IssueTAPInput names the grant's account and when the grant ends.
-type IssueTAPInput = workflows.IssueTAPInput
+type IssueTAPInput = signinwire.IssueTAPInput
 
 // IssueTAPResult describes the issued pass without the pass itself.
-type IssueTAPResult = workflows.IssueTAPResult
+type IssueTAPResult = signinwire.IssueTAPResult
 
 // IssueTAP issues a Temporary Access Pass covering the grant (capped by the tenant's policy)
 // when the application's sign_in_method asks for one, and seals it beside the password (after
@@ -196,7 +197,7 @@ func (a *SignIn) IssueTAP(ctx context.Context, in IssueTAPInput) (IssueTAPResult
 }
 
 // DeleteTAPInput names the grant's account.
-type DeleteTAPInput = workflows.DeleteTAPInput
+type DeleteTAPInput = signinwire.DeleteTAPInput
 
 // DeleteTAP deletes the grant's Temporary Access Pass (every TAP of the account when its id
 // is not on record) at revoke or expiry, before DisableAccount. The workflow tries it briefly

@@ -6,14 +6,14 @@ import (
 	"time"
 
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/signinwire"
 )
 
 // RenewTAPInput names the grant's account and its new end after an extension.
-type RenewTAPInput = workflows.RenewTAPInput
+type RenewTAPInput = signinwire.RenewTAPInput
 
 // RenewTAPResult says what happened to the pass, without the pass.
-type RenewTAPResult = workflows.RenewTAPResult
+type RenewTAPResult = signinwire.RenewTAPResult
 
 // RenewTAP replaces the grant's Temporary Access Pass when it ends before in.ExpiresAt: Graph
 // keeps one pass per user and deletes the old one when it creates the new one

@@ -13,6 +13,7 @@ import (
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // Store is the part of *store.Store the activity needs.
@@ -33,27 +34,27 @@ type Activities struct {
 	Notifier Notifier
 }
 
-// RecordApprovalDecision is the activity workflows.RecordApprovalDecisionActivity.
-func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.RecordApprovalDecisionInput) (workflows.RecordApprovalDecisionResult, error) {
+// RecordApprovalDecision is the activity approvalstage.RecordApprovalDecisionActivity.
+func (a *Activities) RecordApprovalDecision(ctx context.Context, in approvalstage.RecordApprovalDecisionInput) (approvalstage.RecordApprovalDecisionResult, error) {
 	decision := store.DecisionApproved
-	if in.Decision == workflows.ApprovalDenied {
+	if in.Decision == approvalstage.ApprovalDenied {
 		decision = store.DecisionDenied
 	}
 	rec, recorded, err := a.Store.RecordApproval(ctx, store.ApprovalDecision{GrantID: in.GrantID, ApproverID: in.ApproverID,
-		Decision: decision, Comment: in.Comment})
+		Decision: decision, Comment: in.Comment, Request: in.Request})
 	if err != nil {
-		return workflows.RecordApprovalDecisionResult{}, refusal(err)
+		return approvalstage.RecordApprovalDecisionResult{}, refusal(err)
 	}
-	out := workflows.RecordApprovalDecisionResult{Recorded: recorded, Decision: workflows.ApprovalApproved}
+	out := approvalstage.RecordApprovalDecisionResult{Recorded: recorded, Decision: approvalstage.ApprovalApproved}
 	if rec.Decision == store.DecisionDenied {
-		out.Decision = workflows.ApprovalDenied
+		out.Decision = approvalstage.ApprovalDenied
 	}
 	// An approval is announced here, with its approver and comment; a denial ends the grant
-	// and is announced by its final record.
-	if out.Decision == workflows.ApprovalApproved && a.Notifier != nil {
+	// and is announced by its final record. An approved extension is announced as extended.
+	if out.Decision == approvalstage.ApprovalApproved && in.Request == "" && a.Notifier != nil {
 		if _, err := a.Notifier.PublishGrantEvent(ctx, workflows.GrantNotification{Event: workflows.NotifyApproved,
 			GrantID: in.GrantID, Key: in.ApproverID, ActorID: in.ApproverID, Comment: rec.Comment}); err != nil {
-			return workflows.RecordApprovalDecisionResult{}, fmt.Errorf("queue the approved notification: %w", err)
+			return approvalstage.RecordApprovalDecisionResult{}, fmt.Errorf("queue the approved notification: %w", err)
 		}
 	}
 	return out, nil
@@ -63,17 +64,17 @@ func (a *Activities) RecordApprovalDecision(ctx context.Context, in workflows.Re
 // errors (the database) stay retryable.
 func refusal(err error) error {
 	if e, ok := policy.AsError(err); ok {
-		typ := workflows.ErrTypeNotApprover
+		typ := approvalstage.ErrTypeNotApprover
 		switch e.Code {
 		case policy.CodeSelfApproval:
-			typ = workflows.ErrTypeSelfApproval
+			typ = approvalstage.ErrTypeSelfApproval
 		case policy.CodeNotPendingApproval:
-			typ = workflows.ErrTypeNotPendingApproval
+			typ = approvalstage.ErrTypeNotPendingApproval
 		}
 		return temporal.NewNonRetryableApplicationError(e.Message, typ, nil)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTypeNotApprover, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), approvalstage.ErrTypeNotApprover, nil)
 	}
 	return fmt.Errorf("record approval decision: %w", err)
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/jitaccess/jitaccess/approvals"
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 type fakeStore struct {
@@ -32,24 +32,24 @@ func TestApprovalActivityMapsDecisionsAndRefusals(t *testing.T) {
 		name      string
 		store     fakeStore
 		in        string
-		want      workflows.RecordApprovalDecisionResult
+		want      approvalstage.RecordApprovalDecisionResult
 		errType   string
 		retryable bool
 	}{
-		{name: "approved", store: fakeStore{recorded: true, decision: store.DecisionApproved}, in: workflows.ApprovalApproved,
-			want: workflows.RecordApprovalDecisionResult{Recorded: true, Decision: workflows.ApprovalApproved}},
-		{name: "first decision stands", store: fakeStore{decision: store.DecisionDenied}, in: workflows.ApprovalApproved,
-			want: workflows.RecordApprovalDecisionResult{Decision: workflows.ApprovalDenied}},
-		{name: "self approval", store: fakeStore{err: &policy.Error{Code: policy.CodeSelfApproval, Message: "self"}}, errType: workflows.ErrTypeSelfApproval},
-		{name: "not approver", store: fakeStore{err: fmt.Errorf("check: %w", &policy.Error{Code: policy.CodeNotApprover})}, errType: workflows.ErrTypeNotApprover},
-		{name: "grant moved on", store: fakeStore{err: &policy.Error{Code: policy.CodeNotPendingApproval}}, errType: workflows.ErrTypeNotPendingApproval},
-		{name: "unknown grant", store: fakeStore{err: fmt.Errorf("grant: %w", store.ErrNotFound)}, errType: workflows.ErrTypeNotApprover},
+		{name: "approved", store: fakeStore{recorded: true, decision: store.DecisionApproved}, in: approvalstage.ApprovalApproved,
+			want: approvalstage.RecordApprovalDecisionResult{Recorded: true, Decision: approvalstage.ApprovalApproved}},
+		{name: "first decision stands", store: fakeStore{decision: store.DecisionDenied}, in: approvalstage.ApprovalApproved,
+			want: approvalstage.RecordApprovalDecisionResult{Decision: approvalstage.ApprovalDenied}},
+		{name: "self approval", store: fakeStore{err: &policy.Error{Code: policy.CodeSelfApproval, Message: "self"}}, errType: approvalstage.ErrTypeSelfApproval},
+		{name: "not approver", store: fakeStore{err: fmt.Errorf("check: %w", &policy.Error{Code: policy.CodeNotApprover})}, errType: approvalstage.ErrTypeNotApprover},
+		{name: "grant moved on", store: fakeStore{err: &policy.Error{Code: policy.CodeNotPendingApproval}}, errType: approvalstage.ErrTypeNotPendingApproval},
+		{name: "unknown grant", store: fakeStore{err: fmt.Errorf("grant: %w", store.ErrNotFound)}, errType: approvalstage.ErrTypeNotApprover},
 		{name: "database down", store: fakeStore{err: errors.New("connection refused")}, retryable: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &approvals.Activities{Store: &tc.store}
-			out, err := a.RecordApprovalDecision(context.Background(), workflows.RecordApprovalDecisionInput{
+			out, err := a.RecordApprovalDecision(context.Background(), approvalstage.RecordApprovalDecisionInput{
 				GrantID: "grt_1", ApproverID: "bob", Decision: tc.in, Comment: "c"})
 			switch {
 			case tc.retryable:

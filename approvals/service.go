@@ -11,7 +11,7 @@ import (
 	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // Temporal is the part of client.Client the service needs.
@@ -44,36 +44,46 @@ func (s *Service) Queue(ctx context.Context, approverID string) ([]store.Grant, 
 // Decide approves or denies grantID as approverID (POST /v1/access-requests/{id}/approve
 // and /deny). Refusals are *policy.Error: self_approval and not_approver (403),
 // not_pending_approval (409); an unknown grant is store.ErrNotFound.
-func (s *Service) Decide(ctx context.Context, grantID, approverID string, approve bool, comment string) (workflows.ApprovalState, error) {
+func (s *Service) Decide(ctx context.Context, grantID, approverID string, approve bool, comment string) (approvalstage.ApprovalState, error) {
 	g, err := s.Store.Grant(ctx, grantID)
 	if err != nil {
-		return workflows.ApprovalState{}, err
+		return approvalstage.ApprovalState{}, err
 	}
 	if err := s.Store.CheckApprover(ctx, grantID, approverID); err != nil {
-		return workflows.ApprovalState{}, err
+		return approvalstage.ApprovalState{}, err
 	}
-	if g.Status != store.StatusPendingApproval {
-		return workflows.ApprovalState{}, &policy.Error{Code: policy.CodeNotPendingApproval,
+	// A grant waits for approval, or an active grant's extension does.
+	request := ""
+	switch {
+	case g.Status == store.StatusActive && g.PendingExtension != nil:
+		request = g.PendingExtension.Request
+	case g.Status != store.StatusPendingApproval:
+		return approvalstage.ApprovalState{}, &policy.Error{Code: policy.CodeNotPendingApproval,
 			Message: fmt.Sprintf("the request is %s, not waiting for approval", g.Status)}
 	}
-	name := workflows.ApproveUpdateName
+	name := approvalstage.ApproveUpdateName
 	if !approve {
-		name = workflows.DenyUpdateName
+		name = approvalstage.DenyUpdateName
+	}
+	updateID := name + "/" + grantID + "/" + approverID
+	if request != "" {
+		updateID = name + "/" + grantID + "/" + request + "/" + approverID
 	}
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		// One update per approver and decision: a double click is the same update.
-		UpdateID:     name + "/" + grantID + "/" + approverID,
-		WorkflowID:   g.WorkflowID,
-		UpdateName:   name,
-		Args:         []any{workflows.ApprovalDecisionRequest{GrantID: grantID, ApproverID: approverID, Comment: comment}},
+		// One update per approver, request and decision: a double click is the same update.
+		UpdateID:   updateID,
+		WorkflowID: g.WorkflowID,
+		UpdateName: name,
+		Args: []any{approvalstage.ApprovalDecisionRequest{GrantID: grantID, ApproverID: approverID, Comment: comment,
+			Request: request}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	var st workflows.ApprovalState
+	var st approvalstage.ApprovalState
 	if err == nil {
 		err = h.Get(ctx, &st)
 	}
 	if err != nil {
-		return workflows.ApprovalState{}, updateError(err)
+		return approvalstage.ApprovalState{}, updateError(err)
 	}
 	return st, nil
 }
@@ -100,11 +110,11 @@ func updateError(err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
-		case workflows.ErrTypeSelfApproval:
+		case approvalstage.ErrTypeSelfApproval:
 			return &policy.Error{Code: policy.CodeSelfApproval, Message: appErr.Message()}
-		case workflows.ErrTypeNotApprover:
+		case approvalstage.ErrTypeNotApprover:
 			return &policy.Error{Code: policy.CodeNotApprover, Message: appErr.Message()}
-		case workflows.ErrTypeNotPendingApproval:
+		case approvalstage.ErrTypeNotPendingApproval:
 			return &policy.Error{Code: policy.CodeNotPendingApproval, Message: appErr.Message()}
 		}
 	}

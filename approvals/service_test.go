@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -13,7 +14,7 @@ import (
 	"github.com/jitaccess/jitaccess/notify"
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
-	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // serviceStore: grt_1 by alice waits for approval; bob and carol are approvers.
@@ -66,7 +67,7 @@ func (h handle) Get(_ context.Context, v any) error {
 	if h.err != nil {
 		return h.err
 	}
-	*v.(*workflows.ApprovalState) = workflows.ApprovalState{Decision: workflows.ApprovalApproved, Approvers: []string{"bob"}, ApprovalsNeeded: 1}
+	*v.(*approvalstage.ApprovalState) = approvalstage.ApprovalState{Decision: approvalstage.ApprovalApproved, Approvers: []string{"bob"}, ApprovalsNeeded: 1}
 	return nil
 }
 
@@ -88,9 +89,9 @@ func TestServiceDecide(t *testing.T) {
 		{name: "not an approver", status: store.StatusPendingApproval, grant: "grt_1", approver: "dave", code: policy.CodeNotApprover},
 		{name: "not waiting", status: "active", grant: "grt_1", approver: "bob", code: policy.CodeNotPendingApproval},
 		{name: "decided meanwhile", status: store.StatusPendingApproval, grant: "grt_1", approver: "carol", sent: true,
-			temporal: temporal.NewApplicationError("closed", workflows.ErrTypeNotPendingApproval), code: policy.CodeNotPendingApproval},
+			temporal: temporal.NewApplicationError("closed", approvalstage.ErrTypeNotPendingApproval), code: policy.CodeNotPendingApproval},
 		{name: "activity refused", status: store.StatusPendingApproval, grant: "grt_1", approver: "carol", sent: true,
-			temporal: temporal.NewApplicationError("no longer in the group", workflows.ErrTypeNotApprover), code: policy.CodeNotApprover},
+			temporal: temporal.NewApplicationError("no longer in the group", approvalstage.ErrTypeNotApprover), code: policy.CodeNotApprover},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestServiceDecide(t *testing.T) {
 				require.Equal(t, tc.code, e.Code)
 			default:
 				require.NoError(t, err)
-				require.Equal(t, workflows.ApprovalApproved, st.Decision)
+				require.Equal(t, approvalstage.ApprovalApproved, st.Decision)
 			}
 			if !tc.sent {
 				require.Empty(t, tmp.sent, "refused before reaching the workflow")
@@ -115,10 +116,10 @@ func TestServiceDecide(t *testing.T) {
 			require.Len(t, tmp.sent, 1)
 			o := tmp.sent[0]
 			require.Equal(t, "access/t/a/alice", o.WorkflowID)
-			require.Equal(t, workflows.ApproveUpdateName, o.UpdateName)
+			require.Equal(t, approvalstage.ApproveUpdateName, o.UpdateName)
 			require.Equal(t, "approve/grt_1/"+tc.approver, o.UpdateID)
 			require.Equal(t, client.WorkflowUpdateStageCompleted, o.WaitForStage)
-			require.Equal(t, []any{workflows.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: tc.approver, Comment: "ok"}}, o.Args)
+			require.Equal(t, []any{approvalstage.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: tc.approver, Comment: "ok"}}, o.Args)
 		})
 	}
 }
@@ -129,9 +130,37 @@ func TestServiceAsSlackDecider(t *testing.T) {
 	d := svc.SlackDecider()
 	require.NoError(t, d.Decide(context.Background(), notify.Decision{GrantID: "grt_1", ApproverEmail: "bob@msp.example", Approve: false, Comment: "via Slack"}))
 	require.Len(t, tmp.sent, 1)
-	require.Equal(t, workflows.DenyUpdateName, tmp.sent[0].UpdateName)
+	require.Equal(t, approvalstage.DenyUpdateName, tmp.sent[0].UpdateName)
 	err := d.Decide(context.Background(), notify.Decision{GrantID: "grt_1", ApproverEmail: "eve@elsewhere.example", Approve: true})
 	var pe *policy.Error
 	require.True(t, errors.As(err, &pe))
 	require.Equal(t, policy.CodeNotApprover, pe.Code)
+}
+
+// pendingExtensionStore: grt_1 is active with an extension awaiting approval.
+type pendingExtensionStore struct{ serviceStore }
+
+func (s pendingExtensionStore) Grant(ctx context.Context, id string) (store.Grant, error) {
+	g, err := s.serviceStore.Grant(ctx, id)
+	g.PendingExtension = &store.PendingExtension{Duration: 30 * time.Minute, By: "alice", Request: "extension:k1"}
+	return g, err
+}
+
+// An active grant's pending extension is decided through the same update, naming the
+// request; the update id names it too, so the approver's decision on the grant itself is
+// not taken for it. The requester is refused before anything is sent.
+func TestServiceDecidesPendingExtension(t *testing.T) {
+	tmp := &fakeTemporal{}
+	svc := &approvals.Service{Store: pendingExtensionStore{serviceStore{status: "active"}}, Temporal: tmp}
+	_, err := svc.Decide(context.Background(), "grt_1", "bob", true, "ok")
+	require.NoError(t, err)
+	require.Len(t, tmp.sent, 1)
+	require.Equal(t, "approve/grt_1/extension:k1/bob", tmp.sent[0].UpdateID)
+	require.Equal(t, []any{approvalstage.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: "bob", Comment: "ok", Request: "extension:k1"}}, tmp.sent[0].Args)
+
+	_, err = svc.Decide(context.Background(), "grt_1", "alice", true, "")
+	e, ok := policy.AsError(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, policy.CodeSelfApproval, e.Code)
+	require.Len(t, tmp.sent, 1)
 }

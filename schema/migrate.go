@@ -45,7 +45,7 @@ func (m migration) steps(db *bun.DB, up bool) []string {
 func migrations() []migration {
 	return []migration{initialMigration(), grantsMigration(), sessionsMigration(), grantClaimsMigration(), staffIdentityMigration(),
 		signInMigration(), reconcileMigration(), governanceMigration(), evidenceMigration(), extensionMigration(),
-		consentBindingMigration(), adminUnitMigration()}
+		consentBindingMigration(), adminUnitMigration(), extensionApprovalMigration()}
 }
 
 func newMigrator(db *bun.DB) *migrate.Migrator {

@@ -217,6 +217,11 @@ type Grant struct {
 	FirstRunID       string `bun:"first_run_id,nullzero"`
 	RequestedSeconds int64  `bun:"requested_seconds,notnull"`
 	AccountLock      string `bun:"account_lock,nullzero"`
+	// PendingExtension*: an extension past the approved duration awaiting the approvers.
+	PendingExtensionRequest string    `bun:"pending_extension_request,nullzero"`
+	PendingExtensionSeconds int64     `bun:"pending_extension_seconds,nullzero"`
+	PendingExtensionBy      string    `bun:"pending_extension_by,nullzero"`
+	PendingExtensionAt      time.Time `bun:"pending_extension_at,nullzero"`
 }
 
 // GrantCredential holds the sealed managed password of a grant's account while it is usable.

@@ -19,6 +19,21 @@ type GrantApproval struct {
 	CreatedAt  time.Time `bun:"created_at,notnull"`
 }
 
+// ExtensionApproval is one approver's decision on a grant's extension request; one row per
+// approver and request.
+type ExtensionApproval struct {
+	bun.BaseModel `bun:"table:extension_approvals"`
+
+	ID         string    `bun:"id,pk"`
+	GrantID    string    `bun:"grant_id,notnull"`
+	Request    string    `bun:"request,notnull"`
+	TenantID   string    `bun:"tenant_id,notnull"`
+	ApproverID string    `bun:"approver_id,notnull"`
+	Decision   string    `bun:"decision,notnull"`
+	Comment    string    `bun:"comment,notnull"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+}
+
 // NotificationDestination is where grant events are sent. Secrets (webhook URLs, signing
 // and HMAC secrets, SMTP passwords) are one sealed JSON object in SecretsSealed.
 type NotificationDestination struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
@@ -74,5 +75,24 @@ func TestApprovalRoutesRefusals(t *testing.T) {
 		}
 		require.Contains(t, ids, other)
 		require.NotContains(t, ids, adminsOwn, "never one's own request")
+	})
+
+	t.Run("extension awaiting approval", func(t *testing.T) {
+		at := time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+		require.NoError(t, e.store.RecordTransition(ctx, store.GrantUpdate{GrantID: alices, Status: string(workflows.StatusActive),
+			PendingExtension: &store.PendingExtension{Duration: 30 * time.Minute, By: alice, RequestedAt: at, Request: "extension:k1"}}, nil))
+		kinds := map[string]string{}
+		for _, it := range e.must(200, e.do("GET", "/v1/approvals", e.adminToken, nil)).items() {
+			kinds[it["id"].(string)] = it["approval_kind"].(string)
+		}
+		require.Equal(t, "extension", kinds[alices])
+		for id, kind := range kinds {
+			if id != alices {
+				require.Equal(t, "grant", kind)
+			}
+		}
+		g := e.must(200, e.do("GET", "/v1/access-requests/"+alices, aliceToken, nil))
+		require.Equal(t, map[string]any{"duration": "30m0s", "requested_at": "2026-12-07T09:30:00Z", "requested_by": alice},
+			g.JSON["pending_extension"], "the requester sees it on the grant")
 	})
 }

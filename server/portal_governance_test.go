@@ -8,10 +8,13 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitaccess/jitaccess/notify"
+	"github.com/jitaccess/jitaccess/store"
+	"github.com/jitaccess/jitaccess/workflows"
 )
 
 // The policy page saves what the form says (refusals beside their field) and "Use the
@@ -89,4 +92,21 @@ func TestPortalPolicyAndNotificationsPages(t *testing.T) {
 	p = b.post("/admin/notifications/"+ds[0].ID+"/delete", url.Values{"csrf_token": {token}}, pe.url)
 	require.Equal(t, 200, p.Status)
 	require.Contains(t, p.Body, "No destination yet.")
+}
+
+// The requester's grant page says when an extension awaits the approvers, and that the
+// access ends as before until they agree.
+func TestPortalGrantShowsExtensionAwaitingApproval(t *testing.T) {
+	pe := newPortalEnv(t)
+	f := pe.fixture()
+	b := pe.browser()
+	b.signIn("tech@msp.example")
+	grantID := pe.activeGrant(b, f, time.Hour, time.Time{})
+	require.NotContains(t, b.get("/my/grants/"+grantID).Body, "pending-extension")
+	require.NoError(t, pe.store.RecordGrant(context.Background(), store.GrantUpdate{GrantID: grantID, Status: string(workflows.StatusActive),
+		PendingExtension: &store.PendingExtension{Duration: 30 * time.Minute, By: "tec_x", RequestedAt: time.Now().UTC(), Request: "extension:k1"}}))
+	p := b.get("/my/grants/" + grantID)
+	require.Equal(t, 200, p.Status)
+	require.Contains(t, p.Body, `id="pending-extension"`)
+	require.Contains(t, p.Body, "Extension awaiting approval: 30 min more")
 }

@@ -280,3 +280,70 @@ func dumpNotificationTables(t *testing.T, db *bun.DB) string {
 	}
 	return out
 }
+
+// An extension past the approved duration is decided like the grant: the projection holds the
+// pending request, the queue lists it, decisions are per request (the grant's approver may
+// decide it again, the requester never), and only the pending request takes decisions.
+func TestExtensionApprovals(t *testing.T) {
+	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+		ctx := context.Background()
+		f := setup(t, st)
+		roles := []string{globalAdminRole}
+		_, err := st.UpdateApplication(ctx, f.tenant.ID, f.app.ID, store.ApplicationPatch{Roles: &roles})
+		require.NoError(t, err)
+		g := startGrant(t, st, f)
+		_, _, err = st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: f.admin.ID, Decision: store.DecisionApproved})
+		require.NoError(t, err)
+		now := time.Now().UTC().Truncate(time.Second)
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active", ActivatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+
+		// Nothing pending: no decision on an extension, nothing in the queue.
+		_, _, err = st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: f.admin.ID, Decision: store.DecisionApproved, Request: "extension:k1"})
+		requireCode(t, policy.CodeNotPendingApproval, err)
+		queue, err := st.PendingApprovals(ctx, f.admin.ID)
+		require.NoError(t, err)
+		require.Empty(t, queue)
+
+		pe := store.PendingExtension{Duration: 30 * time.Minute, By: f.tech.ID, RequestedAt: now, Request: "extension:k1"}
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active", PendingExtension: &pe}))
+		got, err := st.Grant(ctx, g.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.PendingExtension)
+		require.Equal(t, pe.Duration, got.PendingExtension.Duration)
+		require.Equal(t, pe.By, got.PendingExtension.By)
+		require.Equal(t, pe.Request, got.PendingExtension.Request)
+		require.True(t, pe.RequestedAt.Equal(got.PendingExtension.RequestedAt))
+		require.True(t, now.Add(time.Hour).Equal(got.ExpiresAt), "the expiry does not move while pending")
+		queue, err = st.PendingApprovals(ctx, f.admin.ID)
+		require.NoError(t, err)
+		require.Len(t, queue, 1)
+		require.Equal(t, g.ID, queue[0].ID)
+		require.NotNil(t, queue[0].PendingExtension)
+		queue, err = st.PendingApprovals(ctx, f.tech.ID)
+		require.NoError(t, err)
+		require.Empty(t, queue, "never in the requester's queue")
+
+		a, recorded, err := st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: f.admin.ID, Decision: store.DecisionApproved,
+			Comment: "fine", Request: "extension:k1"})
+		require.NoError(t, err)
+		require.True(t, recorded, "the grant's approver decides the extension afresh")
+		require.Equal(t, "fine", a.Comment)
+		_, _, err = st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: f.admin.ID, Decision: store.DecisionApproved, Request: "extension:k0"})
+		requireCode(t, policy.CodeNotPendingApproval, err)
+		_, _, err = st.RecordApproval(ctx, store.ApprovalDecision{GrantID: g.ID, ApproverID: f.tech.ID, Decision: store.DecisionApproved, Request: "extension:k1"})
+		requireCode(t, policy.CodeSelfApproval, err)
+		list, err := st.ExtensionApprovals(ctx, g.ID, "extension:k1")
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, "extension:k1", list[0].Request)
+		list, err = st.Approvals(ctx, g.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 1, "the grant's own decisions are apart")
+
+		// A write without it clears it.
+		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "active"}))
+		got, err = st.Grant(ctx, g.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.PendingExtension)
+	})
+}

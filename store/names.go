@@ -133,14 +133,15 @@ func CheckTAPPolicy(ctx context.Context, policy TAPPolicyReader, applicationID, 
 
 // From grants: the grants' projection and credentials.
 type (
-	PendingGrant   = grants.PendingGrant
-	Claim          = grants.Claim
-	Expiring       = grants.Expiring
-	Grant          = grants.Grant
-	GrantFilter    = grants.GrantFilter
-	CreatedAccount = grants.CreatedAccount
-	GrantTAP       = grants.GrantTAP
-	GrantUpdate    = grants.GrantUpdate
+	PendingGrant     = grants.PendingGrant
+	Claim            = grants.Claim
+	Expiring         = grants.Expiring
+	Grant            = grants.Grant
+	GrantFilter      = grants.GrantFilter
+	CreatedAccount   = grants.CreatedAccount
+	GrantTAP         = grants.GrantTAP
+	GrantUpdate      = grants.GrantUpdate
+	PendingExtension = grants.PendingExtension
 )
 
 const (
@@ -168,6 +169,7 @@ const (
 	DecisionApproved      = governance.DecisionApproved
 	DecisionDenied        = governance.DecisionDenied
 	StatusPendingApproval = governance.StatusPendingApproval
+	StatusActive          = governance.StatusActive
 	ActionApprovalGranted = governance.ActionApprovalGranted
 	ActionApprovalDenied  = governance.ActionApprovalDenied
 	DestinationWebhook    = governance.DestinationWebhook

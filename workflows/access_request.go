@@ -205,7 +205,9 @@ func (g *grant) waitForEnd(ctx workflow.Context) error {
 		if remaining <= 0 {
 			return nil
 		}
-		if info := workflow.GetInfo(ctx); info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > HistoryLimit {
+		// An extension awaiting approval stays in this run (its stage adds a few events).
+		if info := workflow.GetInfo(ctx); g.st.PendingExtension == nil &&
+			(info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() > HistoryLimit) {
 			return g.continueAsNew(ctx)
 		}
 		extensions := len(g.st.Extensions)
@@ -237,8 +239,9 @@ func (g *grant) end(ctx workflow.Context) Result {
 	if g.touched {
 		g.disable(ctx)
 	}
-	// Update handlers write the projection too; let them finish first.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	// Update handlers write the projection too, and so does a lapsing extension request; let
+	// them finish first.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && g.st.PendingExtension == nil })
 	switch {
 	case g.failure != "":
 		return g.finish(ctx, StatusFailed, ActionFailed, g.failure)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // approvalPolicy makes the fixture's application require one approval within 8 hours.
@@ -19,9 +20,9 @@ func approvalPolicy(f *fixture) {
 	p := policy.Default(nil)
 	p.Approval = policy.Approval{Required: true, ApproverGroupIDs: []string{}, ApprovalsNeeded: 1, Timeout: policy.Duration(8 * time.Hour)}
 	f.st.Policy = &p
-	f.env.RegisterActivityWithOptions(func(_ context.Context, in workflows.RecordApprovalDecisionInput) (workflows.RecordApprovalDecisionResult, error) {
-		return workflows.RecordApprovalDecisionResult{Recorded: true, Decision: in.Decision}, nil
-	}, activity.RegisterOptions{Name: workflows.RecordApprovalDecisionActivity})
+	f.env.RegisterActivityWithOptions(func(_ context.Context, in approvalstage.RecordApprovalDecisionInput) (approvalstage.RecordApprovalDecisionResult, error) {
+		return approvalstage.RecordApprovalDecisionResult{Recorded: true, Decision: in.Decision}, nil
+	}, activity.RegisterOptions{Name: approvalstage.RecordApprovalDecisionActivity})
 }
 
 // decide sends an approve or deny update after delay; the Entra calls made until then are
@@ -33,7 +34,7 @@ func decide(f *fixture, delay time.Duration, name, approver string, calls *int, 
 			OnAccept:   func() {},
 			OnReject:   func(err error) { *rejected = err },
 			OnComplete: func(any, error) {},
-		}, workflows.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: approver, Comment: "ok"})
+		}, approvalstage.ApprovalDecisionRequest{GrantID: "grt_1", ApproverID: approver, Comment: "ok"})
 	}, delay)
 }
 
@@ -48,15 +49,15 @@ func TestAccessRequestApprovalStage(t *testing.T) {
 	}{
 		{name: "approved then provisioned", status: workflows.StatusExpired, entraUsed: true,
 			act: func(f *fixture, calls *int, rejected *error) {
-				decide(f, 30*time.Minute, workflows.ApproveUpdateName, "tec_admin", calls, rejected)
+				decide(f, 30*time.Minute, approvalstage.ApproveUpdateName, "tec_admin", calls, rejected)
 			}},
 		{name: "denied", status: workflows.StatusDenied,
 			act: func(f *fixture, calls *int, rejected *error) {
-				decide(f, 30*time.Minute, workflows.DenyUpdateName, "tec_admin", calls, rejected)
+				decide(f, 30*time.Minute, approvalstage.DenyUpdateName, "tec_admin", calls, rejected)
 			}},
 		{name: "self approval refused, then timed out", status: workflows.StatusExpiredUnapproved,
 			act: func(f *fixture, calls *int, rejected *error) {
-				decide(f, 30*time.Minute, workflows.ApproveUpdateName, "tec_1", calls, rejected)
+				decide(f, 30*time.Minute, approvalstage.ApproveUpdateName, "tec_1", calls, rejected)
 			}},
 		{name: "revoked while pending", status: workflows.StatusRevoked,
 			act: func(f *fixture, calls *int, _ *error) {

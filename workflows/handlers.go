@@ -3,6 +3,8 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -97,26 +99,46 @@ func (g *grant) extend(ctx workflow.Context, req ExtendRequest) (ExtendResult, e
 	g.extending = true
 	defer func() { g.extending = false }()
 
-	lctx := workflow.WithLocalActivityOptions(ctx, dbOptions(fmt.Sprintf("Check that %s may extend by %s", req.By, req.Duration)))
-	var chk ExtendCheck
-	if err := workflow.ExecuteLocalActivity(lctx, CheckExtendActivity, CheckExtendInput{GrantID: g.in.GrantID, ActorID: req.By}).Get(lctx, &chk); err != nil {
-		return ExtendResult{}, temporal.NewApplicationError("the extension could not be checked: "+rootMessage(err), "ExtendCheckFailed")
-	}
-	chk.Actor.ID = req.By
-	if err := renewal(g.st, workflow.Now(ctx), g.revoke != nil, req, chk); err != nil {
+	chk, err := g.checkExtend(ctx, req.By, req.Duration)
+	if err != nil {
 		return ExtendResult{}, err
 	}
+	if err := renewal(g.st, workflow.Now(ctx), g.revoke != nil, req, chk); err != nil {
+		return ExtendResult{}, g.requestExtension(ctx, req, chk, key, err)
+	}
+	return g.applyExtension(ctx, req, chk.Actor, key, nil), nil
+}
+
+// checkExtend asks the database whether by may extend the grant now, with the current bounds.
+func (g *grant) checkExtend(ctx workflow.Context, by string, d time.Duration) (ExtendCheck, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, dbOptions(fmt.Sprintf("Check that %s may extend by %s", by, d)))
+	var chk ExtendCheck
+	if err := workflow.ExecuteLocalActivity(lctx, CheckExtendActivity, CheckExtendInput{GrantID: g.in.GrantID, ActorID: by}).Get(lctx, &chk); err != nil {
+		return ExtendCheck{}, temporal.NewApplicationError("the extension could not be checked: "+rootMessage(err), "ExtendCheckFailed")
+	}
+	chk.Actor.ID = by
+	return chk, nil
+}
+
+// applyExtension moves the expiry (the main coroutine restarts its timer), records and
+// announces the extension and renews the Temporary Access Pass. approvedBy names the
+// approvers of an extension past the approved duration.
+func (g *grant) applyExtension(ctx workflow.Context, req ExtendRequest, actor Actor, key string, approvedBy []string) ExtendResult {
 	now := workflow.Now(ctx)
 	g.st.ExpiresAt = g.st.ExpiresAt.Add(req.Duration)
-	g.st.Extensions = append(g.st.Extensions, Extension{By: chk.Actor.ID, Duration: req.Duration, At: now, ExpiresAt: g.st.ExpiresAt, Key: key})
+	g.st.Extensions = append(g.st.Extensions, Extension{By: actor.ID, Duration: req.Duration, At: now, ExpiresAt: g.st.ExpiresAt, Key: key,
+		ApprovedBy: approvedBy})
 	g.appliedKeys = append(g.appliedKeys, key)
-	g.logger.Info("Grant extended", "By", chk.Actor.ID, "Duration", req.Duration, "ExpiresAt", g.st.ExpiresAt)
+	g.logger.Info("Grant extended", "By", actor.ID, "Duration", req.Duration, "ExpiresAt", g.st.ExpiresAt)
 	g.upsertSearchAttributes(ctx)
 	g.setDetails(ctx)
-	g.flush(ctx, g.recordOf(Record{Action: ActionExtended, Key: "extend:" + key, Actor: chk.Actor, Extension: req.Duration}),
-		fmt.Sprintf("Record extension by %s until %s", req.Duration, formatTime(g.st.ExpiresAt)))
+	rec := Record{Action: ActionExtended, Key: "extend:" + key, Actor: actor, Extension: req.Duration}
+	if len(approvedBy) > 0 {
+		rec.Reason = "approved by " + strings.Join(approvedBy, ", ")
+	}
+	g.flush(ctx, g.recordOf(rec), fmt.Sprintf("Record extension by %s until %s", req.Duration, formatTime(g.st.ExpiresAt)))
 	tapEnd, note := g.renewTAP(ctx, key)
-	return ExtendResult{ExpiresAt: g.st.ExpiresAt, TAPExpiresAt: tapEnd, TAPNote: note}, nil
+	return ExtendResult{ExpiresAt: g.st.ExpiresAt, TAPExpiresAt: tapEnd, TAPNote: note}
 }
 
 func updateKey(ctx workflow.Context) string {

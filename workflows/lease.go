@@ -22,13 +22,17 @@ const (
 	HistoryLimit = 2000
 )
 
-// renewal decides an extension of the lease: active, by a verified actor, still entitled,
-// a step of at least MinExtension and at most the application's duration, at most
-// MaxExtensions times, and a total active time within the global maximum.
+// renewal decides an extension of the lease: active, no extension waiting for approval, by a
+// verified actor, still entitled, a step of at least MinExtension and at most the
+// application's duration, at most MaxExtensions times, a total active time within the global
+// maximum, and within the approved duration (plus the extensions approvers let pass it).
 func renewal(st State, now time.Time, revoking bool, req ExtendRequest, chk ExtendCheck) error {
 	switch {
 	case st.Status != StatusActive || revoking || !now.Before(st.ExpiresAt):
 		return temporal.NewApplicationError(fmt.Sprintf("the grant is %s, not active", st.Status), ErrTypeNotActive)
+	case st.PendingExtension != nil:
+		return temporal.NewApplicationError(fmt.Sprintf("an extension by %s is already awaiting approval", st.PendingExtension.Duration),
+			ErrTypeApprovalRequired)
 	case req.Duration <= 0:
 		return temporal.NewApplicationError(fmt.Sprintf("extension %s is not a positive duration", req.Duration), ErrTypeInvalidDuration)
 	case req.Duration < MinExtension:
@@ -52,9 +56,15 @@ func renewal(st State, now time.Time, revoking bool, req ExtendRequest, chk Exte
 			fmt.Sprintf("extending by %s would make %s of access, more than the maximum %s", req.Duration, total, maxTotal),
 			ErrTypeDurationExceedsMaximum)
 	}
-	if total := st.ExpiresAt.Add(req.Duration).Sub(st.ActivatedAt); chk.ApprovedTotal > 0 && total > chk.ApprovedTotal {
+	approved := chk.ApprovedTotal
+	for _, e := range st.Extensions {
+		if len(e.ApprovedBy) > 0 {
+			approved += e.Duration
+		}
+	}
+	if total := st.ExpiresAt.Add(req.Duration).Sub(st.ActivatedAt); chk.ApprovedTotal > 0 && total > approved {
 		return temporal.NewApplicationError(
-			fmt.Sprintf("the grant was approved for %s; extending it to %s needs a new approved request", chk.ApprovedTotal, total),
+			fmt.Sprintf("the grant was approved for %s; extending it to %s needs a new approved request", approved, total),
 			ErrTypeApprovalRequired)
 	}
 	return nil

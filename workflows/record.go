@@ -57,6 +57,7 @@ func (g *grant) recordOf(rec Record) Record {
 	rec.ActivatedAt, rec.ExpiresAt, rec.EndedAt = g.st.ActivatedAt, g.st.ExpiresAt, g.st.EndedAt
 	rec.AccountUPN, rec.AccountID = g.st.AccountUPN, g.st.AccountID
 	rec.Roles = g.st.Roles
+	rec.PendingExtension = g.st.PendingExtension
 	if rec.Failure == "" {
 		rec.Failure = g.st.Failure
 	}
@@ -91,6 +92,9 @@ func (g *grant) setDetails(ctx workflow.Context) {
 	if !g.st.ExpiresAt.IsZero() {
 		fmt.Fprintf(&b, ", expires %s", formatTime(g.st.ExpiresAt))
 	}
+	if p := g.st.PendingExtension; p != nil {
+		fmt.Fprintf(&b, "\n\nextension awaiting approval: %s more, asked by %s at %s", p.Duration, p.By, formatTime(p.RequestedAt))
+	}
 	if g.st.Failure != "" {
 		fmt.Fprintf(&b, "\n\n%s", g.st.Failure)
 	}
@@ -102,5 +106,9 @@ func (g *grant) snapshot() State {
 	s := g.st
 	s.Roles = append([]string(nil), g.st.Roles...)
 	s.Extensions = append([]Extension(nil), g.st.Extensions...)
+	if p := g.st.PendingExtension; p != nil {
+		c := *p
+		s.PendingExtension = &c
+	}
 	return s
 }

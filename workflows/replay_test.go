@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -29,9 +30,11 @@ import (
 	"github.com/jitaccess/jitaccess/activities/activitiestest"
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/internal/temporaldev"
+	"github.com/jitaccess/jitaccess/policy"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/worker"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // -record rewrites testdata/*.json with the histories of TestRealServer's scenarios.
@@ -128,11 +131,16 @@ type realEnv struct {
 	w   sdkworker.Worker
 }
 
-func (e *realEnv) startWorker() {
+// startWorker starts the grant worker; register adds activities registered elsewhere in
+// production (the approval decision).
+func (e *realEnv) startWorker(register ...func(sdkworker.Worker)) {
 	e.t.Helper()
 	e.w = worker.New(e.c, &activities.Activities{Store: e.st, Directory: e.dir, MaxAccessDuration: 4 * time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
 		worker.Options{TaskQueue: e.tq, StopTimeout: 5 * time.Second})
+	for _, r := range register {
+		r(e.w)
+	}
 	require.NoError(e.t, e.w.Start())
 }
 
@@ -332,6 +340,61 @@ func TestRealServer(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 1, scheduled, "the server retried the disable: no workflow loop, no history growth")
+	})
+
+	t.Run("extension approved", func(t *testing.T) {
+		e := newEnv(t)
+		p := policy.Default(nil)
+		p.Approval = policy.Approval{Required: true, ApproverGroupIDs: []string{}, ApprovalsNeeded: 1, Timeout: policy.Duration(8 * time.Hour)}
+		e.st.Policy = &p
+		e.startWorker(func(w sdkworker.Worker) {
+			w.RegisterActivityWithOptions(func(_ context.Context, in approvalstage.RecordApprovalDecisionInput) (approvalstage.RecordApprovalDecisionResult, error) {
+				return approvalstage.RecordApprovalDecisionResult{Recorded: true, Decision: in.Decision}, nil
+			}, activity.RegisterOptions{Name: approvalstage.RecordApprovalDecisionActivity})
+		})
+		run := e.start("tec_reapproval", time.Hour)
+		e.waitStatus(run, workflows.StatusPendingApproval)
+		decide := func(request string) {
+			t.Helper()
+			h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+				WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: approvalstage.ApproveUpdateName,
+				Args:         []any{approvalstage.ApprovalDecisionRequest{GrantID: "grt_tec_reapproval", ApproverID: "tec_admin", Request: request}},
+				WaitForStage: client.WorkflowUpdateStageCompleted,
+			})
+			require.NoError(t, err)
+			require.NoError(t, h.Get(context.Background(), nil))
+		}
+		decide("")
+		active := e.waitStatus(run, workflows.StatusActive)
+
+		// Past the approved hour: sent to the approvers, answered approval_required.
+		h, err := c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+			UpdateID: "ext-1", WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: workflows.ExtendUpdateName,
+			Args: []any{workflows.ExtendRequest{Duration: 30 * time.Minute, By: "tec_reapproval"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(context.Background(), nil)
+		}
+		assertRejected(t, err, workflows.ErrTypeApprovalRequired)
+		pending := e.waitStatus(run, workflows.StatusActive)
+		require.NotNil(t, pending.PendingExtension)
+		assert.Equal(t, active.ExpiresAt, pending.ExpiresAt)
+
+		decide("extension:ext-1")
+		require.Eventually(t, func() bool {
+			v, err := c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.StatusQueryName)
+			var s workflows.State
+			return err == nil && v.Get(&s) == nil && len(s.Extensions) == 1
+		}, 30*time.Second, 20*time.Millisecond)
+
+		require.NoError(t, c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.RevokeSignalName,
+			workflows.RevokeSignal{By: "tec_admin", ByKind: "admin", Reason: "done"}))
+		res := e.result(run)
+		assert.Equal(t, workflows.StatusRevoked, res.Status)
+		require.Len(t, res.Extensions, 1)
+		assert.Equal(t, []string{"tec_admin"}, res.Extensions[0].ApprovedBy)
+		assert.Equal(t, active.ExpiresAt.Add(30*time.Minute), res.Extensions[0].ExpiresAt)
+		e.history(run, "extension_approved")
 	})
 
 	t.Run("refused", func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/jitaccess/jitaccess/workflows/signinwire"
 )
 
 // Audit actions of the sign-in steps.
@@ -23,8 +25,8 @@ const (
 func (g *grant) prepare(ctx, pctx workflow.Context) (ok bool) {
 	actx := workflow.WithActivityOptions(pctx, provisionOptions(
 		fmt.Sprintf("Check and clean account %s before enabling it", g.plan.AccountUPN)))
-	var res PrepareAccountResult
-	err := workflow.ExecuteActivity(actx, PrepareAccountActivity, PrepareAccountInput{
+	var res signinwire.PrepareAccountResult
+	err := workflow.ExecuteActivity(actx, signinwire.PrepareAccountActivity, signinwire.PrepareAccountInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, UPN: g.plan.AccountUPN, KeepRoleIDs: g.plan.Roles,
 	}).Get(actx, &res)
 	if err != nil {
@@ -63,8 +65,8 @@ func (g *grant) issueTAP(ctx, pctx workflow.Context) (ok bool) {
 		return true
 	}
 	actx := workflow.WithActivityOptions(pctx, provisionOptions("Issue a Temporary Access Pass to "+g.st.AccountUPN))
-	var res IssueTAPResult
-	err := workflow.ExecuteActivity(actx, IssueTAPActivity, IssueTAPInput{
+	var res signinwire.IssueTAPResult
+	err := workflow.ExecuteActivity(actx, signinwire.IssueTAPActivity, signinwire.IssueTAPInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: g.st.AccountID,
 		ExpiresAt: workflow.Now(ctx).Add(g.plan.Duration),
 	}).Get(actx, &res)
@@ -86,7 +88,7 @@ func (g *grant) deleteTAP(ctx workflow.Context) {
 	o.ScheduleToCloseTimeout = deleteTAPTimeout
 	o.RetryPolicy.NonRetryableErrorTypes = NonRetryableProvisioningErrors()
 	actx := workflow.WithActivityOptions(ctx, o)
-	err := workflow.ExecuteActivity(actx, DeleteTAPActivity, DeleteTAPInput{
+	err := workflow.ExecuteActivity(actx, signinwire.DeleteTAPActivity, signinwire.DeleteTAPInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: g.st.AccountID,
 	}).Get(actx, nil)
 	if err != nil {

@@ -5,10 +5,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
-)
 
-// RenewTAPActivity issues a new Temporary Access Pass when an extension outlives the grant's.
-const RenewTAPActivity = "RenewTAP"
+	"github.com/jitaccess/jitaccess/workflows/signinwire"
+)
 
 // ActionTAPRenewed / ActionTAPNotRenewed: after an extension, the grant's pass was replaced by
 // one covering the new end (Graph deletes the old pass when it creates the new one), or was
@@ -27,23 +26,6 @@ const tapRenewalChange = "tap-renewal-on-extend"
 // update; the extension is applied either way.
 const renewTAPTimeout = 15 * time.Second
 
-// RenewTAPInput names the grant's account and its new end.
-type RenewTAPInput struct {
-	GrantID       string
-	ApplicationID string
-	ObjectID      string
-	ExpiresAt     time.Time
-}
-
-// RenewTAPResult says what happened to the pass, without the pass.
-type RenewTAPResult struct {
-	Renewed        bool      // a new pass replaced the old one
-	OldTAPID       string    // the pass it replaced
-	TAPID          string    // the pass now on record ("" when none)
-	ExpiresAt      time.Time // its end (zero when none)
-	CappedByPolicy bool      // it still ends before the grant: the tenant's maximum lifetime
-}
-
 // renewTAP runs after an applied extension: a pass that would end before the new expiry is
 // replaced by one covering it (capped by the tenant's policy). A renewal that fails leaves
 // the old pass to its end and says why in the audit log and the extend result; it never
@@ -58,8 +40,8 @@ func (g *grant) renewTAP(ctx workflow.Context, key string) (tapEnd time.Time, no
 	o := provisionOptions("Renew the Temporary Access Pass of " + g.st.AccountUPN + " until " + formatTime(g.st.ExpiresAt))
 	o.ScheduleToCloseTimeout = renewTAPTimeout
 	actx := workflow.WithActivityOptions(ctx, o)
-	var res RenewTAPResult
-	err := workflow.ExecuteActivity(actx, RenewTAPActivity, RenewTAPInput{
+	var res signinwire.RenewTAPResult
+	err := workflow.ExecuteActivity(actx, signinwire.RenewTAPActivity, signinwire.RenewTAPInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: g.st.AccountID, ExpiresAt: g.st.ExpiresAt,
 	}).Get(actx, &res)
 	switch {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jitaccess/jitaccess/directory"
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/signinwire"
 )
 
 // extendOnce runs a 1 h grant of an application with method and extends it by d at 10 min;
@@ -70,7 +71,7 @@ func TestExtensionRenewsTheTAP(t *testing.T) {
 	assert.NotEqual(t, firstID, tap.ID)
 	assert.Equal(t, []string{"IssueTAP", "IssueTAP", "DeleteTAP"}, f.dir.SignInOps())
 	assert.Equal(t, 1, countOf(f.st.Actions(), workflows.ActionTAPRenewed))
-	assert.Contains(t, f.started, workflows.RenewTAPActivity)
+	assert.Contains(t, f.started, signinwire.RenewTAPActivity)
 	assert.Empty(t, tapMethods(f), "the renewed pass is deleted at expiry")
 }
 
@@ -107,7 +108,7 @@ func TestExtensionWithTAPPolicyOffExplains(t *testing.T) {
 func TestExtensionWithoutRenewal(t *testing.T) {
 	f, res, err, _ := extendOnce(t, "password", time.Hour, nil)
 	require.NoError(t, err)
-	assert.False(t, slices.Contains(f.started, workflows.RenewTAPActivity))
+	assert.False(t, slices.Contains(f.started, signinwire.RenewTAPActivity))
 	assert.True(t, res.TAPExpiresAt.IsZero())
 
 	// A pass that already covers the new end (the policy's minimum made it longer) is kept.

@@ -164,7 +164,21 @@ type Extension struct {
 	At        time.Time
 	ExpiresAt time.Time // the new expiry
 	Key       string    // update id
+	// ApprovedBy: the approvers who let it pass the approved duration (see PendingExtension).
+	ApprovedBy []string `json:",omitempty"`
 }
+
+// PendingExtension is an extension past the duration the approvers agreed to, waiting for
+// them. The grant stays active until its current expiry meanwhile.
+type PendingExtension struct {
+	Duration    time.Duration
+	By          string // who asked (verified by CheckExtend)
+	RequestedAt time.Time
+	Key         string // the extend update's id; names the approval request
+}
+
+// Request names the approval request of the extension (ApprovalParams.Request).
+func (p PendingExtension) Request() string { return "extension:" + p.Key }
 
 // State is the answer of the status query and, once the grant is over, its result.
 type State struct {
@@ -180,6 +194,8 @@ type State struct {
 	Failure     string   // why the grant was denied or failed, or why its disable is late
 	RevokedBy   string
 	Extensions  []Extension
+	// PendingExtension: an extension waiting for the approvers (nil when none).
+	PendingExtension *PendingExtension `json:",omitempty"`
 	// Refused is set when the run was refused before touching anything (no grant row of
 	// its own): the grant's row, if any, is not this run's to write.
 	Refused string `json:",omitempty"`

@@ -11,10 +11,6 @@ const (
 	EnsureAccountActivity  = "EnsureAccount"
 	AssignRolesActivity    = "AssignRoles"
 	DisableAccountActivity = "DisableAccount"
-	// Registered by package worker on the methods of *activities.SignIn.
-	PrepareAccountActivity = "PrepareAccount"
-	IssueTAPActivity       = "IssueTAP"
-	DeleteTAPActivity      = "DeleteTAP"
 )
 
 // BeginInput claims the grant row for this run. Resume: a continuation re-checks its claim
@@ -100,6 +96,8 @@ type Record struct {
 	RuleID    string
 	RuleName  string
 	Extension time.Duration
+	// PendingExtension is the grant's extension waiting for approval, nil when none.
+	PendingExtension *PendingExtension `json:",omitempty"`
 }
 
 // Audit actions recorded by the workflow.
@@ -142,6 +140,9 @@ type ExtendCheck struct {
 	// the approvers agreed to: an extension past it is refused (ErrTypeApprovalRequired).
 	// Zero (every check recorded before it existed): no such bound.
 	ApprovedTotal time.Duration
+	// The policy's approval stage, for an extension past ApprovedTotal.
+	ApprovalsNeeded int           `json:",omitempty"`
+	ApprovalTimeout time.Duration `json:",omitempty"`
 }
 
 // EnsureAccountInput names the technician whose account to create or re-enable, and where.
@@ -221,56 +222,4 @@ const (
 func NonRetryableProvisioningErrors() []string {
 	return []string{ErrTypeAuthorizationLost, ErrTypeNotAuthorized, ErrTypeGraphRejected, ErrTypeInvalidAccount,
 		ErrTypeAccountConflict, ErrTypeTAPPolicyDisabled, ErrTypeTenantMismatch}
-}
-
-// PrepareAccountInput names the grant's account before EnsureAccount. KeepRoleIDs are the role
-// template ids the grant is about to assign (their tenant-wide assignments are kept).
-type PrepareAccountInput struct {
-	GrantID       string
-	ApplicationID string
-	UPN           string
-	KeepRoleIDs   []string
-}
-
-// PrepareAccountResult says what cleaning removed from an account jitaccess made earlier.
-type PrepareAccountResult struct {
-	ObjectID           string // "" when no account exists yet (EnsureAccount creates it)
-	RemovedMethods     []RemovedMethod
-	RemovedAssignments []RemovedAssignment
-	SessionsRevoked    bool
-}
-
-// RemovedMethod is an authentication method removed before enable.
-type RemovedMethod struct {
-	ID   string
-	Type string
-}
-
-// RemovedAssignment is a directory role assignment removed before enable.
-type RemovedAssignment struct {
-	ID     string
-	RoleID string
-}
-
-// IssueTAPInput names the grant's account and when its access ends.
-type IssueTAPInput struct {
-	GrantID       string
-	ApplicationID string
-	ObjectID      string
-	ExpiresAt     time.Time
-}
-
-// IssueTAPResult describes the issued pass without the pass itself.
-type IssueTAPResult struct {
-	Issued         bool // false when the application's sign_in_method is password
-	TAPID          string
-	ExpiresAt      time.Time
-	CappedByPolicy bool // the tenant's maximum lifetime ends the pass before the grant
-}
-
-// DeleteTAPInput names the grant's account.
-type DeleteTAPInput struct {
-	GrantID       string
-	ApplicationID string
-	ObjectID      string
 }

@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +41,9 @@ func browserPeople(t *testing.T, s *stack, limit time.Duration) func() *pilot {
 	stop := context.AfterFunc(deadline, cancelBrowser)
 	t.Cleanup(func() { stop() })
 	shots := t.TempDir()
+	if os.Getenv("JIT_UPDATE_SCREENSHOTS") == "1" {
+		shots = filepath.Join("..", "..", "docs", "screenshots")
+	}
 	return func() *pilot {
 		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 		t.Cleanup(cancel)
@@ -150,6 +155,71 @@ func TestBrowserApprovalOfGlobalAdministrator(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("grant.approved events: %+v", evs)
 	}
+
+	// An extension past the approved duration goes to the approvers: the call is refused
+	// with approval_required and the grant shows the pending extension, its expiry unchanged.
+	var refused struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	must(s.call(requester.Token, http.MethodPost, "/v1/access-requests/"+g.ID+"/extend", map[string]any{"duration": "30m"}, &refused), 409, "extension past the approved duration")
+	if refused.Error.Code != "approval_required" || !strings.Contains(refused.Error.Message, "sent to the approvers") {
+		t.Fatalf("extension refused with %+v", refused.Error)
+	}
+	var pending struct {
+		ExpiresAt        time.Time `json:"expires_at"`
+		PendingExtension *struct {
+			Duration string `json:"duration"`
+		} `json:"pending_extension"`
+	}
+	must(s.call(requester.Token, http.MethodGet, "/v1/access-requests/"+g.ID, nil, &pending), 200, "read grant")
+	if pending.PendingExtension == nil || pending.PendingExtension.Duration != "30m0s" || !pending.ExpiresAt.Equal(*g.ExpiresAt) {
+		t.Fatalf("grant while the extension waits: %+v (expires %v, was %v)", pending.PendingExtension, pending.ExpiresAt, g.ExpiresAt)
+	}
+	// A second admin's request waits beside it.
+	var second struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	must(s.call(s.Admin, http.MethodPost, "/v1/technicians", map[string]any{"email": "grace@msp.example", "display_name": "Grace Hopper", "role": "admin"}, &second), 201, "second requester")
+	must(s.call(s.Admin, http.MethodPut, "/v1/tenants/"+tenant.ID+"/members/"+second.ID, nil, nil), 204, "membership")
+	var g2 grantView
+	must(s.call(second.Token, http.MethodPost, "/v1/access-requests", map[string]any{"application_id": app.ID,
+		"justification": "Reset MFA for the CFO", "ticket_reference": "#48230"}, &g2), 202, "second request")
+	s.waitStatus(second.Token, g2.ID, "pending_approval", 60*time.Second)
+
+	approver.do(chromedp.Navigate(s.API + "/approvals"))
+	approver.waitText("#approval-queue", "grace@msp.example")
+	approver.waitText("#approval-queue", "Extension by 30 min")
+	approver.shot("approver-queue")
+	approver.do(chromedp.Navigate(s.API + "/approvals/" + g.ID))
+	approver.waitText("#request-extension", "30 min more")
+	approver.do(chromedp.Click(chromedp.ID("approve")))
+	approver.waitText(".notice", "Approved")
+	// Applied as any extension: the expiry moves by 30 minutes, nothing is pending.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pending.PendingExtension = nil // absent from the answer once applied
+		must(s.call(requester.Token, http.MethodGet, "/v1/access-requests/"+g.ID, nil, &pending), 200, "read grant")
+		if pending.PendingExtension == nil && pending.ExpiresAt.Equal(g.ExpiresAt.Add(30*time.Minute)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("approved extension not applied: %+v", pending)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The pages an admin sets approvals and notifications up with.
+	approver.do(chromedp.Navigate(s.API + "/admin/tenants/" + tenant.ID + "/applications/" + app.ID + "/policy"))
+	approver.waitText("h1", "Policy of")
+	approver.shot("admin-policy")
+	must(s.call(s.Admin, http.MethodPost, "/v1/notification-destinations", map[string]any{"name": "PSA webhook", "type": "webhook",
+		"url": "https://psa.example.com/hooks/jitaccess", "events": []string{"approval_needed", "approved", "denied", "extended"}}, nil), 201, "destination")
+	approver.do(chromedp.Navigate(s.API + "/admin/notifications"))
+	approver.waitText("h1", "Notifications")
+	approver.waitText("main", "PSA webhook")
+	approver.shot("admin-notifications")
+
 	must(s.call(requester.Token, http.MethodPost, "/v1/access-requests/"+g.ID+"/revoke", map[string]any{"reason": "done"}, nil), 202, "revoke")
 	s.waitStatus(requester.Token, g.ID, "revoked", 60*time.Second)
 }

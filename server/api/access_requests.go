@@ -55,6 +55,16 @@ type grantView struct {
 	RunID         string           `json:"run_id"`
 	Failure       *string          `json:"failure"`
 	TemporalURL   string           `json:"temporal_url,omitempty"`
+	// PendingExtension: an extension past the approved duration awaiting the approvers.
+	PendingExtension *pendingExtensionView `json:"pending_extension,omitempty"`
+	// ApprovalKind is set in the approver queue: "grant" or "extension".
+	ApprovalKind string `json:"approval_kind,omitempty"`
+}
+
+type pendingExtensionView struct {
+	Duration    string    `json:"duration"`
+	RequestedAt time.Time `json:"requested_at"`
+	RequestedBy string    `json:"requested_by"`
 }
 
 func (s *API) viewGrant(c *gin.Context, g store.Grant) grantView {
@@ -70,6 +80,9 @@ func (s *API) grantViewFor(u store.Technician, g store.Grant) grantView {
 		Roles:   g.Roles, WorkflowID: g.WorkflowID, RunID: g.RunID, Failure: web.OptString(g.Failure)}
 	if v.Roles == nil {
 		v.Roles = []string{}
+	}
+	if p := g.PendingExtension; p != nil {
+		v.PendingExtension = &pendingExtensionView{Duration: p.Duration.String(), RequestedAt: p.RequestedAt.UTC(), RequestedBy: p.By}
 	}
 	if u.Role == store.RoleAdmin {
 		v.TemporalURL = s.TemporalURL(g.WorkflowID, g.RunID)

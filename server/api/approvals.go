@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/workflows"
+	"github.com/jitaccess/jitaccess/workflows/approvalstage"
 )
 
 // Approvals (docs/governance.md): the queue of requests the caller may decide, and the
@@ -36,7 +37,12 @@ func (s *API) listApprovals(c *gin.Context) {
 	}
 	out := make([]grantView, 0, len(gs))
 	for _, g := range gs {
-		out = append(out, s.viewGrant(c, g))
+		v := s.viewGrant(c, g)
+		v.ApprovalKind = "grant"
+		if g.PendingExtension != nil && g.Status != string(workflows.StatusPendingApproval) {
+			v.ApprovalKind = "extension"
+		}
+		out = append(out, v)
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 }
@@ -57,7 +63,7 @@ func (s *API) decideApproval(approve bool) gin.HandlerFunc {
 	}
 }
 
-func viewApprovalState(grantID string, st workflows.ApprovalState) approvalStateView {
+func viewApprovalState(grantID string, st approvalstage.ApprovalState) approvalStateView {
 	v := approvalStateView{GrantID: grantID, Decision: st.Decision, Approvers: st.Approvers, ApprovalsNeeded: st.ApprovalsNeeded}
 	if v.Approvers == nil {
 		v.Approvers = []string{}

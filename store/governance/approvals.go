@@ -20,6 +20,8 @@ const (
 	DecisionApproved      = "approved"
 	DecisionDenied        = "denied"
 	StatusPendingApproval = "pending_approval"
+	// StatusActive: the only status in which an extension request is decided.
+	StatusActive = "active"
 )
 
 // Audit actions of approval decisions.
@@ -38,6 +40,7 @@ type Approval struct {
 	Decision      string // approved | denied
 	Comment       string
 	CreatedAt     time.Time
+	Request       string // "" the grant; else the extension request decided
 }
 
 // ApprovalDecision is a decision to record.
@@ -46,6 +49,8 @@ type ApprovalDecision struct {
 	ApproverID string
 	Decision   string // approved | denied
 	Comment    string
+	// Request: "" decides the grant; else the grant's pending extension (PendingExtension.Request).
+	Request string
 }
 
 // maxApprovalComment bounds a decision's comment.
@@ -57,6 +62,7 @@ type grantParties struct {
 	ApplicationID string `bun:"application_id"`
 	TechnicianID  string `bun:"technician_id"`
 	Status        string `bun:"status"`
+	Pending       string `bun:"pending_extension_request"`
 }
 
 // decidable reports whether a decision on a grant in status may still be recorded: while
@@ -65,7 +71,8 @@ func decidable(status string) bool { return status == StatusPendingApproval || s
 
 func (s *Store) grantParties(ctx context.Context, db bun.IDB, grantID string) (grantParties, error) {
 	var g grantParties
-	err := db.NewSelect().Model((*schema.Grant)(nil)).Column("tenant_id", "application_id", "technician_id", "status").
+	err := db.NewSelect().Model((*schema.Grant)(nil)).
+		ColumnExpr("tenant_id, application_id, technician_id, status, COALESCE(pending_extension_request, '') AS pending_extension_request").
 		Where("id = ?", grantID).Scan(ctx, &g)
 	if err != nil {
 		return g, sqlstore.NoRows(err, "grant", grantID)
@@ -149,12 +156,22 @@ func (s *Store) RecordApproval(ctx context.Context, d ApprovalDecision) (out App
 		if err != nil {
 			return err
 		}
-		if !decidable(g.Status) {
+		switch {
+		case d.Request == "" && !decidable(g.Status):
 			return &policy.Error{Code: policy.CodeNotPendingApproval, Message: fmt.Sprintf("the request is %s, not waiting for approval", g.Status)}
+		case d.Request != "" && (g.Status != StatusActive || g.Pending != d.Request):
+			return &policy.Error{Code: policy.CodeNotPendingApproval, Message: "the extension is not waiting for approval"}
 		}
-		m := schema.GrantApproval{ID: sqlstore.DerivedID("apr", "approval:"+d.GrantID+":"+d.ApproverID), GrantID: d.GrantID,
+		key := "approval:" + d.GrantID + ":" + d.ApproverID
+		m := schema.GrantApproval{ID: sqlstore.DerivedID("apr", key), GrantID: d.GrantID,
 			TenantID: g.TenantID, ApproverID: d.ApproverID, Decision: d.Decision, Comment: d.Comment, CreatedAt: s.Clock()}
-		res, err := tx.NewInsert().Model(&m).On("CONFLICT DO NOTHING").Exec(ctx)
+		var model any = &m
+		if d.Request != "" {
+			key = "approval:" + d.GrantID + ":" + d.Request + ":" + d.ApproverID
+			model = &schema.ExtensionApproval{ID: sqlstore.DerivedID("apr", key), GrantID: d.GrantID, Request: d.Request,
+				TenantID: g.TenantID, ApproverID: d.ApproverID, Decision: d.Decision, Comment: d.Comment, CreatedAt: m.CreatedAt}
+		}
+		res, err := tx.NewInsert().Model(model).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("record approval: %w", err)
 		}
@@ -164,18 +181,22 @@ func (s *Store) RecordApproval(ctx context.Context, d ApprovalDecision) (out App
 			if d.Decision == DecisionDenied {
 				action = ActionApprovalDenied
 			}
+			details := map[string]any{"decision": d.Decision, "comment": d.Comment,
+				"application_id": g.ApplicationID, "requester_id": g.TechnicianID}
+			if d.Request != "" {
+				details["request"] = d.Request
+			}
 			kind, err := s.actorKind(ctx, tx, d.ApproverID)
 			if err != nil {
 				return err
 			}
-			if err := s.InsertAudit(ctx, tx, sqlstore.AuditEvent{ID: sqlstore.DerivedID("aud", "approval:"+d.GrantID+":"+d.ApproverID),
+			if err := s.InsertAudit(ctx, tx, sqlstore.AuditEvent{ID: sqlstore.DerivedID("aud", key),
 				CreatedAt: m.CreatedAt, TenantID: g.TenantID, ActorID: d.ApproverID, ActorKind: kind, Action: action,
-				Target: d.GrantID, Details: map[string]any{"decision": d.Decision, "comment": d.Comment,
-					"application_id": g.ApplicationID, "requester_id": g.TechnicianID}}); err != nil {
+				Target: d.GrantID, Details: details}); err != nil {
 				return err
 			}
 		}
-		rows, err := s.approvals(ctx, tx, d.GrantID)
+		rows, err := s.approvals(ctx, tx, d.GrantID, d.Request)
 		if err != nil {
 			return err
 		}
@@ -202,16 +223,24 @@ func (s *Store) actorKind(ctx context.Context, db bun.IDB, technicianID string) 
 
 // Approvals lists the decisions recorded on a grant, oldest first, with the approvers' e-mails.
 func (s *Store) Approvals(ctx context.Context, grantID string) ([]Approval, error) {
-	return s.approvals(ctx, s.DB, grantID)
+	return s.approvals(ctx, s.DB, grantID, "")
 }
 
-func (s *Store) approvals(ctx context.Context, db bun.IDB, grantID string) ([]Approval, error) {
+// ExtensionApprovals lists the decisions recorded on one extension request of a grant.
+func (s *Store) ExtensionApprovals(ctx context.Context, grantID, request string) ([]Approval, error) {
+	return s.approvals(ctx, s.DB, grantID, request)
+}
+
+func (s *Store) approvals(ctx context.Context, db bun.IDB, grantID, request string) ([]Approval, error) {
 	var rows []struct {
 		schema.GrantApproval `bun:",extend"`
 		Email                string `bun:"email"`
 	}
-	err := db.NewSelect().TableExpr("grant_approvals AS a").
-		ColumnExpr("a.*").ColumnExpr("t.email").
+	q := db.NewSelect().TableExpr("grant_approvals AS a")
+	if request != "" {
+		q = db.NewSelect().TableExpr("extension_approvals AS a").Where("a.request = ?", request)
+	}
+	err := q.ColumnExpr("a.id, a.grant_id, a.tenant_id, a.approver_id, a.decision, a.comment, a.created_at").ColumnExpr("t.email").
 		Join("LEFT JOIN technicians AS t ON t.id = a.approver_id").
 		Where("a.grant_id = ?", grantID).OrderExpr("a.created_at, a.id").Scan(ctx, &rows)
 	if err != nil {
@@ -220,17 +249,20 @@ func (s *Store) approvals(ctx context.Context, db bun.IDB, grantID string) ([]Ap
 	out := make([]Approval, len(rows))
 	for i, r := range rows {
 		out[i] = Approval{ID: r.ID, GrantID: r.GrantID, TenantID: r.TenantID, ApproverID: r.ApproverID, ApproverEmail: r.Email,
-			Decision: r.Decision, Comment: r.Comment, CreatedAt: sqlstore.UTC(r.CreatedAt)}
+			Decision: r.Decision, Comment: r.Comment, CreatedAt: sqlstore.UTC(r.CreatedAt), Request: request}
 	}
 	return out, nil
 }
 
-// PendingApprovals lists the grants waiting in pending_approval that approverID may decide
+// PendingApprovals lists the grants waiting in pending_approval, and the active grants with
+// an extension awaiting approval (Grant.PendingExtension), that approverID may decide
 // (GET /v1/approvals), oldest request first.
 func (s *Store) PendingApprovals(ctx context.Context, approverID string) ([]grants.Grant, error) {
 	var rows []schema.Grant
-	if err := s.DB.NewSelect().Model(&rows).Where("status = ?", StatusPendingApproval).
-		Order("requested_at", "id").Limit(sqlstore.MaxLimit).Scan(ctx); err != nil {
+	if err := s.DB.NewSelect().Model(&rows).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("status = ?", StatusPendingApproval).
+			WhereOr("status = ? AND pending_extension_request IS NOT NULL", StatusActive)
+	}).Order("requested_at", "id").Limit(sqlstore.MaxLimit).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list pending approvals: %w", err)
 	}
 	out := []grants.Grant{}

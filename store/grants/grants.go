@@ -36,6 +36,8 @@ type Grant struct {
 	// FirstRunID is the run chain that claimed the grant; RequestedDuration what was asked.
 	FirstRunID        string
 	RequestedDuration time.Duration
+	// PendingExtension: an extension awaiting approval (nil when none).
+	PendingExtension *PendingExtension
 }
 
 // FromRow is the Grant a row of the grants table holds.
@@ -44,7 +46,16 @@ func FromRow(m schema.Grant) Grant {
 		TechnicianID: m.TechnicianID, Status: m.Status, Justification: m.Justification, RequestedAt: sqlstore.UTC(m.RequestedAt),
 		ActivatedAt: sqlstore.UTC(m.ActivatedAt), ExpiresAt: sqlstore.UTC(m.ExpiresAt), EndedAt: sqlstore.UTC(m.EndedAt), AccountUPN: m.AccountUPN, AccountID: m.AccountID,
 		Roles: sqlstore.OrEmpty(m.Roles), Failure: m.Failure, RevokedBy: m.RevokedBy, UpdatedAt: sqlstore.UTC(m.UpdatedAt),
-		FirstRunID: m.FirstRunID, RequestedDuration: time.Duration(m.RequestedSeconds) * time.Second}
+		FirstRunID: m.FirstRunID, RequestedDuration: time.Duration(m.RequestedSeconds) * time.Second,
+		PendingExtension: pendingExtensionOf(m)}
+}
+
+func pendingExtensionOf(m schema.Grant) *PendingExtension {
+	if m.PendingExtensionRequest == "" {
+		return nil
+	}
+	return &PendingExtension{Duration: time.Duration(m.PendingExtensionSeconds) * time.Second, By: m.PendingExtensionBy,
+		RequestedAt: sqlstore.UTC(m.PendingExtensionAt), Request: m.PendingExtensionRequest}
 }
 
 // GrantFilter narrows a grant listing; empty fields do not filter.
@@ -136,6 +147,13 @@ func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *sqlstore.
 		}
 		if sqlstore.IsTerminal(u.Status) || u.ReleaseAccount {
 			upd = upd.Set("account_lock = NULL")
+		}
+		if p := u.PendingExtension; p != nil && !sqlstore.IsTerminal(u.Status) {
+			upd = upd.Set("pending_extension_request = ?", p.Request).Set("pending_extension_seconds = ?", int64(p.Duration/time.Second)).
+				Set("pending_extension_by = ?", p.By).Set("pending_extension_at = ?", sqlstore.DBTime(p.RequestedAt))
+		} else {
+			upd = upd.Set("pending_extension_request = NULL").Set("pending_extension_seconds = NULL").
+				Set("pending_extension_by = NULL").Set("pending_extension_at = NULL")
 		}
 		if _, err := upd.Exec(ctx); err != nil {
 			return fmt.Errorf("record grant %s: %w", u.GrantID, err)

@@ -19,4 +19,15 @@ type GrantUpdate struct {
 	RevokedBy   string
 	// ReleaseAccount frees the account for another grant (implied by a final status).
 	ReleaseAccount bool
+	// PendingExtension is the grant's extension awaiting approval; nil clears it.
+	PendingExtension *PendingExtension
+}
+
+// PendingExtension is an extension past the approved duration, waiting for the approvers.
+type PendingExtension struct {
+	Duration    time.Duration
+	By          string
+	RequestedAt time.Time
+	// Request names the approval request (approve/deny decide it): "extension:<update id>".
+	Request string
 }

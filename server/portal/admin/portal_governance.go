@@ -152,6 +152,8 @@ type approvalRow struct {
 	Ticket          string
 	ApprovalsNeeded int
 	Decisions       []store.Approval
+	// Extension: the request is this extension of an active grant, not the grant.
+	Extension *store.PendingExtension
 }
 
 func (s *Pages) approvalRows(ctx context.Context, gs []store.Grant) []approvalRow {
@@ -167,6 +169,11 @@ func (s *Pages) approvalRows(ctx context.Context, gs []store.Grant) []approvalRo
 		out[i].Ticket, _ = s.Deps.Store.TicketReference(ctx, r.ID)
 		if p, _, err := s.Deps.Store.ApplicationPolicy(ctx, r.ApplicationID); err == nil {
 			out[i].ApprovalsNeeded = p.Approval.ApprovalsNeeded
+		}
+		if p := r.PendingExtension; p != nil && r.Status == store.StatusActive {
+			out[i].Extension = p // the request decided is the extension
+			out[i].Decisions, _ = s.Deps.Store.ExtensionApprovals(ctx, r.ID, p.Request)
+			continue
 		}
 		out[i].Decisions, _ = s.Deps.Store.Approvals(ctx, r.ID)
 	}
@@ -219,7 +226,7 @@ func (s *Pages) renderApproval(c *gin.Context, status int, p *access.Error) {
 	}
 	s.Render(c, status, "approval.html", portal.PageData{Title: "Approve access to " + row.Application, Nav: "approvals", Problem: p,
 		Data: map[string]any{"Request": row, "History": s.GrantRows(ctx, past),
-			"Pending": g.Status == store.StatusPendingApproval}})
+			"Pending": g.Status == store.StatusPendingApproval || row.Extension != nil}})
 }
 
 func (s *Pages) portalDecide(approve bool) gin.HandlerFunc {

@@ -1,4 +1,4 @@
-package workflows
+package approvalstage
 
 import (
 	"context"
@@ -15,16 +15,19 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// revokeSignal is the grant's revoke signal (workflows.RevokeSignalName).
+const revokeSignal = "revoke"
+
 // approvalTestWorkflow is the smallest grant that uses the stage: the revoke signal, the
 // pending hook, and the outcome as its result.
 func approvalTestWorkflow(ctx workflow.Context, p ApprovalParams) (ApprovalOutcome, error) {
 	revoked := false
-	revokes := workflow.GetSignalChannel(ctx, RevokeSignalName)
+	revokes := workflow.GetSignalChannel(ctx, revokeSignal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		revokes.Receive(ctx, nil)
 		revoked = true
 	})
-	out, err := awaitApproval(ctx, p, ApprovalHooks{
+	out, err := Await(ctx, p, ApprovalHooks{
 		OnPending: func(ctx workflow.Context) { workflow.SetCurrentDetails(ctx, "pending_approval") },
 		Revoked:   func() bool { return revoked },
 	})
@@ -206,7 +209,7 @@ func TestApprovalNotApproverRefusedByActivity(t *testing.T) {
 func TestApprovalRevokeWhilePending(t *testing.T) {
 	f := newApprovalFixture(t)
 	var late updateResult
-	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(RevokeSignalName, nil) }, 10*time.Minute)
+	f.env.RegisterDelayedCallback(func() { f.env.SignalWorkflow(revokeSignal, nil) }, 10*time.Minute)
 	f.send(20*time.Minute, ApproveUpdateName, "bob", "", &late)
 	startedAt := f.env.Now()
 	out := f.run(approvalParams(1))

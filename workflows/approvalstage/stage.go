@@ -1,4 +1,9 @@
-package workflows
+// Package approvalstage is the approval stage of the AccessRequest workflow: the approve and
+// deny Updates with their validator, the decision recorded by an activity, distinct approvers
+// counted once, a decision timeout. The grant waits in it before any Entra call, and again
+// for an extension past the approved duration. Its names (updates, activity, error types) are
+// in histories and must not change.
+package approvalstage
 
 import (
 	"errors"
@@ -43,6 +48,10 @@ type ApprovalParams struct {
 	RequesterID     string
 	ApprovalsNeeded int           // distinct approvers; at least 1
 	Timeout         time.Duration // then expired_unapproved
+	// Request names what is decided: "" the grant itself, else an extension
+	// (PendingExtension.Request); AskedBy is who asked for it, who may not decide it either.
+	Request string
+	AskedBy string
 }
 
 // ApprovalDecisionRequest is the argument of the approve and deny updates. The API has
@@ -54,6 +63,8 @@ type ApprovalDecisionRequest struct {
 	GrantID    string
 	ApproverID string
 	Comment    string
+	// Request is the request decided: "" the grant, else its pending extension's.
+	Request string `json:",omitempty"`
 }
 
 // ApprovalState is the result of an approve or deny update.
@@ -79,6 +90,7 @@ type RecordApprovalDecisionInput struct {
 	ApproverID string
 	Decision   string // approved | denied
 	Comment    string
+	Request    string `json:",omitempty"` // ApprovalParams.Request
 }
 
 // RecordApprovalDecisionResult says whether the decision was recorded now; when the
@@ -119,11 +131,11 @@ type approvalStage struct {
 	out      ApprovalOutcome
 }
 
-// awaitApproval holds the grant in pending_approval, before any Entra call, until enough
+// Await holds the grant in pending_approval, before any Entra call, until enough
 // distinct approvers approve, one denies, the decision timeout passes or the grant is
 // revoked. Every decision is recorded by an activity (approval row and audit event) and
 // in history as the update itself.
-func awaitApproval(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) (ApprovalOutcome, error) {
+func Await(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) (ApprovalOutcome, error) {
 	if p.ApprovalsNeeded < 1 {
 		p.ApprovalsNeeded = 1
 	}
@@ -144,9 +156,16 @@ func awaitApproval(ctx workflow.Context, p ApprovalParams, hooks ApprovalHooks) 
 	if hooks.OnPending != nil {
 		hooks.OnPending(ctx)
 	}
+	summary := fmt.Sprintf("Wait for %d approvals", p.ApprovalsNeeded)
+	if p.ApprovalsNeeded == 1 {
+		summary = "Wait for 1 approval"
+	}
+	if p.Request != "" {
+		summary += " of the extension"
+	}
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      p.Timeout,
-		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("Wait for %d %s", p.ApprovalsNeeded, Plural(p.ApprovalsNeeded, "approval", "approvals"))},
+		TimerOptions: workflow.TimerOptions{Summary: summary},
 	}, func() bool { return s.out.Decision != "" || hooks.Revoked() })
 	switch {
 	case err != nil:
@@ -167,11 +186,11 @@ func (s *approvalStage) validate(_ workflow.Context, req ApprovalDecisionRequest
 	switch {
 	case s.closed || s.out.Decision != "" || s.hooks.Revoked():
 		return temporal.NewApplicationError("the request is not waiting for a decision", ErrTypeNotPendingApproval)
-	case req.GrantID != s.p.GrantID:
-		return temporal.NewApplicationError("the decision is for another grant", ErrTypeNotPendingApproval)
+	case req.GrantID != s.p.GrantID || req.Request != s.p.Request:
+		return temporal.NewApplicationError("the decision is for another request", ErrTypeNotPendingApproval)
 	case req.ApproverID == "":
 		return temporal.NewApplicationError("no approver named", ErrTypeNotApprover)
-	case req.ApproverID == s.p.RequesterID:
+	case req.ApproverID == s.p.RequesterID || (s.p.AskedBy != "" && req.ApproverID == s.p.AskedBy):
 		return temporal.NewApplicationError("a request cannot be approved or denied by its requester", ErrTypeSelfApproval)
 	}
 	return nil
@@ -187,7 +206,7 @@ func (s *approvalStage) decide(ctx workflow.Context, decision string, req Approv
 	actx := workflow.WithActivityOptions(ctx, approvalRecordOptions())
 	var res RecordApprovalDecisionResult
 	err := workflow.ExecuteActivity(actx, RecordApprovalDecisionActivity, RecordApprovalDecisionInput{
-		GrantID: s.p.GrantID, ApproverID: id, Decision: decision, Comment: req.Comment,
+		GrantID: s.p.GrantID, ApproverID: id, Decision: decision, Comment: req.Comment, Request: s.p.Request,
 	}).Get(actx, &res)
 	s.inFlight = slices.DeleteFunc(s.inFlight, func(x string) bool { return x == id })
 	if err != nil {
