@@ -349,3 +349,55 @@ func TestTwoDispatchersNeverSendTheSameDeliveryTwice(t *testing.T) {
 		require.Equal(t, 1, n, id)
 	}
 }
+
+// readCounter counts the publisher's reads of the store.
+type readCounter struct {
+	*store.Store
+	reads int
+}
+
+func (r *readCounter) Tenant(ctx context.Context, id string) (store.Tenant, error) {
+	r.reads++
+	return r.Store.Tenant(ctx, id)
+}
+
+func (r *readCounter) ApplicationByID(ctx context.Context, id string) (store.Application, error) {
+	r.reads++
+	return r.Store.ApplicationByID(ctx, id)
+}
+
+func (r *readCounter) Technician(ctx context.Context, id string) (store.Technician, error) {
+	r.reads++
+	return r.Store.Technician(ctx, id)
+}
+
+func (r *readCounter) TicketReference(ctx context.Context, grantID string) (string, error) {
+	r.reads++
+	return r.Store.TicketReference(ctx, grantID)
+}
+
+func TestPublisherBuildsAnEventOnlyWhenADestinationWantsIt(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	g := w.grant(t, "P1 outage")
+	rc := &readCounter{Store: w.st}
+	pub := &notify.Publisher{Store: rc, PublicURL: "https://jit.msp.example", Now: w.clk.Now}
+
+	n, err := pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventActive, GrantID: g.ID, Key: "1"})
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Zero(t, rc.reads, "no destination: the event is not built")
+
+	_, err = w.st.CreateDestination(ctx, store.NewDestination{Name: "drift only", Type: store.DestinationWebhook,
+		Events: []string{notify.EventDrift}, Secrets: store.DestinationSecrets{URL: "http://127.0.0.1:1"}})
+	require.NoError(t, err)
+	n, err = pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventActive, GrantID: g.ID, Key: "1"})
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.Zero(t, rc.reads, "no destination wants active: the event is not built")
+
+	n, err = pub.PublishGrantEvent(ctx, workflows.GrantNotification{Event: notify.EventDrift, GrantID: g.ID, Key: "1"})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.NotZero(t, rc.reads)
+}

@@ -22,6 +22,7 @@ type GrantStore interface {
 	Technician(ctx context.Context, id string) (store.Technician, error)
 	TicketReference(ctx context.Context, grantID string) (string, error)
 	ApproverEmails(ctx context.Context, grantID string) ([]string, error)
+	WantsEvent(ctx context.Context, tenantID, event string) (bool, error)
 	EnqueueEvent(ctx context.Context, ev store.OutboxEvent) (int, error)
 	EnqueueTestEvent(ctx context.Context, destinationID string, ev store.OutboxEvent) error
 }
@@ -42,7 +43,16 @@ func (p *Publisher) PublishGrantEvent(ctx context.Context, in workflows.GrantNot
 	if !IsEventName(in.Event) || in.Event == EventTest {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown grant event %q", in.Event), "UnknownEvent", nil)
 	}
-	ev, err := p.event(ctx, in)
+	g, err := p.Store.Grant(ctx, in.GrantID)
+	if err != nil {
+		return 0, err
+	}
+	// Most deployments listen to few events: the event's reads (tenant, application, people,
+	// ticket, approvers) and the outbox transaction are spent only when a destination wants it.
+	if wanted, err := p.Store.WantsEvent(ctx, g.TenantID, in.Event); err != nil || !wanted {
+		return 0, err
+	}
+	ev, err := p.event(ctx, g, in)
 	if err != nil {
 		return 0, err
 	}
@@ -72,11 +82,7 @@ func (p *Publisher) SendTest(ctx context.Context, destinationID, actorID string)
 	return p.Store.EnqueueTestEvent(ctx, destinationID, store.OutboxEvent{ID: ev.ID, Type: EventTest, Payload: payload})
 }
 
-func (p *Publisher) event(ctx context.Context, in workflows.GrantNotification) (Event, error) {
-	g, err := p.Store.Grant(ctx, in.GrantID)
-	if err != nil {
-		return Event{}, err
-	}
+func (p *Publisher) event(ctx context.Context, g store.Grant, in workflows.GrantNotification) (Event, error) {
 	ev := Event{
 		ID:     store.DerivedID("evt", "grant-event:"+g.ID+":"+in.Event+":"+in.Key),
 		Name:   in.Event,

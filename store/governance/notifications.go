@@ -192,16 +192,39 @@ func (s *Store) EnqueueEvent(ctx context.Context, ev OutboxEvent) (int, error) {
 	return n, err
 }
 
+// WantsEvent reports whether any destination would queue event for tenantID (one read), so a
+// publisher builds an event only when someone listens.
+func (s *Store) WantsEvent(ctx context.Context, tenantID, event string) (bool, error) {
+	dests, err := s.destinationsFor(ctx, s.DB, tenantID)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range dests {
+		if len(d.Events) == 0 || slices.Contains(d.Events, event) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Store) destinationsFor(ctx context.Context, db bun.IDB, tenantID string) ([]schema.NotificationDestination, error) {
+	var dests []schema.NotificationDestination
+	q := db.NewSelect().Model(&dests).Column("id", "tenant_id", "events")
+	if tenantID != "" {
+		q = q.Where("tenant_id IS NULL OR tenant_id = ?", tenantID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list destinations: %w", err)
+	}
+	return dests, nil
+}
+
 // enqueueEvent is EnqueueEvent inside the caller's transaction, so that a projection write
 // and its notifications commit together.
 func (s *Store) enqueueEvent(ctx context.Context, db bun.IDB, ev OutboxEvent) (int, error) {
-	var dests []schema.NotificationDestination
-	q := db.NewSelect().Model(&dests).Column("id", "tenant_id", "events")
-	if ev.TenantID != "" {
-		q = q.Where("tenant_id IS NULL OR tenant_id = ?", ev.TenantID)
-	}
-	if err := q.Scan(ctx); err != nil {
-		return 0, fmt.Errorf("list destinations: %w", err)
+	dests, err := s.destinationsFor(ctx, db, ev.TenantID)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for _, d := range dests {
