@@ -7,11 +7,90 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 )
 
 // --- $select / $filter / paging ---
+
+// collection describes a paged Graph collection of a tenant: its query options, the
+// properties $filter may name, the permissions that read it, and its objects.
+type collection struct {
+	path       string // e.g. "users": paging links and @odata.context
+	typeName   string // e.g. "user": $select errors
+	filterType string // e.g. "User": $filter errors
+	filterable []string
+	options    []string // accepted query options
+	perms      []string
+	defaults   []string                         // properties without $select; nil: all
+	empty      map[string]any                   // an object with every property, for the context of an empty page
+	objects    func(t *tenant) []map[string]any // in a stable order; called under s.mu
+}
+
+// listCollection answers GET on a collection: $filter, $select, $top and $skiptoken as Graph.
+func (s *Server) listCollection(gr *graphReq, c collection) *gresp {
+	if g := checkQueryOptions(gr.query, gr.ids, c.options...); g != nil {
+		return g
+	}
+	var pred filterPred
+	if f := gr.query.Get("$filter"); f != "" {
+		p, g := parseFilter(gr.ids, f, c.filterType, c.filterable)
+		if g != nil {
+			return g
+		}
+		pred = p
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantLocked(gr)
+	if g := gr.authorize(t, c.perms, nil); g != nil {
+		return g
+	}
+	var items []map[string]any
+	var sel []string
+	for _, full := range c.objects(t) {
+		if pred != nil && !pred(getter(full)) {
+			continue
+		}
+		obj, s2, g := project(full, c.propertiesOf(full), gr.query, c.typeName, gr.ids)
+		if g != nil {
+			return g
+		}
+		sel = s2
+		items = append(items, obj)
+	}
+	if sel == nil {
+		_, sel, _ = project(c.empty, c.propertiesOf(c.empty), gr.query, c.typeName, gr.ids)
+	}
+	out, g := page(gr, items, 999, c.path)
+	if g != nil {
+		return g
+	}
+	out["@odata.context"] = contextFor(c.path, sel, gr.query)
+	return &gresp{status: http.StatusOK, body: out}
+}
+
+// sortedObjects is the JSON of every object of m, in the order of their ids.
+func sortedObjects[T any](m map[string]T, toJSON func(T) map[string]any) []map[string]any {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		out[i] = toJSON(m[id])
+	}
+	return out
+}
+
+func (c collection) propertiesOf(full map[string]any) []string {
+	if c.defaults != nil {
+		return c.defaults
+	}
+	return keys(full)
+}
 
 // project applies $select (case-insensitive, validated) or the default property set.
 func project(full map[string]any, defaults []string, q url.Values, typeName string, ids reqIDs) (map[string]any, []string, *gresp) {

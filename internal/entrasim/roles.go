@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 )
@@ -196,49 +195,10 @@ func (s *Server) createAssignment(gr *graphReq) *gresp {
 }
 
 func (s *Server) listAssignments(gr *graphReq) *gresp {
-	ids := gr.ids
-	if g := checkQueryOptions(gr.query, ids, "$select", "$filter", "$top", "$skiptoken"); g != nil {
-		return g
-	}
-	var pred filterPred
-	if f := gr.query.Get("$filter"); f != "" {
-		p, g := parseFilter(ids, f, "UnifiedRoleAssignment", []string{"id", "principalId", "roleDefinitionId", "directoryScopeId"})
-		if g != nil {
-			return g
-		}
-		pred = p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.tenantLocked(gr)
-	if g := gr.authorize(t, permRolesRead, nil); g != nil {
-		return g
-	}
-	idsList := make([]string, 0, len(t.Assignments))
-	for id := range t.Assignments {
-		idsList = append(idsList, id)
-	}
-	sort.Strings(idsList)
-	var items []map[string]any
-	sel := keys(assignmentJSON(&roleAssignment{}))
-	for _, id := range idsList {
-		full := assignmentJSON(t.Assignments[id])
-		if pred != nil && !pred(getter(full)) {
-			continue
-		}
-		obj, s2, g := project(full, keys(full), gr.query, "unifiedRoleAssignment", ids)
-		if g != nil {
-			return g
-		}
-		sel = s2
-		items = append(items, obj)
-	}
-	out, g := page(gr, items, 999, "roleManagement/directory/roleAssignments")
-	if g != nil {
-		return g
-	}
-	out["@odata.context"] = contextFor("roleManagement/directory/roleAssignments", sel, gr.query)
-	return &gresp{status: http.StatusOK, body: out}
+	return s.listCollection(gr, collection{path: "roleManagement/directory/roleAssignments", typeName: "unifiedRoleAssignment",
+		filterType: "UnifiedRoleAssignment", filterable: []string{"id", "principalId", "roleDefinitionId", "directoryScopeId"},
+		options: []string{"$select", "$filter", "$top", "$skiptoken"}, perms: permRolesRead, empty: assignmentJSON(&roleAssignment{}),
+		objects: func(t *tenant) []map[string]any { return sortedObjects(t.Assignments, assignmentJSON) }})
 }
 
 func (s *Server) getAssignment(gr *graphReq) *gresp {

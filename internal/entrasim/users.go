@@ -3,7 +3,6 @@ package entrasim
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -181,52 +180,14 @@ func (s *Server) getUser(gr *graphReq) *gresp {
 }
 
 func (s *Server) listUsers(gr *graphReq) *gresp {
-	if g := checkQueryOptions(gr.query, gr.ids, "$select", "$filter", "$top", "$skiptoken", "$count"); g != nil {
-		return g
-	}
-	var pred func(get func(string) (any, bool)) bool
-	if f := gr.query.Get("$filter"); f != "" {
-		p, g := parseFilter(gr.ids, f, "User", []string{"id", "userPrincipalName", "displayName", "mail",
-			"mailNickname", "accountEnabled", "userType", "givenName", "surname", "onPremisesImmutableId", "employeeId"})
-		if g != nil {
-			return g
-		}
-		pred = p
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.tenantLocked(gr)
-	if g := gr.authorize(t, permUsersRead, nil); g != nil {
-		return g
-	}
-	ids := make([]string, 0, len(t.Users))
-	for id := range t.Users {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var items []map[string]any
-	var sel []string
-	for _, id := range ids {
-		full := s.userFull(t.Users[id])
-		if pred != nil && !pred(getter(full)) {
-			continue
-		}
-		obj, s2, g := project(full, userDefaults(), gr.query, "user", gr.ids)
-		if g != nil {
-			return g
-		}
-		sel = s2
-		items = append(items, obj)
-	}
-	if sel == nil {
-		_, sel, _ = project(s.userFull(&user{}), userDefaults(), gr.query, "user", gr.ids)
-	}
-	out, g := page(gr, items, 999, "users")
-	if g != nil {
-		return g
-	}
-	out["@odata.context"] = contextFor("users", sel, gr.query)
-	return &gresp{status: http.StatusOK, body: out}
+	return s.listCollection(gr, collection{path: "users", typeName: "user", filterType: "User",
+		filterable: []string{"id", "userPrincipalName", "displayName", "mail", "mailNickname", "accountEnabled",
+			"userType", "givenName", "surname", "onPremisesImmutableId", "employeeId"},
+		options: []string{"$select", "$filter", "$top", "$skiptoken", "$count"}, perms: permUsersRead,
+		defaults: userDefaults(), empty: s.userFull(&user{}),
+		objects: func(t *tenant) []map[string]any {
+			return sortedObjects(t.Users, s.userFull)
+		}})
 }
 
 func getter(full map[string]any) func(string) (any, bool) {
