@@ -19,6 +19,10 @@ const (
 	// id that projects another grant (a Reset); the old grant is made `terminated`, the
 	// account is left to the live run.
 	KindGrantSuperseded = "drift.grant_superseded"
+	// KindRunMissing: a pending grant that no run claimed (the API stopped, or lost the
+	// database, between writing the row and starting its workflow); it is made `terminated`.
+	// Left pending it would count as the technician's live grant and shield their account.
+	KindRunMissing = "drift.run_missing"
 	// KindAccountEnabled: an account jitaccess created is enabled without a live grant.
 	KindAccountEnabled = "drift.account_enabled"
 	// KindAccountPrivileged: such an account is disabled but holds directory roles.
@@ -78,7 +82,7 @@ func (f Finding) String() string {
 // target is what the audit event is about: the grant for a finding on a grant's run, else
 // the account (its grant, if any, is in the details).
 func (f Finding) target() string {
-	if f.Kind == KindRunClosed || f.Kind == KindGrantSuperseded || f.AccountID == "" {
+	if f.Kind == KindRunClosed || f.Kind == KindGrantSuperseded || f.Kind == KindRunMissing || f.AccountID == "" {
 		return f.GrantID
 	}
 	return f.AccountID

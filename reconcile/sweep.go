@@ -210,8 +210,11 @@ func (s *Sweeper) sweepGrants(ctx context.Context, in SweepInput, res *SweepResu
 // checkGrant compares an open grant with its run. A run still running is the grant's truth;
 // a closed one means the grant's own cleanup never ran.
 func (s *Sweeper) checkGrant(ctx context.Context, in SweepInput, res *SweepResult, g store.Grant) error {
-	if g.WorkflowID == "" || g.RunID == "" {
+	if g.WorkflowID == "" {
 		return nil
+	}
+	if g.RunID == "" {
+		return s.checkUnstarted(ctx, in, res, g)
 	}
 	closed, closedAt, err := s.runClosed(ctx, g.WorkflowID, g.RunID)
 	if err != nil || closed == "" {
@@ -263,6 +266,38 @@ func (s *Sweeper) checkGrant(ctx context.Context, in SweepInput, res *SweepResul
 	if err != nil {
 		f.Error = err.Error() // the account sweep retries it: the grant is final now
 	}
+	return s.report(ctx, in, res, f)
+}
+
+// UnstartedGrace is how long a pending grant may wait for its run: the API gives up starting
+// it after 15 s (access's start timeout); the rest is margin.
+const UnstartedGrace = time.Minute
+
+// checkUnstarted ends a pending grant that no run claimed once the API can no longer start
+// one, unless a run of its workflow id is running (its first step will claim or refuse it).
+// No directory call: nothing was created for it.
+func (s *Sweeper) checkUnstarted(ctx context.Context, in SweepInput, res *SweepResult, g store.Grant) error {
+	if g.Status != string(workflows.StatusPending) || time.Since(g.RequestedAt) < UnstartedGrace {
+		return nil
+	}
+	latest, err := s.Runs.DescribeWorkflowExecution(ctx, g.WorkflowID, "")
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("describe workflow %s: %w", g.WorkflowID, err)
+	}
+	if err == nil && latest.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return nil
+	}
+	f := Finding{Kind: KindRunMissing, TenantID: g.TenantID, ApplicationID: g.ApplicationID, GrantID: g.ID,
+		Seen: fmt.Sprintf("grant pending since %s but no run of %s claimed it", formatTime(g.RequestedAt), g.WorkflowID)}
+	if in.DryRun {
+		f.Done = "terminate the grant (nothing was created for it)"
+		return s.report(ctx, in, res, f)
+	}
+	if _, err := s.Store.TerminateGrant(ctx, g.ID, "its workflow never started; the reconciler ended the request",
+		time.Now(), terminatedEvent(in, g, f.Seen)); err != nil {
+		return err
+	}
+	f.Done = "grant terminated; nothing was created for it"
 	return s.report(ctx, in, res, f)
 }
 

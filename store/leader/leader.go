@@ -77,6 +77,26 @@ func (s *Store) leadOnce(ctx context.Context, name string, check time.Duration, 
 	if !got {
 		return nil
 	}
+	// The connection goes back to the pool: release the session lock first.
+	release := func() error {
+		uctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer stop()
+		if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock(?)", key); err != nil {
+			// Never pool a connection that may still hold the lock: discard it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			return fmt.Errorf("leader %s: unlock: %w", name, err)
+		}
+		return nil
+	}
+	// A leader whose lock connection died holds no lock but runs until its next check fails;
+	// wait two checks before starting, so the jobs never overlap.
+	grace := time.NewTimer(2 * check)
+	select {
+	case <-ctx.Done():
+		grace.Stop()
+		return release()
+	case <-grace.C:
+	}
 	log.Info("leader: running job on this worker", "job", name)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -90,15 +110,7 @@ func (s *Store) leadOnce(ctx context.Context, name string, check time.Duration, 
 		select {
 		case <-done:
 			cancel()
-			// The connection goes back to the pool: release the session lock first.
-			uctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer stop()
-			if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock(?)", key); err != nil {
-				// Never pool a connection that may still hold the lock: discard it.
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-				return fmt.Errorf("leader %s: unlock: %w", name, err)
-			}
-			return nil
+			return release()
 		case <-t.C:
 			// Still holding it? A dead connection means the server already released it.
 			if err := conn.PingContext(ctx); err != nil && ctx.Err() == nil {
