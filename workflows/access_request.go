@@ -63,6 +63,7 @@ type grant struct {
 	// cancelProvision cancels provisioning when a revoke arrives during it.
 	cancelProvision workflow.CancelFunc
 	extending       bool
+	lapsing         bool // an extension request's lapse is being recorded
 }
 
 func newGrant(ctx workflow.Context, in AccessRequestInput) *grant {
@@ -241,7 +242,9 @@ func (g *grant) end(ctx workflow.Context) Result {
 	}
 	// Update handlers write the projection too, and so does a lapsing extension request; let
 	// them finish first.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && g.st.PendingExtension == nil })
+	_ = workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) && g.st.PendingExtension == nil && !g.lapsing
+	})
 	switch {
 	case g.failure != "":
 		return g.finish(ctx, StatusFailed, ActionFailed, g.failure)

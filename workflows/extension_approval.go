@@ -94,6 +94,8 @@ func (g *grant) awaitExtensionApproval(ctx workflow.Context, params approvalstag
 		reason = out.Reason
 	}
 	g.st.PendingExtension = nil
+	g.lapsing = true
+	defer func() { g.lapsing = false }()
 	g.logger.Info("Extension lapsed", "Reason", reason)
 	g.setDetails(ctx)
 	g.flush(ctx, g.recordOf(Record{Action: ActionExtensionLapsed, Key: "lapsed:" + p.Key, Extension: p.Duration, Reason: reason}),

@@ -163,6 +163,10 @@ func (s *Store) RecordTransition(_ context.Context, u store.GrantUpdate, event *
 		return store.ErrNotFound
 	}
 	if store.IsTerminal(g.Status) && g.Status != u.Status {
+		// As the store: the audit event is kept, the final row is not changed.
+		if event != nil && !slices.ContainsFunc(s.Audits, func(e store.AuditEvent) bool { return e.ID != "" && e.ID == event.ID }) {
+			s.Audits = append(s.Audits, *event)
+		}
 		return nil
 	}
 	g.Status = u.Status
