@@ -1,4 +1,8 @@
-package bench
+// Package load is the benchmark's load generator: targets that start grants (the product
+// through its API, the floor through the Temporal client), closed loops and bursts, the
+// extend update that moves expiries, the histories read back as server-time timelines, and
+// the seeding of tenants and technicians through the API.
+package load
 
 import (
 	"context"
@@ -11,8 +15,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/jitaccess/jitaccess/internal/bench/floor"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -43,36 +47,37 @@ type Target interface {
 	State(ctx context.Context, l Launch) (string, time.Time, error)
 }
 
-// productTarget requests grants as technicians do: POST /v1/access-requests.
-type productTarget struct {
-	api   *api
-	pairs []Pair
-	store *store.Store
+// ProductTarget requests grants as technicians do: POST /v1/access-requests.
+type ProductTarget struct {
+	API   *API
+	Pairs []Pair
+	// Store reads a grant's projection (its status and expires_at).
+	Store *store.Store
 }
 
-func (p *productTarget) State(ctx context.Context, l Launch) (string, time.Time, error) {
-	g, err := p.store.Grant(ctx, l.GrantID)
+func (p *ProductTarget) State(ctx context.Context, l Launch) (string, time.Time, error) {
+	g, err := p.Store.Grant(ctx, l.GrantID)
 	return g.Status, g.ExpiresAt, err
 }
 
-func (f *floorTarget) State(ctx context.Context, l Launch) (string, time.Time, error) {
-	st, err := status(ctx, f.c, l)
+func (f *FloorTarget) State(ctx context.Context, l Launch) (string, time.Time, error) {
+	st, err := status(ctx, f.Client, l)
 	return string(st.Status), st.ExpiresAt, err
 }
 
-func (p *productTarget) Name() string       { return "product" }
-func (p *productTarget) Slots() int         { return len(p.pairs) }
-func (p *productTarget) By(slot int) string { return p.pairs[slot].TechnicianID }
+func (p *ProductTarget) Name() string       { return "product" }
+func (p *ProductTarget) Slots() int         { return len(p.Pairs) }
+func (p *ProductTarget) By(slot int) string { return p.Pairs[slot].TechnicianID }
 
-func (p *productTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
-	pr := p.pairs[slot]
+func (p *ProductTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
+	pr := p.Pairs[slot]
 	var g struct {
 		ID         string `json:"id"`
 		WorkflowID string `json:"workflow_id"`
 		RunID      string `json:"run_id"`
 	}
 	start := time.Now()
-	code, err := p.api.do(ctx, pr.Token, http.MethodPost, "/v1/access-requests",
+	code, err := p.API.Do(ctx, pr.Token, http.MethodPost, "/v1/access-requests",
 		map[string]any{"application_id": pr.ApplicationID, "justification": "benchmark", "duration": d.String()}, &g)
 	call := time.Since(start)
 	if err != nil {
@@ -84,26 +89,26 @@ func (p *productTarget) Start(ctx context.Context, slot int, d time.Duration) (L
 	return Launch{Slot: slot, WorkflowID: g.WorkflowID, RunID: g.RunID, GrantID: g.ID, Call: call, Created: code == http.StatusAccepted}, nil
 }
 
-// floorTarget starts the floor workflow directly, with the product's id policies and eager start.
-type floorTarget struct {
-	c     client.Client
-	queue string
-	tag   string // distinguishes workflow ids of separate batches
-	slots int
+// FloorTarget starts the floor workflow directly, with the product's id policies and eager start.
+type FloorTarget struct {
+	Client client.Client
+	Queue  string
+	Tag    string // distinguishes workflow ids of separate batches
+	N      int    // slots
 }
 
-func (f *floorTarget) Name() string  { return "floor" }
-func (f *floorTarget) Slots() int    { return f.slots }
-func (f *floorTarget) By(int) string { return "floor" }
-func (f *floorTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
+func (f *FloorTarget) Name() string  { return "floor" }
+func (f *FloorTarget) Slots() int    { return f.N }
+func (f *FloorTarget) By(int) string { return "floor" }
+func (f *FloorTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
 	start := time.Now()
-	we, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       fmt.Sprintf("floor/%s/%d", f.tag, slot),
-		TaskQueue:                f.queue,
+	we, err := f.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       fmt.Sprintf("floor/%s/%d", f.Tag, slot),
+		TaskQueue:                f.Queue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		EnableEagerStart:         true, // as workflows.StartOptions
-	}, FloorWorkflowType, FloorInput{Duration: d})
+	}, floor.WorkflowType, floor.Input{Duration: d})
 	call := time.Since(start)
 	if err != nil {
 		return Launch{}, err
@@ -111,9 +116,9 @@ func (f *floorTarget) Start(ctx context.Context, slot int, d time.Duration) (Lau
 	return Launch{Slot: slot, WorkflowID: we.GetID(), RunID: we.GetRunID(), Call: call, Created: true}, nil
 }
 
-// closedLoop runs total lifecycles with conc starters: each starter owns a slot, starts a
+// ClosedLoop runs total lifecycles with conc starters: each starter owns a slot, starts a
 // grant of duration d, waits for the workflow to finish, and starts the next.
-func closedLoop(ctx context.Context, c client.Client, t Target, conc, total int, d time.Duration) ([]Launch, error) {
+func ClosedLoop(ctx context.Context, c client.Client, t Target, conc, total int, d time.Duration) ([]Launch, error) {
 	if conc > t.Slots() {
 		return nil, fmt.Errorf("%s: %d concurrent starters need %d slots, have %d", t.Name(), conc, conc, t.Slots())
 	}
@@ -150,8 +155,8 @@ func closedLoop(ctx context.Context, c client.Client, t Target, conc, total int,
 	return runs, errors.Join(errs...)
 }
 
-// burst starts one grant on each of slots with conc starters, without waiting for them.
-func burst(ctx context.Context, t Target, slots []int, conc int, d time.Duration) ([]Launch, error) {
+// Burst starts one grant on each of slots with conc starters, without waiting for them.
+func Burst(ctx context.Context, t Target, slots []int, conc int, d time.Duration) ([]Launch, error) {
 	runs := make([]Launch, len(slots))
 	errs := make([]error, len(slots))
 	var next atomic.Int64
@@ -173,8 +178,8 @@ func burst(ctx context.Context, t Target, slots []int, conc int, d time.Duration
 	return runs, errors.Join(errs...)
 }
 
-// parallel calls fn(i) for i in [0,n) with at most conc at a time and joins the errors.
-func parallel(n, conc int, fn func(i int) error) error {
+// Parallel calls fn(i) for i in [0,n) with at most conc at a time and joins the errors.
+func Parallel(n, conc int, fn func(i int) error) error {
 	errs := make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -195,16 +200,16 @@ func parallel(n, conc int, fn func(i int) error) error {
 	return errors.Join(errs...)
 }
 
-// waitDone waits until every run's workflow has closed.
-func waitDone(ctx context.Context, c client.Client, runs []Launch) error {
-	return parallel(len(runs), 64, func(i int) error {
+// WaitDone waits until every run's workflow has closed.
+func WaitDone(ctx context.Context, c client.Client, runs []Launch) error {
+	return Parallel(len(runs), 64, func(i int) error {
 		return c.GetWorkflow(ctx, runs[i].WorkflowID, runs[i].RunID).Get(ctx, nil)
 	})
 }
 
-// terminate ends runs without running their cleanup (benchmark set-up only).
-func terminate(ctx context.Context, c client.Client, runs []Launch) error {
-	return parallel(len(runs), 16, func(i int) error {
+// Terminate ends runs without running their cleanup (benchmark set-up only).
+func Terminate(ctx context.Context, c client.Client, runs []Launch) error {
+	return Parallel(len(runs), 16, func(i int) error {
 		return c.TerminateWorkflow(ctx, runs[i].WorkflowID, runs[i].RunID, "benchmark: POST latency measured")
 	})
 }
@@ -219,22 +224,22 @@ func status(ctx context.Context, c client.Client, r Launch) (workflows.State, er
 	return st, err
 }
 
-// waitActive polls until every run is active and returns their expires_at. A read that
+// WaitActive polls until every run is active and returns their expires_at. A read that
 // fails (a query timing out on a busy worker) is tried again in the next round. Grants become
 // active roughly in the order they started, so it first waits for the last one alone: reading
 // all of them every round would load the worker (a floor status query replays a workflow that
 // is not in the worker's cache) as much as the grants themselves.
-func waitActive(ctx context.Context, t Target, runs []Launch, limit time.Duration) ([]time.Time, error) {
+func WaitActive(ctx context.Context, t Target, runs []Launch, limit time.Duration) ([]time.Time, error) {
 	expires := make([]time.Time, len(runs))
 	deadline := time.Now().Add(limit)
 	if len(runs) > 1 {
-		if _, err := waitActive(ctx, t, runs[len(runs)-1:], limit); err != nil {
+		if _, err := WaitActive(ctx, t, runs[len(runs)-1:], limit); err != nil {
 			return nil, err
 		}
 	}
 	for {
 		pending := 0
-		err := parallel(len(runs), 16, func(i int) error {
+		err := Parallel(len(runs), 16, func(i int) error {
 			if !expires[i].IsZero() {
 				return nil
 			}
@@ -272,12 +277,12 @@ func waitActive(ctx context.Context, t Target, runs []Launch, limit time.Duratio
 	}
 }
 
-// extendTo moves every run's expiry to the same instant at through the extend update.
-func extendTo(ctx context.Context, c client.Client, t Target, runs []Launch, expires []time.Time, at time.Time) error {
-	return parallel(len(runs), 32, func(i int) error {
-		d := at.Sub(expires[i])
+// ExtendTo moves run i's expiry from expires[i] to at[i] through the extend update.
+func ExtendTo(ctx context.Context, c client.Client, t Target, runs []Launch, expires, at []time.Time) error {
+	return Parallel(len(runs), 32, func(i int) error {
+		d := at[i].Sub(expires[i])
 		if d <= 0 {
-			return fmt.Errorf("%s expires at %s, after the common expiry %s", runs[i].WorkflowID, expires[i], at)
+			return fmt.Errorf("%s expires at %s, after its new expiry %s", runs[i].WorkflowID, expires[i], at[i])
 		}
 		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 			WorkflowID: runs[i].WorkflowID, RunID: runs[i].RunID, UpdateName: workflows.ExtendUpdateName,
@@ -289,86 +294,4 @@ func extendTo(ctx context.Context, c client.Client, t Target, runs []Launch, exp
 		}
 		return h.Get(ctx, nil)
 	})
-}
-
-// Timeline is what a workflow's history says happened, in server time.
-type Timeline struct {
-	Start     time.Time // WorkflowExecutionStarted
-	Active    time.Time // first TimerStarted: the grant is active and its projection written
-	Fired     time.Time // last TimerFired: the expiry timer went off
-	Timer     time.Duration
-	Disabled  time.Time // the last ActivityTaskCompleted: DisableAccount (or the floor's third no-op)
-	Closed    time.Time // WorkflowExecutionCompleted
-	Regular   int       // regular activities completed
-	Local     int       // local-activity markers
-	Final     workflows.State
-	Completed bool
-	// Steps are the critical path to Active: each workflow task (its local activities
-	// included) and each regular activity, as the time since the previous step ended.
-	Steps []Step
-}
-
-// Step is one stretch of the path to Active.
-type Step struct {
-	Kind string // "workflow task" or "activity <type>"
-	Took time.Duration
-}
-
-// timelines reads every run's history.
-func timelines(ctx context.Context, c client.Client, dc converter.DataConverter, runs []Launch) ([]Timeline, error) {
-	out := make([]Timeline, len(runs))
-	err := parallel(len(runs), 8, func(i int) error {
-		tl, err := timeline(ctx, c, dc, runs[i])
-		out[i] = tl
-		return err
-	})
-	return out, err
-}
-
-func timeline(ctx context.Context, c client.Client, dc converter.DataConverter, r Launch) (Timeline, error) {
-	var tl Timeline
-	var mark time.Time
-	activityTypes := map[int64]string{}
-	step := func(kind string, at time.Time) {
-		if tl.Active.IsZero() {
-			tl.Steps = append(tl.Steps, Step{Kind: kind, Took: at.Sub(mark)})
-			mark = at
-		}
-	}
-	it := c.GetWorkflowHistory(ctx, r.WorkflowID, r.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			return tl, fmt.Errorf("history of %s: %w", r.WorkflowID, err)
-		}
-		at := e.GetEventTime().AsTime()
-		switch e.GetEventType() {
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-			tl.Start, mark = at, at
-		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-			step("workflow task", at)
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			activityTypes[e.GetEventId()] = e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
-		case enumspb.EVENT_TYPE_TIMER_STARTED:
-			if tl.Active.IsZero() {
-				tl.Active = at
-			}
-			tl.Timer = e.GetTimerStartedEventAttributes().GetStartToFireTimeout().AsDuration()
-		case enumspb.EVENT_TYPE_TIMER_FIRED:
-			tl.Fired = at
-		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-			step("activity "+activityTypes[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()], at)
-			tl.Disabled = at
-			tl.Regular++
-		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			tl.Local++
-		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-			tl.Closed = at
-			tl.Completed = true
-			if p := e.GetWorkflowExecutionCompletedEventAttributes().GetResult(); p != nil {
-				_ = dc.FromPayloads(p, &tl.Final)
-			}
-		}
-	}
-	return tl, nil
 }

@@ -1,12 +1,15 @@
-package bench
+package topology
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jitaccess/jitaccess/internal/proc"
 )
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
@@ -53,29 +56,85 @@ func findServerPID(address string) int {
 	return 0
 }
 
-// cpuMeter measures the CPU this process and the dev server use during a batch.
-type cpuMeter struct{ server int }
+// CPUSample is the CPU time used so far by this process, the Temporal server and the
+// product's other processes.
+type CPUSample struct{ self, server, product time.Duration }
 
-type cpuSample struct{ self, server time.Duration }
-
-func (m cpuMeter) sample() cpuSample {
-	self, _ := cpuTime(os.Getpid())
-	var srv time.Duration
-	if m.server > 0 {
-		srv, _ = cpuTime(m.server)
+// CPU samples the CPU time of the stack's processes.
+func (s *Stack) CPU() CPUSample {
+	var c CPUSample
+	c.self, _ = cpuTime(os.Getpid())
+	if pid := s.ServerPID(); pid > 0 {
+		c.server, _ = cpuTime(pid)
 	}
-	return cpuSample{self, srv}
+	for _, pid := range s.ProductPIDs() {
+		t, _ := cpuTime(pid)
+		c.product += t
+	}
+	return c
 }
 
-// perRun is the CPU milliseconds per lifecycle since s: this process (API, worker,
-// emulator, load generator) and the Temporal dev server.
-func (m cpuMeter) perRun(s cpuSample, n int) map[string]float64 {
-	now := m.sample()
+// CPUPerRun is the CPU milliseconds per lifecycle since c: this process (dev: API, worker,
+// emulator, load generator, floor worker; production: emulator, load generator, floor
+// worker), the Temporal server, and production's API and worker processes.
+func (s *Stack) CPUPerRun(c CPUSample, n int) map[string]float64 {
+	now := s.CPU()
 	if n == 0 {
 		n = 1
 	}
-	return map[string]float64{
-		"bench_process_cpu_ms_per_lifecycle": ms(now.self-s.self) / float64(n),
-		"dev_server_cpu_ms_per_lifecycle":    ms(now.server-s.server) / float64(n),
+	per := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) / float64(n) }
+	out := map[string]float64{
+		"bench_process_cpu_ms_per_lifecycle":   per(now.self - c.self),
+		"temporal_server_cpu_ms_per_lifecycle": per(now.server - c.server),
 	}
+	if s.prod != nil {
+		out["product_processes_cpu_ms_per_lifecycle"] = per(now.product - c.product)
+	}
+	return out
+}
+
+// RSSMiB reads VmRSS of pid from /proc/PID/status.
+func RSSMiB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			if err != nil {
+				return 0, err
+			}
+			return float64(kb) / 1024, nil
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}
+
+// MemTotalMiB reads MemTotal from /proc/meminfo.
+func MemTotalMiB() int {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	var kb int
+	_, _ = fmt.Sscanf(string(b), "MemTotal: %d kB", &kb)
+	return kb / 1024
+}
+
+// LoadAvg is the first three fields of /proc/loadavg.
+func LoadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func pids(ps []*proc.Process) []int {
+	var out []int
+	for _, p := range ps {
+		if pid := p.Pid(); pid > 0 {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
