@@ -208,9 +208,11 @@ func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.prog, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// note adds a line under the table.
+// note adds a line under the table, once.
 func (r *runner) note(format string, args ...any) {
-	r.rep.Notes = append(r.rep.Notes, fmt.Sprintf(format, args...))
+	if n := fmt.Sprintf(format, args...); !slices.Contains(r.rep.Notes, n) {
+		r.rep.Notes = append(r.rep.Notes, n)
+	}
 }
 
 func (r *runner) api() *load.API { return &load.API{Base: r.s.API, HTTP: r.s.HTTP} }

@@ -173,14 +173,18 @@ func (r *runner) expireAt(ctx context.Context, t load.Target, slots []int, scen 
 		onActive()
 	}
 	latest := slices.MaxFunc(expires, func(a, b time.Time) int { return a.Compare(b) })
-	// The next whole second after the latest expiry, and far enough to deliver the extensions.
-	first := latest.Add(300 * time.Millisecond).Truncate(time.Second).Add(time.Second)
+	// The next whole second after the latest expiry plus the shortest extension the target
+	// accepts (the product's 5 minutes), and far enough to deliver the extensions.
+	first := latest.Add(t.MinExtension() + 300*time.Millisecond).Truncate(time.Second).Add(time.Second)
 	if soon := time.Now().Add(3*time.Second + time.Duration(n)*10*time.Millisecond); first.Before(soon) {
 		first = soon.Truncate(time.Second).Add(time.Second)
 	}
 	at := when(first, n)
 	last := slices.MaxFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 	r.logf("  %s %s: %d active, expiring from %s to %s", scen, t.Name(), len(runs), first.Format("15:04:05"), last.Format("15:04:05"))
+	if m := t.MinExtension(); m > 0 {
+		r.note("expiry and msp: the product's grants sleep %s or more between provisioning and their moved expiry: the extend update refuses shorter steps (workflows.MinExtension); the floor's are moved at once", m)
+	}
 	if err := load.ExtendTo(ctx, r.s.Temporal, t, runs, expires, at); err != nil {
 		return nil, nil, err
 	}

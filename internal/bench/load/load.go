@@ -42,6 +42,8 @@ type Target interface {
 	Start(ctx context.Context, slot int, d time.Duration) (Launch, error)
 	// By is who extends the grant of slot (the product's validator wants the holder).
 	By(slot int) string
+	// MinExtension is the shortest extension the target accepts (the product's lease rule).
+	MinExtension() time.Duration
 	// State is a started grant's status and expires_at, read without loading the worker
 	// where possible (the product's projection in PostgreSQL; the floor's status query).
 	State(ctx context.Context, l Launch) (string, time.Time, error)
@@ -68,6 +70,9 @@ func (f *FloorTarget) State(ctx context.Context, l Launch) (string, time.Time, e
 func (p *ProductTarget) Name() string       { return "product" }
 func (p *ProductTarget) Slots() int         { return len(p.Pairs) }
 func (p *ProductTarget) By(slot int) string { return p.Pairs[slot].TechnicianID }
+
+// MinExtension is workflows.MinExtension: the extend update refuses shorter steps.
+func (p *ProductTarget) MinExtension() time.Duration { return workflows.MinExtension }
 
 func (p *ProductTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
 	pr := p.Pairs[slot]
@@ -100,6 +105,9 @@ type FloorTarget struct {
 func (f *FloorTarget) Name() string  { return "floor" }
 func (f *FloorTarget) Slots() int    { return f.N }
 func (f *FloorTarget) By(int) string { return "floor" }
+
+// MinExtension is zero: the floor accepts any positive extension.
+func (f *FloorTarget) MinExtension() time.Duration { return 0 }
 func (f *FloorTarget) Start(ctx context.Context, slot int, d time.Duration) (Launch, error) {
 	start := time.Now()
 	we, err := f.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jitaccess/jitaccess/app"
@@ -16,7 +17,7 @@ import (
 // startProduction is the production topology of internal/stack (`make stack`): the Temporal
 // server on PostgreSQL with SQL visibility, two `jitaccess worker` and two `jitaccess serve`
 // processes behind the stack's proxy, and the emulator in this process (its directory in
-// memory). This process opens its own clients of that Temporal server and database
+// memory), on a PostgreSQL server of its own (DatabaseURL is not used). This process opens its own clients of that Temporal server and database
 // (app.Open, without running an API or a worker) to read histories and grant rows.
 func (s *Stack) startProduction(ctx context.Context, o Options) error {
 	dir, err := os.MkdirTemp("", "jit-bench-stack-")
@@ -28,7 +29,15 @@ func (s *Stack) startProduction(ctx context.Context, o Options) error {
 	if progress == nil {
 		progress = io.Discard
 	}
-	so := stack.Options{Bin: o.Bin, Dir: dir, PostgresURL: o.DatabaseURL,
+	// PostgreSQL of its own, as the failover test's: 4 product processes keeping their pools
+	// warm and the Temporal server need more than the machine's max_connections of 100, which
+	// other tests share. Durable like the machine's server (fsync on).
+	pg, err := stack.StartPostgres(ctx, filepath.Join(dir, "pg"), "fsync=on")
+	if err != nil {
+		return fmt.Errorf("production stack's PostgreSQL: %w", err)
+	}
+	s.cleanup = append(s.cleanup, func() { pg.Stop(30 * time.Second) })
+	so := stack.Options{Bin: o.Bin, Dir: filepath.Join(dir, "stack"), PostgresURL: pg.URL,
 		DatabasePrefix: stack.RandomPrefix(), Env: benchEnv(o.Tuning), SimInMemory: true, Progress: progress}
 	if s.prod, err = stack.Start(ctx, so); err != nil {
 		s.prod = nil

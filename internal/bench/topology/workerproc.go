@@ -11,13 +11,12 @@ import (
 	"syscall"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/jitaccess/jitaccess/app"
 	"github.com/jitaccess/jitaccess/config"
 	"github.com/jitaccess/jitaccess/internal/bench/floor"
+	"github.com/jitaccess/jitaccess/temporalclient"
 )
 
 // Worker kinds of RunWorkerProcess.
@@ -28,7 +27,8 @@ const (
 
 // RunWorkerProcess is `jitaccess-bench --worker-process KIND`: a worker alone in its process,
 // so that its memory can be measured. product runs exactly what `jitaccess worker` runs
-// (app.Open + App.RunWorker); floor runs the floor's worker on JIT_TASK_QUEUE. stickyCache,
+// (app.Open + App.RunWorker); floor runs the floor's worker on JIT_TASK_QUEUE with the
+// product's Temporal client (temporalclient.Dial). stickyCache,
 // when positive, overrides the sticky workflow cache size the configuration sets.
 func RunWorkerProcess(ctx context.Context, kind string, getenv func(string) string, stickyCache int, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
@@ -50,8 +50,8 @@ func RunWorkerProcess(ctx context.Context, kind string, getenv func(string) stri
 		defer a.Close()
 		return a.RunWorker(ctx)
 	case WorkerFloor:
-		c, err := client.DialContext(ctx, client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-			Logger: tlog.NewStructuredLogger(logger)})
+		// The product's client options: its payload codec reads what the benchmark's starter wrote.
+		c, err := temporalclient.Dial(ctx, cfg, temporalclient.Deps{Logger: logger})
 		if err != nil {
 			return err
 		}
