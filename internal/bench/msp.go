@@ -101,8 +101,8 @@ func (r *runner) msp(ctx context.Context) error {
 	r.add(report.NewFigure(scen, "lateness max", "ms", pd.Max, fd.Max, report.Budget{}))
 	r.add(report.NewFigure(scen, "grants not ended expired", "", float64(notExpired(tls)), math.NaN(), report.Budget{Kind: "max", Limit: 0}))
 	r.add(report.NewFigure(scen, "peak writes per tenant per "+window+" (busiest tenant)", "", float64(busiest.Peak), math.NaN(), report.Budget{}))
-	r.add(report.NewFigure(scen, fmt.Sprintf("write budget used, busiest tenant (÷ %d per %s)", entrasim.WritesPerAppTenant, window), "",
-		float64(busiest.Peak)/entrasim.WritesPerAppTenant, math.NaN(), report.Budget{}))
+	r.add(report.NewFigure(scen, fmt.Sprintf("write budget used, busiest tenant (of %d per %s)", entrasim.WritesPerAppTenant, window), "%",
+		100*float64(busiest.Peak)/entrasim.WritesPerAppTenant, math.NaN(), report.Budget{}))
 	r.add(report.NewFigure(scen, "writes answered 429 (all tenants)", "", float64(throttled), math.NaN(), report.Budget{}))
 	r.rep.Series = append(r.rep.Series, report.Series{Scenario: scen + ": lateness", Product: pr, Floor: fl})
 	r.rep.Raw[scen] = map[string]any{"product": pd, "floor": fd, "sleeping_seed_seconds": seeded.Seconds(),

@@ -185,6 +185,8 @@ func formatValue(v float64, unit string) string {
 		return fmt.Sprintf("%.1f/s", v)
 	case "MiB":
 		return fmt.Sprintf("%.1f MiB", v)
+	case "%":
+		return fmt.Sprintf("%.1f %%", v)
 	case "":
 		return fmt.Sprintf("%.2f", v)
 	}
