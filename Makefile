@@ -7,7 +7,7 @@ GO ?= go
 BIN := $(CURDIR)/bin
 export JIT_TEMPORAL_CLI ?= $(BIN)/temporal
 
-.PHONY: dev test build build-bench build-stack extension temporal temporal-server stack stack-down vet bench chaos clean-dev
+.PHONY: dev test build build-bench build-stack extension temporal temporal-server stack stack-down vet bench bench-production chaos clean-dev
 
 build:
 	$(GO) build -o $(BIN)/jitaccess ./cmd/jitaccess
@@ -50,6 +50,10 @@ stack-down: build-stack
 
 bench: temporal build-bench
 	$(BIN)/jitaccess-bench --quick
+
+# The same scenarios on the production topology (Temporal server on PostgreSQL, 2 workers, 2 APIs).
+bench-production: temporal-server build build-bench
+	$(BIN)/jitaccess-bench --quick --topology production
 
 chaos: temporal build
 	JIT_CHAOS_GRANTS=$${JIT_CHAOS_GRANTS:-120} JIT_CHAOS_OUT=$${JIT_CHAOS_OUT:-$(BIN)/chaos-report.json} $(GO) test -count=1 -timeout 30m -run Chaos ./internal/chaos/ -v

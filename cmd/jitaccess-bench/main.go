@@ -1,5 +1,6 @@
 // Command jitaccess-bench measures the product against the Temporal floor (SPEC §8) on a stack
-// it starts itself. It is kept out of the production binary.
+// it starts itself: the dev topology (default) or the production topology (--topology
+// production). It is kept out of the production binary.
 package main
 
 import (
@@ -15,6 +16,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/jitaccess/jitaccess/internal/bench"
+	"github.com/jitaccess/jitaccess/internal/bench/report"
+	"github.com/jitaccess/jitaccess/internal/bench/topology"
 	"github.com/jitaccess/jitaccess/internal/cli"
 )
 
@@ -42,15 +45,18 @@ func main() {
 func runBench(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	quick := fs.Bool("quick", false, "small samples: the whole run in about two minutes")
+	quick := fs.Bool("quick", false, "small samples: the whole run in a few minutes")
+	topo := fs.String("topology", topology.Dev, "where to measure: dev (the Temporal CLI dev server, the product in this process) or production (internal/stack: Temporal server on PostgreSQL, 2 worker and 2 API processes)")
+	mspGrants := fs.Int("msp-grants", 0, "msp scenario: sleeping grants (default 10000, quick 1000)")
+	mspExpiring := fs.Int("msp-expiring", 0, "msp scenario: how many of them expire in the same minute (default 1000, quick 100)")
 	out := fs.String("out", "internal/bench/results", "directory for the JSON report, the SVG chart and the table")
 	scenarios := fs.String("scenarios", "", "comma-separated subset of: "+strings.Join(bench.AllScenarios(), ","))
-	stickyCache := fs.Int("sticky-cache", 0, "sticky workflow cache size of the RSS scenario's worker processes (0: JIT_WORKER_CACHE_SIZE)")
+	stickyCache := fs.Int("sticky-cache", 0, "sticky workflow cache size of the RSS scenario's worker processes started by the benchmark (0: JIT_WORKER_CACHE_SIZE; dev topology only)")
 	verbose := fs.Bool("v", false, "print the product's warnings and errors")
 	gzip := fs.Bool("tune-gzip", false, "experiment: gRPC gzip to Temporal, the SDK default jitaccess turned off (product and floor)")
 	pollers := fs.Int("tune-pollers", 0, "experiment: workflow and activity task pollers per worker (product and floor; SDK default 2)")
 	dbIdle := fs.Int("tune-db-idle", 0, "experiment: idle PostgreSQL connections kept by the product (database/sql default 2; jitaccess keeps its pool of 32)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (API, worker, emulator, load generator) to the file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (dev: API, worker, emulator, load generator; production: emulator, load generator) to the file")
 	// Internal: the RSS scenario re-executes this binary as a lone worker process.
 	workerProcess := fs.String("worker-process", "", "internal: run only a worker (product or floor) in this process")
 	if err := fs.Parse(args); err != nil {
@@ -60,7 +66,16 @@ func runBench(ctx context.Context, env environment, args []string) error {
 		return &usageError{fmt.Sprintf("bench: unexpected argument %q", fs.Arg(0))}
 	}
 	if *workerProcess != "" {
-		return bench.RunWorkerProcess(ctx, *workerProcess, env.getenv, *stickyCache, env.stderr)
+		return topology.RunWorkerProcess(ctx, *workerProcess, env.getenv, *stickyCache, env.stderr)
+	}
+	if *topo != topology.Dev && *topo != topology.Production {
+		return &usageError{fmt.Sprintf("bench: --topology %q: want %s or %s", *topo, topology.Dev, topology.Production)}
+	}
+	if *topo == topology.Production && (*pollers > 0 || *dbIdle > 0 || *stickyCache > 0) {
+		return &usageError{"bench: --tune-pollers, --tune-db-idle and --sticky-cache change the in-process product, which the production topology does not have"}
+	}
+	if *mspGrants < 0 || *mspExpiring < 0 {
+		return &usageError{"bench: --msp-grants and --msp-expiring must not be negative"}
 	}
 	var list []string
 	for _, s := range strings.Split(*scenarios, ",") {
@@ -76,9 +91,9 @@ func runBench(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	o := bench.Options{Quick: *quick, Scenarios: list, DatabaseURL: env.getenv("JIT_DATABASE_URL"),
-		Executable: exe, StickyCache: *stickyCache, Progress: env.stderr,
-		Tuning: bench.Tuning{Gzip: *gzip, Pollers: *pollers, DBIdle: *dbIdle}}
+	o := bench.Options{Quick: *quick, Topology: *topo, Scenarios: list, DatabaseURL: env.getenv("JIT_DATABASE_URL"),
+		Executable: exe, StickyCache: *stickyCache, MSPGrants: *mspGrants, MSPExpiring: *mspExpiring, Progress: env.stderr,
+		Tuning: topology.Tuning{Gzip: *gzip, Pollers: *pollers, DBIdle: *dbIdle}}
 	if *verbose {
 		o.ProductLog = env.stderr
 	}
@@ -101,7 +116,7 @@ func runBench(ctx context.Context, env environment, args []string) error {
 	if werr := rep.WriteTable(env.stdout); werr != nil {
 		return werr
 	}
-	paths, werr := bench.WriteOutputs(rep, *out)
+	paths, werr := report.WriteOutputs(rep, *out)
 	for _, p := range paths {
 		fmt.Fprintln(env.stdout, "wrote "+p)
 	}

@@ -3,6 +3,8 @@ package bench
 import (
 	"math"
 	"strings"
+
+	"github.com/jitaccess/jitaccess/internal/bench/report"
 )
 
 // graphCount is what the emulator's /_sim/stats counted of Graph (a $batch is one round trip).
@@ -40,12 +42,12 @@ const (
 
 // graphFigures are the graph scenario's figures: round trips per lifecycle with TAP on, and
 // how many of them the sign-in steps (TAP, methods) take.
-func graphFigures(newUser, existing graphCount, existingRuns int) []Figure {
+func graphFigures(newUser, existing graphCount, existingRuns int) []report.Figure {
 	per := func(n int64) float64 { return float64(n) / float64(existingRuns) }
-	return []Figure{
-		NewFigure("Graph round trips, 3 roles, TAP on", "per lifecycle, new account", "", float64(newUser.Total), math.NaN(), Budget{Kind: "max", Limit: graphBudgetNewTAP}),
-		NewFigure("Graph round trips, 3 roles, TAP on", "per lifecycle, existing account", "", per(existing.Total), math.NaN(), Budget{Kind: "max", Limit: graphBudgetExistingTAP}),
-		NewFigure("Graph round trips, 3 roles, TAP on", "of which sign-in (TAP, methods), new account", "", float64(newUser.SignIn), math.NaN(), Budget{}),
-		NewFigure("Graph round trips, 3 roles, TAP on", "of which sign-in (TAP, methods), existing account", "", per(existing.SignIn), math.NaN(), Budget{}),
+	return []report.Figure{
+		report.NewFigure("Graph round trips, 3 roles, TAP on", "per lifecycle, new account", "", float64(newUser.Total), math.NaN(), report.Budget{Kind: "max", Limit: graphBudgetNewTAP}),
+		report.NewFigure("Graph round trips, 3 roles, TAP on", "per lifecycle, existing account", "", per(existing.Total), math.NaN(), report.Budget{Kind: "max", Limit: graphBudgetExistingTAP}),
+		report.NewFigure("Graph round trips, 3 roles, TAP on", "of which sign-in (TAP, methods), new account", "", float64(newUser.SignIn), math.NaN(), report.Budget{}),
+		report.NewFigure("Graph round trips, 3 roles, TAP on", "of which sign-in (TAP, methods), existing account", "", per(existing.SignIn), math.NaN(), report.Budget{}),
 	}
 }

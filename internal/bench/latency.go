@@ -6,19 +6,21 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jitaccess/jitaccess/internal/bench/load"
+	"github.com/jitaccess/jitaccess/internal/bench/report"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 )
 
 // lifecycleBatch runs a closed loop and reads the histories.
-func (r *runner) lifecycleBatch(ctx context.Context, t Target, conc, total int) ([]Timeline, error) {
+func (r *runner) lifecycleBatch(ctx context.Context, t load.Target, conc, total int) ([]load.Timeline, error) {
 	// A grant stuck in retries must not hang the benchmark.
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute+time.Duration(total)*2*time.Second)
 	defer cancel()
-	runs, err := closedLoop(ctx, r.s.App.Temporal, t, conc, total, r.p.timer)
+	runs, err := load.ClosedLoop(ctx, r.s.Temporal, t, conc, total, r.p.timer)
 	if err != nil {
 		return nil, fmt.Errorf("%s c=%d: %w", t.Name(), conc, err)
 	}
-	return timelines(ctx, r.s.App.Temporal, r.s.App.Converter, runs)
+	return load.Timelines(ctx, r.s.Temporal, r.s.Converter, runs)
 }
 
 // latency: request→active and lifecycles/s at each level, floor then product.
@@ -49,36 +51,36 @@ func (r *runner) latency(ctx context.Context, graphMS int, levels []int, judged 
 			scen += fmt.Sprintf(", Graph +%d ms", graphMS)
 		}
 		r.logf("  %s: %d lifecycles each, floor then product", scen, n)
-		c0 := r.cpu.sample()
+		c0 := r.s.CPU()
 		fl, err := r.lifecycleBatch(ctx, r.floor(c), c, n)
 		if err != nil {
 			return err
 		}
-		floorCPU := r.cpu.perRun(c0, n)
-		c0 = r.cpu.sample()
+		floorCPU := r.s.CPUPerRun(c0, n)
+		c0 = r.s.CPU()
 		pr, err := r.lifecycleBatch(ctx, r.product(pairs), c, n)
 		if err != nil {
 			return err
 		}
-		productCPU := r.cpu.perRun(c0, n)
+		productCPU := r.s.CPUPerRun(c0, n)
 		pLat, fLat := activeLatencies(pr), activeLatencies(fl)
-		pd, fd := Summarize(pLat), Summarize(fLat)
+		pd, fd := report.Summarize(pLat), report.Summarize(fLat)
 		pt, ft := throughput(pr), throughput(fl)
 		if c == maxLevel && graphMS == 0 {
 			r.rate["product"], r.rate["floor"] = pt, ft
 		}
-		b13, b08 := Budget{Kind: "max_ratio", Limit: 1.3}, Budget{Kind: "min_ratio", Limit: 0.8}
+		b13, b08 := report.Budget{Kind: "max_ratio", Limit: 1.3}, report.Budget{Kind: "min_ratio", Limit: 0.8}
 		if !judged {
-			b13, b08 = Budget{}, Budget{}
+			b13, b08 = report.Budget{}, report.Budget{}
 		}
-		r.add(NewFigure(scen, "request→active p50", "ms", pd.P50, fd.P50, b13))
-		r.add(NewFigure(scen, "request→active p95", "ms", pd.P95, fd.P95, Budget{}))
-		r.add(NewFigure(scen, "request→active p99", "ms", pd.P99, fd.P99, b13))
-		r.add(NewFigure(scen, "lifecycles/s", "/s", pt, ft, b08))
+		r.add(report.NewFigure(scen, "request→active p50", "ms", pd.P50, fd.P50, b13))
+		r.add(report.NewFigure(scen, "request→active p95", "ms", pd.P95, fd.P95, report.Budget{}))
+		r.add(report.NewFigure(scen, "request→active p99", "ms", pd.P99, fd.P99, b13))
+		r.add(report.NewFigure(scen, "lifecycles/s", "/s", pt, ft, b08))
 		if bad := notExpired(pr); bad > 0 {
 			r.rep.Failures = append(r.rep.Failures, fmt.Sprintf("%s: %d product lifecycles did not end expired", scen, bad))
 		}
-		r.rep.Series = append(r.rep.Series, Series{Scenario: scen + ": request→active", Product: pLat, Floor: fLat})
+		r.rep.Series = append(r.rep.Series, report.Series{Scenario: scen + ": request→active", Product: pLat, Floor: fLat})
 		r.rep.Raw[scen] = map[string]any{"product": pd, "floor": fd, "product_per_s": pt, "floor_per_s": ft,
 			"product_phases": phases(pr), "floor_phases": phases(fl), "product_cpu": productCPU, "floor_cpu": floorCPU}
 	}
@@ -100,9 +102,9 @@ func (r *runner) burstSpan(target string, n int) time.Duration {
 	return 2*time.Second + time.Duration(1.5*float64(n)/rate*float64(time.Second)) + time.Duration(n)*10*time.Millisecond
 }
 
-func (r *runner) add(f Figure) { r.rep.Figures = append(r.rep.Figures, f) }
+func (r *runner) add(f report.Figure) { r.rep.Figures = append(r.rep.Figures, f) }
 
-func activeLatencies(tls []Timeline) []float64 {
+func activeLatencies(tls []load.Timeline) []float64 {
 	out := make([]float64, 0, len(tls))
 	for _, t := range tls {
 		if !t.Active.IsZero() {
@@ -112,7 +114,7 @@ func activeLatencies(tls []Timeline) []float64 {
 	return out
 }
 
-func throughput(tls []Timeline) float64 {
+func throughput(tls []load.Timeline) float64 {
 	if len(tls) == 0 {
 		return 0
 	}
@@ -134,7 +136,7 @@ func throughput(tls []Timeline) float64 {
 
 // phases splits the lifecycle (medians) to show where the time goes: start→active,
 // how late the timer fired, fired→disabled, disabled→closed, and the whole lifecycle.
-func phases(tls []Timeline) map[string]float64 {
+func phases(tls []load.Timeline) map[string]float64 {
 	var act, timer, disable, tail, total []float64
 	for _, t := range tls {
 		act = append(act, ms(t.Active.Sub(t.Start)))
@@ -143,9 +145,9 @@ func phases(tls []Timeline) map[string]float64 {
 		tail = append(tail, ms(t.Closed.Sub(t.Disabled)))
 		total = append(total, ms(t.Closed.Sub(t.Start)))
 	}
-	out := map[string]float64{"start_to_active_p50": Summarize(act).P50, "timer_late_p50": Summarize(timer).P50,
-		"fired_to_disabled_p50": Summarize(disable).P50, "disabled_to_closed_p50": Summarize(tail).P50,
-		"lifecycle_p50": Summarize(total).P50}
+	out := map[string]float64{"start_to_active_p50": report.Summarize(act).P50, "timer_late_p50": report.Summarize(timer).P50,
+		"fired_to_disabled_p50": report.Summarize(disable).P50, "disabled_to_closed_p50": report.Summarize(tail).P50,
+		"lifecycle_p50": report.Summarize(total).P50}
 	// The path to active step by step (runs with another shape, e.g. a retried activity,
 	// are left out of a step's median).
 	steps := map[string][]float64{}
@@ -156,12 +158,12 @@ func phases(tls []Timeline) map[string]float64 {
 		}
 	}
 	for k, v := range steps {
-		out[k] = Summarize(v).P50
+		out[k] = report.Summarize(v).P50
 	}
 	return out
 }
 
-func notExpired(tls []Timeline) int {
+func notExpired(tls []load.Timeline) int {
 	n := 0
 	for _, t := range tls {
 		if !t.Completed || t.Final.Status != "expired" {

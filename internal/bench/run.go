@@ -1,3 +1,9 @@
+// Package bench measures jitaccess against the Temporal floor (SPEC §8): the real product
+// (API, worker, PostgreSQL, the Entra emulator over HTTP) and a bare workflow with the same
+// command sequence and no-op activities (package floor), on the same Temporal server, driven
+// by the same load generator (package load), on the dev or the production topology (package
+// topology). Run executes the scenarios; `jitaccess-bench` prints the table and writes JSON
+// and an SVG chart (package report).
 package bench
 
 import (
@@ -7,9 +13,12 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
+	"github.com/jitaccess/jitaccess/internal/bench/floor"
+	"github.com/jitaccess/jitaccess/internal/bench/load"
+	"github.com/jitaccess/jitaccess/internal/bench/report"
+	"github.com/jitaccess/jitaccess/internal/bench/topology"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
 )
 
@@ -21,26 +30,33 @@ const (
 	ScenarioPost      = "post"      // POST /v1/access-requests latency at 50 concurrent clients
 	ScenarioExpiry    = "expiry"    // expiry lateness, with and without entra_limits
 	ScenarioRSS       = "rss"       // worker RSS with few and many sleeping grants
+	ScenarioMSP       = "msp"       // many sleeping grants over many tenants, many expiring in one minute
 )
 
 // AllScenarios in the order they run.
 func AllScenarios() []string {
-	return []string{ScenarioLatency, ScenarioLatency50, ScenarioGraph, ScenarioPost, ScenarioExpiry, ScenarioRSS}
+	return []string{ScenarioLatency, ScenarioLatency50, ScenarioGraph, ScenarioPost, ScenarioExpiry, ScenarioRSS, ScenarioMSP}
 }
 
 // Options configures Run.
 type Options struct {
-	Quick       bool
+	Quick bool
+	// Topology is topology.Dev (default) or topology.Production.
+	Topology    string
 	Scenarios   []string // empty: all
-	DatabaseURL string   // server for the throwaway database (JIT_DATABASE_URL)
+	DatabaseURL string   // server for the throwaway databases (JIT_DATABASE_URL)
 	// Executable is the jitaccess-bench binary, started as `--worker-process …` for the RSS
-	// scenario (the worker must be its own process to measure its memory).
+	// scenario (a worker must be its own process to measure its memory).
 	Executable string
 	// StickyCache, when positive, is passed to the RSS worker processes
 	// (worker.SetStickyWorkflowCacheSize) to measure the effect of a smaller cache.
 	StickyCache int
+	// MSPGrants and MSPExpiring, when positive, override the msp scenario's sleeping grants
+	// and how many of them expire in the same minute (default by mode: 10,000 / 1,000 full,
+	// 1,000 / 100 quick).
+	MSPGrants, MSPExpiring int
 	// Tuning runs an experiment with Temporal settings the product does not use (yet).
-	Tuning     Tuning
+	Tuning     topology.Tuning
 	Progress   io.Writer // progress lines; nil discards
 	ProductLog io.Writer // the product's warnings and errors; nil discards
 }
@@ -57,6 +73,7 @@ type plan struct {
 	postClients    int
 	postPerClient  int
 	rss            [2]int
+	msp            mspPlan
 }
 
 func planFor(quick bool) plan {
@@ -70,6 +87,7 @@ func planFor(quick bool) plan {
 			expiry:      [][2]int{{100, 10}},
 			postClients: 50, postPerClient: 2,
 			rss: [2]int{100, 250},
+			msp: mspPlan{tenants: 100, grants: 1000, expiring: 100},
 		}
 	}
 	return plan{
@@ -80,6 +98,7 @@ func planFor(quick bool) plan {
 		expiry:      [][2]int{{100, 10}, {1000, 50}},
 		postClients: 50, postPerClient: 10,
 		rss: [2]int{100, 10000},
+		msp: mspPlan{tenants: 100, grants: 10000, expiring: 1000},
 	}
 }
 
@@ -87,9 +106,9 @@ func planFor(quick bool) plan {
 type runner struct {
 	o       Options
 	p       plan
-	s       *Stack
-	rep     *Report
-	tenants []Tenant // [0] is demo.Seed's
+	s       *topology.Stack
+	rep     *report.Report
+	tenants []load.Tenant // [0] is demo.Seed's
 	prog    io.Writer
 	batch   int
 	// rate is the lifecycles/s measured at the highest level, by target, to size bursts.
@@ -98,38 +117,49 @@ type runner struct {
 	provisionRate map[string]float64
 	// warmed: the latency scenario created the accounts and warmed the caches.
 	warmed bool
-	cpu    cpuMeter
 }
 
 // Run starts the stack, runs the scenarios and returns the report. A scenario that fails is
 // recorded in Report.Failures and the others still run.
-func Run(ctx context.Context, o Options) (*Report, error) {
+func Run(ctx context.Context, o Options) (*report.Report, error) {
 	started := time.Now()
 	r := &runner{o: o, p: planFor(o.Quick), prog: o.Progress, rate: map[string]float64{}, provisionRate: map[string]float64{}}
+	if o.MSPGrants > 0 {
+		r.p.msp.grants = o.MSPGrants
+	}
+	if o.MSPExpiring > 0 {
+		r.p.msp.expiring = o.MSPExpiring
+	}
+	if r.p.msp.expiring > r.p.msp.grants {
+		return nil, fmt.Errorf("msp: %d expiring grants of %d", r.p.msp.expiring, r.p.msp.grants)
+	}
 	if r.prog == nil {
 		r.prog = io.Discard
+	}
+	if o.Topology == "" {
+		o.Topology, r.o.Topology = topology.Dev, topology.Dev
 	}
 	mode := "full"
 	if o.Quick {
 		mode = "quick"
 	}
-	load, _ := os.ReadFile("/proc/loadavg")
-	r.rep = &Report{Mode: mode, Started: started.UTC(), Raw: map[string]any{},
-		Machine: Machine{NProc: runtime.NumCPU(), MemTotalMiB: memTotalMiB(), GoVersion: runtime.Version(),
-			OS: runtime.GOOS + "/" + runtime.GOARCH, LoadAvg: strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " ")},
+	r.rep = &report.Report{Mode: mode, Topology: o.Topology, Started: started.UTC(), Raw: map[string]any{},
+		Machine: report.Machine{NProc: runtime.NumCPU(), MemTotalMiB: topology.MemTotalMiB(), GoVersion: runtime.Version(),
+			OS: runtime.GOOS + "/" + runtime.GOARCH, LoadAvg: topology.LoadAvg()},
 		Config: map[string]any{"lifecycle_timer": r.p.timer.String(), "levels": r.p.levels, "levels_50ms": r.p.levels50,
 			"runs_per_level": r.p.runs, "tenants": r.p.tenants + 1, "technicians_per_tenant": r.p.techsPerTenant,
 			"expiry": r.p.expiry, "post_clients": r.p.postClients, "post_per_client": r.p.postPerClient, "rss_grants": r.p.rss,
+			"msp":   map[string]int{"tenants": r.p.msp.tenants, "grants": r.p.msp.grants, "expiring_in_one_minute": r.p.msp.expiring},
 			"roles": 3, "sticky_cache": o.StickyCache, "tuning": o.Tuning.String(), "temporal_cli": os.Getenv("JIT_TEMPORAL_CLI")},
 	}
-	r.logf("starting the stack (Temporal dev server, emulator, PostgreSQL, API, worker, floor worker)…")
-	s, err := StartStack(ctx, StackOptions{DatabaseURL: o.DatabaseURL, Log: o.ProductLog, Tuning: o.Tuning})
+	r.logf("starting the %s topology (Temporal, emulator, PostgreSQL, API, worker, floor worker)…", o.Topology)
+	s, err := topology.Start(ctx, topology.Options{Topology: o.Topology, DatabaseURL: o.DatabaseURL, Log: o.ProductLog,
+		Progress: r.prog, Tuning: o.Tuning})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	r.s = s
-	r.cpu = cpuMeter{server: findServerPID(s.Temporal.Address)}
 	if err := r.seed(ctx); err != nil {
 		return nil, err
 	}
@@ -157,29 +187,53 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r.rep.Notes = append(r.rep.Notes,
 		"request→active = first TimerStarted − WorkflowExecutionStarted (server time, same rule for product and floor): the grant is active and its projection written",
 		"lifecycles/s = lifecycles ÷ (last WorkflowExecutionCompleted − first WorkflowExecutionStarted), closed loop",
-		fmt.Sprintf("lifecycle timer %s for product and floor; 3 roles; the emulator's 2 customer tenants host every jitaccess tenant (contoso: 2 domains, northwind: 1)", r.p.timer))
+		fmt.Sprintf("lifecycle timer %s for product and floor; 3 roles; the emulator's 2 customer tenants host every jitaccess tenant of the base set (contoso: 2 domains, northwind: 1)", r.p.timer),
+		r.topologyNote())
 	r.rep.Elapsed = time.Since(started).Round(time.Second).String()
+	r.rep.Machine.LoadAvgEnd = topology.LoadAvg()
 	return r.rep, nil
+}
+
+// topologyNote says where the figures come from.
+func (r *runner) topologyNote() string {
+	if r.s.Topology == topology.Production {
+		return "production topology (internal/stack): Temporal server on PostgreSQL with SQL visibility, 2 `jitaccess worker` and 2 `jitaccess serve` processes behind one proxy; " +
+			"the emulator, the load generator and the floor's worker in the bench process, the floor on the same Temporal server; " +
+			"CPU per lifecycle (JSON) adds the API and worker processes (/proc/PID/stat)"
+	}
+	return "dev topology: the pinned Temporal CLI dev server; API, worker, emulator, load generator and the floor's worker in the bench process"
 }
 
 func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.prog, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// seed: demo.Seed's tenant plus p.tenants more, each with p.techsPerTenant technicians.
+// note adds a line under the table, once.
+func (r *runner) note(format string, args ...any) {
+	if n := fmt.Sprintf(format, args...); !slices.Contains(r.rep.Notes, n) {
+		r.rep.Notes = append(r.rep.Notes, n)
+	}
+}
+
+func (r *runner) api() *load.API { return &load.API{Base: r.s.API, HTTP: r.s.HTTP} }
+
+// seed: demo.Seed's tenant plus p.tenants more, each with p.techsPerTenant technicians, the
+// jitaccess tenants spread over the emulator's seeded customer tenants.
 func (r *runner) seed(ctx context.Context) error {
 	r.logf("seeding %d tenants × %d technicians through the API…", r.p.tenants+1, r.p.techsPerTenant)
-	demoT, err := r.s.SeedDemo(ctx)
+	a := r.api()
+	demoT, err := load.SeedDemo(ctx, a, r.s.Admin)
 	if err != nil {
 		return err
 	}
-	r.tenants = []Tenant{demoT}
+	r.tenants = []load.Tenant{demoT}
+	targets := load.SeededTargets()
 	for i := 1; i <= r.p.tenants; i++ {
-		t, err := r.s.SeedTenant(ctx, i)
+		t, err := load.SeedTenant(ctx, a, r.s.Admin, i, targets[i%len(targets)])
 		if err != nil {
 			return fmt.Errorf("seed tenant %d: %w", i, err)
 		}
-		if err := r.s.AddTechnicians(ctx, &t, r.p.techsPerTenant, "tech"); err != nil {
+		if err := load.AddTechnicians(ctx, a, r.s.Admin, &t, r.p.techsPerTenant, "tech"); err != nil {
 			return err
 		}
 		r.tenants = append(r.tenants, t)
@@ -188,21 +242,21 @@ func (r *runner) seed(ctx context.Context) error {
 }
 
 // pairs lists the first n pairs of tenants [from, to) round-robin.
-func (r *runner) pairs(from, to, n int) ([]Pair, error) {
-	all := interleave(r.tenants[from:min(to, len(r.tenants))])
+func (r *runner) pairs(from, to, n int) ([]load.Pair, error) {
+	all := load.Interleave(r.tenants[from:min(to, len(r.tenants))])
 	if n > len(all) {
 		return nil, fmt.Errorf("need %d technician/application pairs, seeded %d", n, len(all))
 	}
 	return all[:n], nil
 }
 
-func (r *runner) product(pairs []Pair) *productTarget {
-	return &productTarget{api: &api{base: r.s.API, http: r.s.http}, pairs: pairs, store: r.s.App.Store}
+func (r *runner) product(pairs []load.Pair) *load.ProductTarget {
+	return &load.ProductTarget{API: r.api(), Pairs: pairs, Store: r.s.Store}
 }
 
-func (r *runner) floor(slots int) *floorTarget {
+func (r *runner) floor(slots int) *load.FloorTarget {
 	r.batch++
-	return &floorTarget{c: r.s.App.Temporal, queue: FloorTaskQueue, tag: fmt.Sprintf("b%d", r.batch), slots: slots}
+	return &load.FloorTarget{Client: r.s.Temporal, Queue: floor.TaskQueue, Tag: fmt.Sprintf("b%d", r.batch), N: slots}
 }
 
 func (r *runner) scenario(ctx context.Context, name string) error {
@@ -224,6 +278,8 @@ func (r *runner) scenario(ctx context.Context, name string) error {
 		return nil
 	case ScenarioRSS:
 		return r.rss(ctx)
+	case ScenarioMSP:
+		return r.msp(ctx)
 	}
 	return fmt.Errorf("unknown scenario %q", name)
 }

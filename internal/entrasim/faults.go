@@ -86,11 +86,12 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// ResetStats zeroes the counters.
+// ResetStats zeroes the counters (the per-tenant writes of TenantWrites too).
 func (s *Server) ResetStats() {
 	s.statsMu.Lock()
 	s.statTotal = 0
 	s.statReqs = map[string]int64{}
+	s.writeLog = map[string]*tenantWriteLog{}
 	s.statsMu.Unlock()
 }
 
@@ -153,7 +154,9 @@ func (s *Server) injectFaults(gr *graphReq) *gresp {
 	if f.ThrottleRate > 0 && rand.Float64() < f.ThrottleRate {
 		return gr.ids.throttled(f.RetryAfterSeconds)
 	}
+	units, writes := requestCost(gr)
 	if !f.EntraLimits {
+		s.countWrites(gr.pr.tenantID, writes, false)
 		return nil
 	}
 	s.mu.Lock()
@@ -169,7 +172,6 @@ func (s *Server) injectFaults(gr *graphReq) *gresp {
 	case users >= 50:
 		ru = 5000
 	}
-	units, writes := requestCost(gr)
 	now := s.now()
 	app, tid := gr.pr.appID, gr.pr.tenantID
 	type need struct {
@@ -181,8 +183,8 @@ func (s *Server) injectFaults(gr *graphReq) *gresp {
 	needs := []need{{s.bucketLocked("ru|"+app+"|"+tid, ru, 10*time.Second), units}}
 	if writes > 0 {
 		needs = append(needs,
-			need{s.bucketLocked("w|"+app+"|"+tid, 3000, 150*time.Second), writes},
-			need{s.bucketLocked("wt|"+tid, 18000, 5*time.Minute), writes},
+			need{s.bucketLocked("w|"+app+"|"+tid, WritesPerAppTenant, WritesPerAppTenantWindow), writes},
+			need{s.bucketLocked("wt|"+tid, WritesPerTenant, WritesPerTenantWindow), writes},
 			need{s.bucketLocked("wa|"+app, 35000, 5*time.Minute), writes})
 	}
 	var longest time.Duration
@@ -191,11 +193,13 @@ func (s *Server) injectFaults(gr *graphReq) *gresp {
 		longest = max(longest, n.b.wait(n.cost))
 	}
 	if longest > 0 {
+		s.countWrites(tid, writes, true)
 		return gr.ids.throttled(int(math.Ceil(longest.Seconds())))
 	}
 	for _, n := range needs {
 		n.b.tokens -= n.cost
 	}
+	s.countWrites(tid, writes, false)
 	return nil
 }
 

@@ -60,8 +60,9 @@ type Server struct {
 	statsMu   sync.Mutex
 	statTotal int64
 	statReqs  map[string]int64
-	flows     signInFlows   // interactive sign-ins in progress
-	admin     adminSessions // the stand-in admin center's sessions
+	writeLog  map[string]*tenantWriteLog // by tenant id, guarded by statsMu
+	flows     signInFlows                // interactive sign-ins in progress
+	admin     adminSessions              // the stand-in admin center's sessions
 }
 
 // state is everything that survives a restart.
@@ -168,6 +169,7 @@ func New(opts Options) (*Server, error) {
 		codes:    map[string]*authCode{},
 		buckets:  map[string]*bucket{},
 		statReqs: map[string]int64{},
+		writeLog: map[string]*tenantWriteLog{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -146,6 +146,35 @@ func (s *Server) AddAuthMethod(tenantRef, userRef, typ string) (AuthMethodView, 
 	return AuthMethodView{Type: m.Type, ID: m.ID}, nil
 }
 
+// AddTenant creates another customer tenant, name (lower case letters, digits and '-'), with
+// the managed verified domain <name>.onmicrosoft.com and a Global Administrator
+// admin@<name>.onmicrosoft.com (password SeedPassword), and returns its id and that admin's
+// UPN. A benchmark of many customers gives each its own tenant, hence its own Graph budgets.
+func (s *Server) AddTenant(name string) (id, adminUPN string, err error) {
+	if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return "", "", fmt.Errorf("entrasim: tenant name %q: lower case letters, digits and '-' only", name)
+	}
+	domainName := name + ".onmicrosoft.com"
+	s.mu.Lock()
+	if s.resolveTenantLocked(name) != nil || s.resolveTenantLocked(domainName) != nil {
+		s.mu.Unlock()
+		return "", "", fmt.Errorf("entrasim: tenant %q exists", name)
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	admin := &user{ID: newGUID(), UPN: "admin@" + domainName, DisplayName: name + " Admin", MailNickname: "admin",
+		AccountEnabled: true, CreatedAt: now, Props: map[string]json.RawMessage{"mail": mustJSON("admin@" + domainName)}}
+	admin.setPassword(SeedPassword, now)
+	t := &tenant{ID: newGUID(), Name: name, DisplayName: name, CreatedAt: now,
+		Domains: []*domain{{ID: domainName, IsVerified: true, IsInitial: true, IsDefault: true}},
+		Users:   map[string]*user{admin.ID: admin}, Assignments: map[string]*roleAssignment{}}
+	a := &roleAssignment{ID: assignmentID(roleGlobalAdmin, admin.ID), RoleDefinitionID: roleGlobalAdmin, PrincipalID: admin.ID, DirectoryScopeID: "/"}
+	t.Assignments[a.ID] = a
+	s.st.Tenants = append(s.st.Tenants, t)
+	s.mu.Unlock()
+	s.mutated()
+	return t.ID, admin.UPN, nil
+}
+
 // AddGroup creates a security group (only used as a target of method policies) and returns its id.
 func (s *Server) AddGroup(tenantRef, displayName string, memberRefs ...string) (string, error) {
 	s.mu.Lock()

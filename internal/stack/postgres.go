@@ -26,8 +26,9 @@ type Postgres struct {
 }
 
 // StartPostgres initialises a cluster in dir (created; owned by the postgres user when run as
-// root, since PostgreSQL refuses to run as root) and starts it on a free port.
-func StartPostgres(ctx context.Context, dir string) (*Postgres, error) {
+// root, since PostgreSQL refuses to run as root) and starts it on a free port. settings are
+// further `name=value` server settings, given after the defaults (the last one wins).
+func StartPostgres(ctx context.Context, dir string, settings ...string) (*Postgres, error) {
 	bin, err := postgresBin()
 	if err != nil {
 		return nil, err
@@ -50,14 +51,18 @@ func StartPostgres(ctx context.Context, dir string) (*Postgres, error) {
 		return nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
 	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	args := append(wrap[1:], filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
+		"-c", "max_connections=200", "-c", "fsync=off")
+	for _, kv := range settings {
+		args = append(args, "-c", kv)
+	}
 	p := &Postgres{URL: url, Process: &proc.Process{
 		Name: "postgres",
 		Bin:  wrap[0],
-		Args: append(wrap[1:], filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
-			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir,
-			"-c", "max_connections=200", "-c", "fsync=off"),
-		Env: os.Environ(),
-		Log: filepath.Join(dir, "postgres.log"),
+		Args: args,
+		Env:  os.Environ(),
+		Log:  filepath.Join(dir, "postgres.log"),
 		Ready: func(ctx context.Context) error {
 			db, err := sql.Open("pgx", url)
 			if err != nil {

@@ -53,6 +53,9 @@ type Options struct {
 	Workers, APIs int
 	// Env adds or overrides JIT_* variables of every product process.
 	Env map[string]string
+	// SimInMemory keeps the emulator's directory in memory only (no state file, which is
+	// rewritten on every change: too slow with the benchmark's thousands of accounts).
+	SimInMemory bool
 	// Progress receives one line per step (nil discards them).
 	Progress io.Writer
 }
@@ -66,6 +69,8 @@ type Stack struct {
 	Sim             *entrasim.Server
 	AdminToken      string
 	Dir             string
+	// Env is the configuration every product process shares (Options.Env applied).
+	Env map[string]string
 	// Databases are the stack's PostgreSQL databases: Temporal, its visibility, jitaccess.
 	Databases []string
 
@@ -176,8 +181,12 @@ func start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Sim, err = entrasim.New(entrasim.Options{AutoConsent: true, StateFile: filepath.Join(o.Dir, "entra-sim.json"), BaseURL: s.SimURL,
-		Logger: slog.New(slog.NewJSONHandler(simLog, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	simOpts := entrasim.Options{AutoConsent: true, StateFile: filepath.Join(o.Dir, "entra-sim.json"), BaseURL: s.SimURL,
+		Logger: slog.New(slog.NewJSONHandler(simLog, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if o.SimInMemory {
+		simOpts.StateFile = ""
+	}
+	s.Sim, err = entrasim.New(simOpts)
 	if err != nil {
 		simLog.Close()
 		return nil, fmt.Errorf("entra emulator: %w", err)
@@ -200,6 +209,7 @@ func start(ctx context.Context, o Options) (_ *Stack, err error) {
 	for k, v := range o.Env {
 		common[k] = v
 	}
+	s.Env = common
 	jitaccess := filepath.Join(o.Bin, "jitaccess")
 	var backends []string
 	for i := range o.APIs {

@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"bytes"
@@ -57,6 +57,9 @@ func TestFigureVerdicts(t *testing.T) {
 		{5, math.NaN(), Budget{Kind: "max", Limit: 4}, "FAIL"},
 		{5, 0, Budget{Kind: "max_ratio", Limit: 1.3}, "n/a"},
 		{5, 3, Budget{}, "report"},
+		{120, 100, Budget{Kind: "max_over", Limit: 20}, "pass"},
+		{121, 100, Budget{Kind: "max_over", Limit: 20}, "FAIL"},
+		{5, math.NaN(), Budget{Kind: "max_over", Limit: 20}, "n/a"},
 	}
 	for _, c := range cases {
 		f := NewFigure("s", "m", "ms", c.product, c.floor, c.b)
@@ -167,38 +170,5 @@ func TestNiceCeil(t *testing.T) {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%g) = %g, want %g", in, got, want)
 		}
-	}
-}
-
-func TestInterleaveSpreadsOverTenants(t *testing.T) {
-	ts := []Tenant{
-		{ID: "a", Pairs: []Pair{{TechnicianID: "a1"}, {TechnicianID: "a2"}, {TechnicianID: "a3"}}},
-		{ID: "b", Pairs: []Pair{{TechnicianID: "b1"}}},
-		{ID: "c", Pairs: []Pair{{TechnicianID: "c1"}, {TechnicianID: "c2"}}},
-	}
-	var got []string
-	for _, p := range interleave(ts) {
-		got = append(got, p.TechnicianID)
-	}
-	if strings.Join(got, ",") != "a1,b1,c1,a2,c2,a3" {
-		t.Fatalf("interleave = %v", got)
-	}
-}
-
-func TestPhasesAndThroughput(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tl := Timeline{Start: t0, Active: t0.Add(100 * time.Millisecond), Timer: 200 * time.Millisecond,
-		Fired: t0.Add(350 * time.Millisecond), Disabled: t0.Add(400 * time.Millisecond), Closed: t0.Add(500 * time.Millisecond)}
-	p := phases([]Timeline{tl})
-	if p["start_to_active_p50"] != 100 || p["timer_late_p50"] != 50 || p["fired_to_disabled_p50"] != 50 || p["lifecycle_p50"] != 500 {
-		t.Fatalf("phases %v", p)
-	}
-	tl2 := tl
-	tl2.Start, tl2.Closed = t0.Add(500*time.Millisecond), t0.Add(time.Second)
-	if got := throughput([]Timeline{tl, tl2}); got != 2 {
-		t.Fatalf("throughput = %g, want 2/s", got)
-	}
-	if throughput(nil) != 0 {
-		t.Fatal("no runs, no throughput")
 	}
 }

@@ -1,4 +1,7 @@
-package bench
+// Package floor is the Temporal floor the benchmark measures the product against: the
+// AccessRequest workflow's command sequence with the product removed (no-op activities, the
+// same timer, query and update), and its worker.
+package floor
 
 import (
 	"context"
@@ -24,13 +27,13 @@ import (
 // CheckEntitlement and RecordGrant(provisioning) where BeginGrant is now, and
 // RecordGrant(revoking) before DisableAccount.)
 const (
-	FloorWorkflowType = "JitFloor"
-	// FloorTaskQueue is separate from the product's so the two never share pollers.
-	FloorTaskQueue = "jit-floor"
+	WorkflowType = "JitFloor"
+	// TaskQueue is separate from the product's so the two never share pollers.
+	TaskQueue = "jit-floor"
 )
 
-// FloorInput is the floor's only input: how long it stays "active".
-type FloorInput struct {
+// Input is the floor's only input: how long it stays "active".
+type Input struct {
 	Duration time.Duration
 }
 
@@ -44,8 +47,8 @@ func (*floorActivities) Local(context.Context) error { return nil }
 // Remote does nothing (stands for EnsureAccount, AssignRoles and DisableAccount).
 func (*floorActivities) Remote(context.Context) error { return nil }
 
-// FloorWorkflow is the floor; see the comment on FloorWorkflowType.
-func FloorWorkflow(ctx workflow.Context, in FloorInput) (workflows.State, error) {
+// Workflow is the floor; see the comment on WorkflowType.
+func Workflow(ctx workflow.Context, in Input) (workflows.State, error) {
 	st := workflows.State{Status: "pending", RequestedAt: workflow.Now(ctx)}
 	extensions := 0
 	if err := workflow.SetQueryHandler(ctx, workflows.StatusQueryName, func() (workflows.State, error) { return st, nil }); err != nil {
@@ -115,15 +118,17 @@ func remote(ctx workflow.Context, fn func(context.Context) error) {
 	_ = workflow.ExecuteActivity(actx, fn).Get(actx, nil)
 }
 
-// NewFloorWorker is the floor's worker on queue, with the SDK defaults the product's worker
-// uses (worker.New sets only the stop timeout and a metrics interceptor).
-func NewFloorWorker(c client.Client, queue string) sdkworker.Worker {
-	return newFloorWorker(c, queue, Tuning{})
-}
-
-func newFloorWorker(c client.Client, queue string, t Tuning) sdkworker.Worker {
-	w := sdkworker.New(c, queue, tunedOptions(t, sdkworker.Options{WorkerStopTimeout: 30 * time.Second}))
-	w.RegisterWorkflowWithOptions(FloorWorkflow, workflow.RegisterOptions{Name: FloorWorkflowType})
+// NewWorker is the floor's worker on queue, with the SDK defaults the product's worker uses
+// (worker.New sets only the stop timeout and a metrics interceptor); pollers, when positive,
+// sets the workflow and activity task pollers (an experiment applied to product and floor).
+func NewWorker(c client.Client, queue string, pollers int) sdkworker.Worker {
+	o := sdkworker.Options{WorkerStopTimeout: 30 * time.Second}
+	if pollers > 0 {
+		o.MaxConcurrentWorkflowTaskPollers = pollers
+		o.MaxConcurrentActivityTaskPollers = pollers
+	}
+	w := sdkworker.New(c, queue, o)
+	w.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowType})
 	w.RegisterActivity(&floorActivities{})
 	return w
 }

@@ -1,8 +1,4 @@
-// Package bench measures jitaccess against the Temporal floor (SPEC §8): the real product
-// (API, worker, PostgreSQL, the Entra emulator over HTTP) and a bare workflow with the same
-// number of no-op activities and the same timer, on the same dev server, driven by the same
-// load generator. `jitaccess-bench` runs it and writes a table, a JSON file and an SVG chart.
-package bench
+package report
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package bench
+package load
 
 import (
 	"bytes"
@@ -22,21 +22,23 @@ type Pair struct {
 	Token         string
 }
 
-// entraTarget is where a jitaccess tenant's application provisions accounts. The emulator
-// seeds two customer tenants (contoso with two managed domains, northwind with one); each
-// technician belongs to one jitaccess tenant only, so no two grants share an account.
-type entraTarget struct{ admin, domain string }
+// EntraTarget is where a jitaccess tenant's application provisions accounts: the customer's
+// Entra admin who consents, and the domain of the accounts. Each technician belongs to one
+// jitaccess tenant only, so no two grants share an account.
+type EntraTarget struct{ Admin, Domain string }
 
-func entraTargets() []entraTarget {
-	return []entraTarget{
+// SeededTargets are the emulator's seeded customer tenants: contoso with two managed domains,
+// northwind with one.
+func SeededTargets() []EntraTarget {
+	return []EntraTarget{
 		{"admin@contoso.onmicrosoft.com", "contoso.onmicrosoft.com"},
 		{"admin@northwind.onmicrosoft.com", "northwind.onmicrosoft.com"},
 		{"admin@contoso.onmicrosoft.com", "contoso.com"},
 	}
 }
 
-// threeRoles are the roles every benchmark application assigns (SPEC §8: "with 3 roles").
-func threeRoles() []string {
+// ThreeRoles are the roles every benchmark application assigns (SPEC §8: "with 3 roles").
+func ThreeRoles() []string {
 	return []string{demo.RoleUserAdministrator, demo.RoleHelpdeskAdministrator, demo.RolePasswordAdministrator}
 }
 
@@ -48,10 +50,10 @@ type Tenant struct {
 	Pairs         []Pair
 }
 
-// api is a small JSON client of the jitaccess API.
-type api struct {
-	base string
-	http *http.Client
+// API is a small JSON client of the jitaccess API.
+type API struct {
+	Base string
+	HTTP *http.Client
 }
 
 type apiError struct {
@@ -61,8 +63,8 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("API answered %d: %s", e.status, e.body) }
 
-// do sends one request; out receives the JSON answer. It returns the status code.
-func (a *api) do(ctx context.Context, token, method, path string, in, out any) (int, error) {
+// Do sends one request; out receives the JSON answer. It returns the status code.
+func (a *API) Do(ctx context.Context, token, method, path string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -71,7 +73,7 @@ func (a *api) do(ctx context.Context, token, method, path string, in, out any) (
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
 	if err != nil {
 		return 0, err
 	}
@@ -79,7 +81,7 @@ func (a *api) do(ctx context.Context, token, method, path string, in, out any) (
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := a.http.Do(req)
+	resp, err := a.HTTP.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -98,8 +100,8 @@ func (a *api) do(ctx context.Context, token, method, path string, in, out any) (
 
 // SeedDemo configures the vendor guide's demo through demo.Seed (tenant, technician,
 // application authorized against contoso, rule) with the benchmark's 3 roles.
-func (s *Stack) SeedDemo(ctx context.Context) (Tenant, error) {
-	d, err := demo.Seed(ctx, demo.Options{API: s.API, AdminToken: s.Admin, AccessDuration: "24h", Roles: threeRoles(), HTTPClient: s.http})
+func SeedDemo(ctx context.Context, a *API, admin string) (Tenant, error) {
+	d, err := demo.Seed(ctx, demo.Options{API: a.Base, AdminToken: admin, AccessDuration: "24h", Roles: ThreeRoles(), HTTPClient: a.HTTP})
 	if err != nil {
 		return Tenant{}, fmt.Errorf("demo.Seed: %w", err)
 	}
@@ -107,19 +109,16 @@ func (s *Stack) SeedDemo(ctx context.Context) (Tenant, error) {
 		Pairs: []Pair{{TenantID: d.TenantID, ApplicationID: d.ApplicationID, TechnicianID: d.TechnicianID, Token: d.TechnicianToken}}}, nil
 }
 
-// SeedTenant does what demo.Seed does for another customer tenant (index i picks the Entra
-// tenant and domain round-robin): tenant, application authorized through the emulator's
-// auto-consent, domain, 3 roles, 24 h ceiling, rule "IF All admins THEN application".
-func (s *Stack) SeedTenant(ctx context.Context, i int) (Tenant, error) {
-	a := &api{base: s.API, http: s.http}
-	targets := entraTargets()
-	target := targets[i%len(targets)]
+// SeedTenant does what demo.Seed does for another customer tenant (i names it): tenant,
+// application authorized by target's admin through the emulator's auto-consent, target's
+// domain, 3 roles, 24 h ceiling, rule "IF All admins THEN application".
+func SeedTenant(ctx context.Context, a *API, admin string, i int, target EntraTarget) (Tenant, error) {
 	var t struct{ ID string }
-	if _, err := a.do(ctx, s.Admin, http.MethodPost, "/v1/tenants", map[string]any{"name": fmt.Sprintf("Bench customer %03d", i)}, &t); err != nil {
+	if _, err := a.Do(ctx, admin, http.MethodPost, "/v1/tenants", map[string]any{"name": fmt.Sprintf("Bench customer %03d", i)}, &t); err != nil {
 		return Tenant{}, err
 	}
 	var ap struct{ ID string }
-	if _, err := a.do(ctx, s.Admin, http.MethodPost, "/v1/tenants/"+t.ID+"/applications",
+	if _, err := a.Do(ctx, admin, http.MethodPost, "/v1/tenants/"+t.ID+"/applications",
 		map[string]any{"name": fmt.Sprintf("Entra ID - bench %03d", i), "type": "web", "credentials": "entra_oidc"}, &ap); err != nil {
 		return Tenant{}, err
 	}
@@ -127,7 +126,7 @@ func (s *Stack) SeedTenant(ctx context.Context, i int) (Tenant, error) {
 	var auth struct {
 		AuthorizeURL string `json:"authorize_url"`
 	}
-	if _, err := a.do(ctx, s.Admin, http.MethodPost, appPath+"/authorize", nil, &auth); err != nil {
+	if _, err := a.Do(ctx, admin, http.MethodPost, appPath+"/authorize", nil, &auth); err != nil {
 		return Tenant{}, err
 	}
 	u, err := url.Parse(auth.AuthorizeURL)
@@ -135,10 +134,10 @@ func (s *Stack) SeedTenant(ctx context.Context, i int) (Tenant, error) {
 		return Tenant{}, err
 	}
 	q := u.Query()
-	q.Set("login_hint", target.admin)
+	q.Set("login_hint", target.Admin)
 	u.RawQuery = q.Encode()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	resp, err := s.http.Do(req) // the emulator redirects to /oauth/callback
+	resp, err := a.HTTP.Do(req) // the emulator redirects to /oauth/callback
 	if err != nil {
 		return Tenant{}, fmt.Errorf("authorize: %w", err)
 	}
@@ -147,25 +146,24 @@ func (s *Stack) SeedTenant(ctx context.Context, i int) (Tenant, error) {
 	if resp.StatusCode != http.StatusOK {
 		return Tenant{}, fmt.Errorf("authorize: callback answered %d: %s", resp.StatusCode, body)
 	}
-	if _, err := a.do(ctx, s.Admin, http.MethodPatch, appPath,
+	if _, err := a.Do(ctx, admin, http.MethodPatch, appPath,
 		// The roles are privileged, so approval would be required by default: the benchmark
 		// measures the lifecycle without a person in the loop, as the floor does.
-		map[string]any{"domain": target.domain, "roles": threeRoles(), "access_duration": "24h",
+		map[string]any{"domain": target.Domain, "roles": ThreeRoles(), "access_duration": "24h",
 			"policy": map[string]any{"approval": map[string]any{"required": false}}}, nil); err != nil {
 		return Tenant{}, err
 	}
-	if _, err := a.do(ctx, s.Admin, http.MethodPost, "/v1/tenants/"+t.ID+"/entitlements", map[string]any{
+	if _, err := a.Do(ctx, admin, http.MethodPost, "/v1/tenants/"+t.ID+"/entitlements", map[string]any{
 		"name": "Entra ID access for all admins", "condition": map[string]any{"type": "group", "group_id": "all-admins"}, "application_id": ap.ID,
 	}, nil); err != nil {
 		return Tenant{}, err
 	}
-	return Tenant{ID: t.ID, ApplicationID: ap.ID, Domain: target.domain}, nil
+	return Tenant{ID: t.ID, ApplicationID: ap.ID, Domain: target.Domain}, nil
 }
 
 // AddTechnicians creates n technicians who are members of tenant t (hence entitled by its
 // "All admins" rule), with parallel API calls, and appends their pairs to t.
-func (s *Stack) AddTechnicians(ctx context.Context, t *Tenant, n int, prefix string) error {
-	a := &api{base: s.API, http: s.http}
+func AddTechnicians(ctx context.Context, a *API, admin string, t *Tenant, n int, prefix string) error {
 	pairs := make([]Pair, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 8)
@@ -177,11 +175,11 @@ func (s *Stack) AddTechnicians(ctx context.Context, t *Tenant, n int, prefix str
 			defer func() { <-sem; wg.Done() }()
 			var tech struct{ ID, Token string }
 			email := fmt.Sprintf("%s-%s-%04d@msp.example", prefix, t.ID[len(t.ID)-6:], k)
-			if _, err := a.do(ctx, s.Admin, http.MethodPost, "/v1/technicians", map[string]any{"email": email, "display_name": "Bench " + email}, &tech); err != nil {
+			if _, err := a.Do(ctx, admin, http.MethodPost, "/v1/technicians", map[string]any{"email": email, "display_name": "Bench " + email}, &tech); err != nil {
 				errs[k] = err
 				return
 			}
-			if _, err := a.do(ctx, s.Admin, http.MethodPut, "/v1/tenants/"+t.ID+"/members/"+tech.ID, nil, nil); err != nil {
+			if _, err := a.Do(ctx, admin, http.MethodPut, "/v1/tenants/"+t.ID+"/members/"+tech.ID, nil, nil); err != nil {
 				errs[k] = err
 				return
 			}
@@ -198,9 +196,9 @@ func (s *Stack) AddTechnicians(ctx context.Context, t *Tenant, n int, prefix str
 	return nil
 }
 
-// interleave lists the tenants' pairs round-robin (tenant 0's first pair, tenant 1's first
+// Interleave lists the tenants' pairs round-robin (tenant 0's first pair, tenant 1's first
 // pair, …), so that any prefix spreads evenly over the tenants.
-func interleave(tenants []Tenant) []Pair {
+func Interleave(tenants []Tenant) []Pair {
 	var out []Pair
 	for k := 0; ; k++ {
 		added := false

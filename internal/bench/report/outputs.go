@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"errors"
@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 )
 
-// WriteOutputs writes report.json, latency.svg and table.txt (timestamped) under dir and
-// returns their paths.
+// WriteOutputs writes report.json, latency.svg and table.txt (named by topology, mode and
+// start time) under dir and returns their paths.
 func WriteOutputs(rep *Report, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -17,7 +17,7 @@ func WriteOutputs(rep *Report, dir string) ([]string, error) {
 	stamp := rep.Started.Format("20060102-150405")
 	var paths []string
 	write := func(name string, fn func(io.Writer) error) error {
-		p := filepath.Join(dir, fmt.Sprintf("bench-%s-%s-%s", rep.Mode, stamp, name))
+		p := filepath.Join(dir, fmt.Sprintf("bench-%s-%s-%s-%s", rep.Topology, rep.Mode, stamp, name))
 		f, err := os.Create(p)
 		if err != nil {
 			return err
