@@ -16,16 +16,15 @@ import (
 )
 
 // The Temporal floor: AccessRequest with the product removed. Same command sequence as
-// workflows.AccessRequest on its happy path —
+// workflows.AccessRequest on its happy path for an application with the default sign-in
+// method (password_and_tap) —
 //
-//	LA BeginGrant → A EnsureAccount → A AssignRoles → LA RecordGrant(active) → timer
+//	LA BeginGrant → A PrepareAccount → A EnsureAccount → A IssueTAP → A AssignRoles
+//	→ LA RecordGrant(active) → timer → LA RecordGrant(revoking) → A DeleteTAP
 //	→ A DisableAccount → LA RecordGrant(expired)
 //
-// — i.e. 3 local and 3 regular activities and one timer, with the same status query and
-// extend update so the load generator drives both alike. The activities do nothing. (Before
-// the fewer-visibility-writes change the product ran 6 local activities: RecordGrant(pending),
-// CheckEntitlement and RecordGrant(provisioning) where BeginGrant is now, and
-// RecordGrant(revoking) before DisableAccount.)
+// — i.e. 4 local and 6 regular activities and one timer, with the same status query and
+// extend update so the load generator drives both alike. The activities do nothing.
 const (
 	WorkflowType = "JitFloor"
 	// TaskQueue is separate from the product's so the two never share pollers.
@@ -44,7 +43,7 @@ type floorActivities struct{}
 // Local does nothing (stands for BeginGrant and RecordGrant).
 func (*floorActivities) Local(context.Context) error { return nil }
 
-// Remote does nothing (stands for EnsureAccount, AssignRoles and DisableAccount).
+// Remote does nothing (stands for the directory activities).
 func (*floorActivities) Remote(context.Context) error { return nil }
 
 // Workflow is the floor; see the comment on WorkflowType.
@@ -71,7 +70,9 @@ func Workflow(ctx workflow.Context, in Input) (workflows.State, error) {
 	}
 	acts := &floorActivities{}
 	local(ctx)               // BeginGrant
+	remote(ctx, acts.Remote) // PrepareAccount
 	remote(ctx, acts.Remote) // EnsureAccount
+	remote(ctx, acts.Remote) // IssueTAP
 	remote(ctx, acts.Remote) // AssignRoles
 	st.ActivatedAt = workflow.Now(ctx)
 	st.ExpiresAt = st.ActivatedAt.Add(in.Duration)
@@ -89,6 +90,8 @@ func Workflow(ctx workflow.Context, in Input) (workflows.State, error) {
 		}
 	}
 	st.Status = "revoking"
+	local(ctx)               // RecordGrant revoking
+	remote(ctx, acts.Remote) // DeleteTAP
 	remote(ctx, acts.Remote) // DisableAccount
 	st.Status = "expired"
 	st.EndedAt = workflow.Now(ctx)

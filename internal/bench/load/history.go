@@ -18,7 +18,7 @@ type Timeline struct {
 	Active    time.Time // first TimerStarted: the grant is active and its projection written
 	Fired     time.Time // last TimerFired: the expiry timer went off
 	Timer     time.Duration
-	Disabled  time.Time // the last ActivityTaskCompleted: DisableAccount (or the floor's third no-op)
+	Disabled  time.Time // the last ActivityTaskCompleted: DisableAccount (or the floor's last no-op)
 	Closed    time.Time // WorkflowExecutionCompleted
 	Regular   int       // regular activities completed
 	Local     int       // local-activity markers
