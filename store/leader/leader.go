@@ -18,6 +18,10 @@ const (
 	LeaderRetention = "jitaccess.retention"
 )
 
+// leaderCheck is how often a leader checks that its lock's connection is alive; a new leader
+// waits two checks before it starts, so a leader that lost its lock has stopped by then.
+const leaderCheck = time.Second
+
 // localLeaders are the jobs held through one database handle: on SQLite (one process owns the
 // file) they are the only lock; on PostgreSQL they stop one handle from asking twice.
 var localLeaders sync.Map // leaderKey → *sync.Mutex
@@ -42,7 +46,7 @@ func (s *Store) WhileLeader(ctx context.Context, name string, retry time.Duratio
 	mu, _ := localLeaders.LoadOrStore(leaderKey{s.DB, name}, &sync.Mutex{})
 	for ctx.Err() == nil {
 		if mu.(*sync.Mutex).TryLock() {
-			err := s.leadOnce(ctx, name, retry, log, fn)
+			err := s.leadOnce(ctx, name, min(retry, leaderCheck), log, fn)
 			mu.(*sync.Mutex).Unlock()
 			if err != nil && ctx.Err() == nil {
 				log.Warn("leader lock", "job", name, "error", err)
