@@ -200,11 +200,16 @@ func (s *Store) WantsEvent(ctx context.Context, tenantID, event string) (bool, e
 		return false, err
 	}
 	for _, d := range dests {
-		if len(d.Events) == 0 || slices.Contains(d.Events, event) {
+		if wants(d, event) {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// wants reports whether destination d subscribes to event (no filter: every event).
+func wants(d schema.NotificationDestination, event string) bool {
+	return len(d.Events) == 0 || slices.Contains(d.Events, event)
 }
 
 func (s *Store) destinationsFor(ctx context.Context, db bun.IDB, tenantID string) ([]schema.NotificationDestination, error) {
@@ -228,7 +233,7 @@ func (s *Store) enqueueEvent(ctx context.Context, db bun.IDB, ev OutboxEvent) (i
 	}
 	n := 0
 	for _, d := range dests {
-		if len(d.Events) > 0 && !slices.Contains(d.Events, ev.Type) {
+		if !wants(d, ev.Type) {
 			continue
 		}
 		ok, err := s.enqueueDelivery(ctx, db, d.ID, ev)
