@@ -223,13 +223,11 @@ func (s *Sweeper) checkGrant(ctx context.Context, in SweepInput, res *SweepResul
 	f := Finding{TenantID: g.TenantID, ApplicationID: g.ApplicationID, GrantID: g.ID, AccountID: g.AccountID, UPN: g.AccountUPN}
 
 	// A newer run of the same workflow id that is running: a continue-as-new or a Reset.
-	latest, err := s.Runs.DescribeWorkflowExecution(ctx, g.WorkflowID, "")
-	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("describe workflow %s: %w", g.WorkflowID, err)
+	liveRun, running, err := s.runningRun(ctx, g.WorkflowID)
+	if err != nil {
+		return err
 	}
-	if info := latest.GetWorkflowExecutionInfo(); err == nil && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
-		info.GetExecution().GetRunId() != g.RunID {
-		liveRun := info.GetExecution().GetRunId()
+	if running && liveRun != g.RunID {
 		other, err := s.Store.GrantOfRun(ctx, g.WorkflowID, liveRun)
 		switch {
 		case errors.Is(err, store.ErrNotFound), err == nil && other.ID == g.ID:
@@ -280,12 +278,8 @@ func (s *Sweeper) checkUnstarted(ctx context.Context, in SweepInput, res *SweepR
 	if g.Status != string(workflows.StatusPending) || time.Since(g.RequestedAt) < UnstartedGrace {
 		return nil
 	}
-	latest, err := s.Runs.DescribeWorkflowExecution(ctx, g.WorkflowID, "")
-	if err != nil && !isNotFound(err) {
-		return fmt.Errorf("describe workflow %s: %w", g.WorkflowID, err)
-	}
-	if err == nil && latest.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return nil
+	if _, running, err := s.runningRun(ctx, g.WorkflowID); err != nil || running {
+		return err
 	}
 	f := Finding{Kind: KindRunMissing, TenantID: g.TenantID, ApplicationID: g.ApplicationID, GrantID: g.ID,
 		Seen: fmt.Sprintf("grant pending since %s but no run of %s claimed it", formatTime(g.RequestedAt), g.WorkflowID)}
@@ -299,6 +293,19 @@ func (s *Sweeper) checkUnstarted(ctx context.Context, in SweepInput, res *SweepR
 	}
 	f.Done = "grant terminated; nothing was created for it"
 	return s.report(ctx, in, res, f)
+}
+
+// runningRun says whether a run of the workflow id is running, and its run id.
+func (s *Sweeper) runningRun(ctx context.Context, workflowID string) (runID string, running bool, err error) {
+	latest, err := s.Runs.DescribeWorkflowExecution(ctx, workflowID, "")
+	if isNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("describe workflow %s: %w", workflowID, err)
+	}
+	info := latest.GetWorkflowExecutionInfo()
+	return info.GetExecution().GetRunId(), info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
 }
 
 // runClosed describes a run: "" while it runs, else how it closed ("terminated", "not found
