@@ -118,7 +118,7 @@ func OpenStore(ctx context.Context, cfg config.Config) (*bun.DB, *store.Store, e
 			return nil, nil, fmt.Errorf("JIT_DATA_DIR: %w", err)
 		}
 	}
-	db, err := schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg))
+	db, err := schema.Open(ctx, cfg.DatabaseURL, SQLitePath(cfg), cfg.DBMaxConns)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database (JIT_DATABASE_URL): %w", err)
 	}

@@ -47,7 +47,7 @@ func TestExpiringSoonIsScannedByOneWorker(t *testing.T) {
 	sealer, err := seal.New([]byte(strings.Repeat("k", seal.KeySize)))
 	require.NoError(t, err)
 	open := func() *store.Store {
-		db, err := schema.Open(ctx, url, "")
+		db, err := schema.Open(ctx, url, "", 0)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = db.Close() })
 		require.NoError(t, schema.Migrate(ctx, db))

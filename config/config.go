@@ -44,6 +44,7 @@ type Config struct {
 	LogLevel          string        // JIT_LOG_LEVEL
 	TrustedProxies    []string      // JIT_TRUSTED_PROXIES: addresses or CIDRs whose X-Forwarded-For is believed
 	WorkerCacheSize   int           // JIT_WORKER_CACHE_SIZE
+	DBMaxConns        int           // JIT_DB_MAX_CONNS
 	ProfileDir        string        // JIT_PROFILE_DIR; empty: the worker writes no profiles
 	// TemporalTLS is nil unless one of JIT_TEMPORAL_TLS_{CERT,KEY,CA,SERVER_NAME} is set.
 	TemporalTLS       *tls.Config
@@ -107,6 +108,7 @@ func Vars() []Var {
 		{"JIT_TEMPORAL_API_KEY", "", "Temporal Cloud API key (implies TLS); prefer mTLS or a secret file mounted as the environment"},
 		{"JIT_CODEC_CORS_ORIGIN", "http://127.0.0.1:8233", "origin of the Temporal UI allowed to call `jitaccess codec-server` with credentials"},
 		{"JIT_EXPIRING_SOON_NOTICE", "15m", "how long before a grant expires the expiring_soon notification is sent (0 sends none)"},
+		{"JIT_DB_MAX_CONNS", "32", "PostgreSQL connections each process keeps at most (API, worker, each command); size max_connections for all processes together, plus Temporal's if it shares the server"},
 		{"JIT_WORKER_CACHE_SIZE", "500", "workflows a worker keeps in memory between tasks (~80 KiB each); sleeping grants beyond it are replayed from history when they wake"},
 		{"JIT_PROFILE_DIR", "", "diagnostics: directory where the worker writes its heap profile and memory figures every 10 s (go tool pprof); empty: off"},
 		{"JIT_RECONCILE_INTERVAL", "5m", "how often the reconciler's Temporal Schedule sweeps directory, Temporal and database for drift (at least 10s)"},
@@ -237,6 +239,14 @@ func Load(getenv func(string) string) (Config, error) {
 				return nil
 			}
 			return &Error{"JIT_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
+		},
+		func() error {
+			n, convErr := strconv.Atoi(get("JIT_DB_MAX_CONNS"))
+			if convErr != nil || n < 2 {
+				return &Error{"JIT_DB_MAX_CONNS", fmt.Sprintf("%q is not a whole number of at least 2", get("JIT_DB_MAX_CONNS"))}
+			}
+			c.DBMaxConns = n
+			return nil
 		},
 		func() error {
 			n, convErr := strconv.Atoi(get("JIT_WORKER_CACHE_SIZE"))

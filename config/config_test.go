@@ -32,6 +32,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.EntraAuthority != "https://login.microsoftonline.com" || c.GraphURL != "https://graph.microsoft.com/v1.0" {
 		t.Errorf("entra defaults: %s %s", c.EntraAuthority, c.GraphURL)
 	}
+	if c.DBMaxConns != 32 {
+		t.Errorf("db max conns %d", c.DBMaxConns)
+	}
 	if c.WorkerCacheSize != 500 {
 		t.Errorf("worker cache size %d", c.WorkerCacheSize)
 	}
@@ -69,6 +72,8 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"weak bootstrap", map[string]string{"JIT_BOOTSTRAP_ADMIN_TOKEN": "short"}, "JIT_BOOTSTRAP_ADMIN_TOKEN"},
 		{"log level", map[string]string{"JIT_LOG_LEVEL": "loud"}, "JIT_LOG_LEVEL"},
 		{"cache size", map[string]string{"JIT_WORKER_CACHE_SIZE": "0"}, "JIT_WORKER_CACHE_SIZE"},
+		{"pool of one", map[string]string{"JIT_DB_MAX_CONNS": "1"}, "JIT_DB_MAX_CONNS"},
+		{"pool not a number", map[string]string{"JIT_DB_MAX_CONNS": "lots"}, "JIT_DB_MAX_CONNS"},
 		{"compression", map[string]string{"JIT_TEMPORAL_COMPRESSION": "zstd"}, "JIT_TEMPORAL_COMPRESSION"},
 		{"previous key", map[string]string{"JIT_PREVIOUS_ENCRYPTION_KEYS": testKey + ",bad"}, "JIT_PREVIOUS_ENCRYPTION_KEYS"},
 		{"trusted proxies", map[string]string{"JIT_TRUSTED_PROXIES": "10.0.0.0/8, proxy.example"}, "JIT_TRUSTED_PROXIES"},

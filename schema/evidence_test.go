@@ -18,9 +18,9 @@ import (
 func evidenceDBs(t *testing.T) map[string]*bun.DB {
 	t.Helper()
 	ctx := context.Background()
-	pg, err := schema.Open(ctx, testenv.Postgres(t), "")
+	pg, err := schema.Open(ctx, testenv.Postgres(t), "", 0)
 	require.NoError(t, err)
-	lite, err := schema.Open(ctx, "", filepath.Join(t.TempDir(), "j.db"))
+	lite, err := schema.Open(ctx, "", filepath.Join(t.TempDir(), "j.db"), 0)
 	require.NoError(t, err)
 	out := map[string]*bun.DB{"postgres": pg, "sqlite": lite}
 	for _, db := range out {

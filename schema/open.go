@@ -25,23 +25,28 @@ import (
 
 // Open connects to databaseURL (postgres:// or postgresql://) or, when it is empty, to the
 // SQLite file at sqlitePath (created with its directory when missing). It pings before
-// returning, so a wrong address fails here with a clear error.
-func Open(ctx context.Context, databaseURL, sqlitePath string) (*bun.DB, error) {
+// returning, so a wrong address fails here with a clear error. maxConns bounds a PostgreSQL
+// pool (0: DefaultMaxConns).
+func Open(ctx context.Context, databaseURL, sqlitePath string, maxConns int) (*bun.DB, error) {
 	switch {
 	case databaseURL == "":
 		return openSQLite(ctx, sqlitePath)
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return openPostgres(ctx, databaseURL)
+		return openPostgres(ctx, databaseURL, maxConns)
 	default:
 		return nil, errors.New("database URL must start with postgres:// or postgresql:// (leave it empty for the embedded SQLite file)")
 	}
 }
 
-// maxPostgresConns bounds each process's pool: enough for 50 concurrent requests, whose
-// queries are short, without letting a burst exhaust the server's connections.
-const maxPostgresConns = 32
+// DefaultMaxConns bounds each process's pool unless configured (JIT_DB_MAX_CONNS): enough for
+// 50 concurrent requests, whose queries are short, without letting a burst exhaust the
+// server's connections.
+const DefaultMaxConns = 32
 
-func openPostgres(ctx context.Context, databaseURL string) (*bun.DB, error) {
+func openPostgres(ctx context.Context, databaseURL string, maxConns int) (*bun.DB, error) {
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx redacts the password from its message only on a best-effort basis.
@@ -56,8 +61,8 @@ func openPostgres(ctx context.Context, databaseURL string) (*bun.DB, error) {
 	// other query then opened a new connection, i.e. forked a PostgreSQL backend (several ms
 	// each), which capped throughput at ~5 grants/s (docs/performance.md). Keep a bounded
 	// pool warm instead; two processes (API and worker) stay well inside max_connections=100.
-	sqldb.SetMaxOpenConns(maxPostgresConns)
-	sqldb.SetMaxIdleConns(maxPostgresConns)
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	if err := db.PingContext(ctx); err != nil {

@@ -78,7 +78,7 @@ func TestConcurrentMigrateOnPostgres(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := schema.Open(ctx, url, "")
+			db, err := schema.Open(ctx, url, "", 0)
 			if err != nil {
 				errs[i] = err
 				return
@@ -134,6 +134,6 @@ func TestModelsRoundTripAndConstraints(t *testing.T) {
 }
 
 func TestOpenRejectsUnknownScheme(t *testing.T) {
-	_, err := schema.Open(context.Background(), "mysql://x", "")
+	_, err := schema.Open(context.Background(), "mysql://x", "", 0)
 	require.ErrorContains(t, err, "postgres://")
 }

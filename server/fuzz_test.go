@@ -46,7 +46,7 @@ type fuzzEnv struct {
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
 	ctx := context.Background()
-	db, err := schema.Open(ctx, testenv.Postgres(f), "")
+	db, err := schema.Open(ctx, testenv.Postgres(f), "", 0)
 	require.NoError(f, err)
 	f.Cleanup(func() { _ = db.Close() })
 	require.NoError(f, schema.Migrate(ctx, db))

@@ -115,7 +115,7 @@ type envOption func(*server.Deps)
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := schema.Open(ctx, testenv.Postgres(t), "")
+	db, err := schema.Open(ctx, testenv.Postgres(t), "", 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	require.NoError(t, schema.Migrate(ctx, db))

@@ -40,7 +40,7 @@ func TestTwoWorkersDeliverEachEventOnce(t *testing.T) {
 	sealer, err := seal.New([]byte(strings.Repeat("k", 32)))
 	require.NoError(t, err)
 	open := func() *store.Store {
-		db, err := schema.Open(context.Background(), url, "")
+		db, err := schema.Open(context.Background(), url, "", 0)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = db.Close() })
 		return store.New(db, sealer)

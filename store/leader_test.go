@@ -25,7 +25,7 @@ func TestWhileLeaderRunsOnePerDeploymentAndHandsOver(t *testing.T) {
 	require.NoError(t, err)
 	var stores [2]*store.Store
 	for i := range stores {
-		db, err := schema.Open(context.Background(), url, "")
+		db, err := schema.Open(context.Background(), url, "", 0)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = db.Close() })
 		stores[i] = store.New(db, sealer)

@@ -23,7 +23,7 @@ func reconcilerFindings(ctx context.Context, cfg config.Config, grant timeline.G
 			return nil, fmt.Errorf("no database (JIT_DATABASE_URL is empty and %s: %w)", app.SQLitePath(cfg), err)
 		}
 	}
-	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg))
+	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg), cfg.DBMaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

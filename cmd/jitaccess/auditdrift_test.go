@@ -50,7 +50,7 @@ func TestAuditShowsReconcilerFindings(t *testing.T) {
 
 	url := testenv.Postgres(t)
 	key := []byte(strings.Repeat("k", 32))
-	db, err := schema.Open(ctx, url, "")
+	db, err := schema.Open(ctx, url, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func openEvidence(ctx context.Context, env environment) (*store.Store, *auditcha
 	if err != nil {
 		return nil, nil, cfg, nil, err
 	}
-	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg))
+	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg), cfg.DBMaxConns)
 	if err != nil {
 		return nil, nil, cfg, nil, fmt.Errorf("open database: %w", err)
 	}

@@ -24,7 +24,7 @@ func TestAuditVerifyAndReportCommands(t *testing.T) {
 	oldKey, newKey := []byte(strings.Repeat("o", 32)), []byte(strings.Repeat("n", 32))
 	vars := map[string]string{"JIT_DATABASE_URL": url, "JIT_ENCRYPTION_KEY": base64.StdEncoding.EncodeToString(oldKey)}
 
-	db, err := schema.Open(ctx, url, "")
+	db, err := schema.Open(ctx, url, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

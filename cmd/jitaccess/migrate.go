@@ -23,7 +23,7 @@ func runMigrate(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg))
+	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg), cfg.DBMaxConns)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

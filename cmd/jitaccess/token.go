@@ -158,7 +158,7 @@ func withStore(ctx context.Context, env environment, fn func(*store.Store) error
 	if err != nil {
 		return err
 	}
-	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg))
+	db, err := schema.Open(ctx, cfg.DatabaseURL, app.SQLitePath(cfg), cfg.DBMaxConns)
 	if err != nil {
 		return err
 	}

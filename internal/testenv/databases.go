@@ -23,9 +23,9 @@ func OpenDB(t testing.TB, dialect string) *bun.DB {
 	)
 	switch dialect {
 	case "postgres":
-		db, err = schema.Open(context.Background(), Postgres(t), "")
+		db, err = schema.Open(context.Background(), Postgres(t), "", 0)
 	case "sqlite":
-		db, err = schema.Open(context.Background(), "", filepath.Join(t.TempDir(), "jitaccess.db"))
+		db, err = schema.Open(context.Background(), "", filepath.Join(t.TempDir(), "jitaccess.db"), 0)
 	default:
 		t.Fatalf("testenv: unknown dialect %q", dialect)
 	}

@@ -101,65 +101,77 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *sqls
 	return s.recordGrant(ctx, u, event)
 }
 
+// recordGrant updates the grant's row, then appends the event: the row lock first and the
+// chain head (shared by every grant) last, the order TerminateGrant keeps too, so the two never
+// deadlock and the head is held for the append and the commit only.
 func (s *Store) recordGrant(ctx context.Context, u GrantUpdate, event *sqlstore.AuditEvent) error {
 	return s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if event != nil {
-			if err := s.InsertAudit(ctx, tx, *event); err != nil {
-				return err
-			}
+		if err := s.updateGrant(ctx, tx, u); err != nil {
+			return err
 		}
-		now := s.Clock()
-		var cur schema.Grant
-		q := tx.NewSelect().Model(&cur).Where("id = ?", u.GrantID)
-		if schema.IsPostgres(tx) {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
-			return sqlstore.NoRows(err, "grant", u.GrantID)
-		}
-		if sqlstore.IsTerminal(cur.Status) && cur.Status != u.Status {
+		if event == nil {
 			return nil
 		}
-		upd := tx.NewUpdate().Model((*schema.Grant)(nil)).
-			Set("status = ?", u.Status).
-			Set("updated_at = ?", now).
-			Where("id = ?", cur.ID)
-		setString := func(col, v string) {
-			if v != "" {
-				upd = upd.Set("? = ?", bun.Ident(col), v)
-			}
-		}
-		setTime := func(col string, v time.Time) {
-			if !v.IsZero() {
-				upd = upd.Set("? = ?", bun.Ident(col), sqlstore.DBTime(v))
-			}
-		}
-		setString("run_id", u.RunID)
-		setString("account_upn", u.AccountUPN)
-		setString("account_id", u.AccountID)
-		setString("failure", u.Failure)
-		setString("revoked_by", u.RevokedBy)
-		setTime("activated_at", u.ActivatedAt)
-		setTime("expires_at", u.ExpiresAt)
-		setTime("ended_at", u.EndedAt)
-		if len(u.Roles) > 0 {
-			upd = upd.Set("roles = ?", schema.StringList(u.Roles))
-		}
-		if sqlstore.IsTerminal(u.Status) || u.ReleaseAccount {
-			upd = upd.Set("account_lock = NULL")
-		}
-		if p := u.PendingExtension; p != nil && !sqlstore.IsTerminal(u.Status) {
-			upd = upd.Set("pending_extension_request = ?", p.Request).Set("pending_extension_seconds = ?", int64(p.Duration/time.Second)).
-				Set("pending_extension_by = ?", p.By).Set("pending_extension_at = ?", sqlstore.DBTime(p.RequestedAt))
-		} else {
-			upd = upd.Set("pending_extension_request = NULL").Set("pending_extension_seconds = NULL").
-				Set("pending_extension_by = NULL").Set("pending_extension_at = NULL")
-		}
-		if _, err := upd.Exec(ctx); err != nil {
-			return fmt.Errorf("record grant %s: %w", u.GrantID, err)
-		}
-		return nil
+		return s.InsertAudit(ctx, tx, *event)
 	})
+}
+
+// updateGrant writes u in one statement; a grant that has ended keeps its row (but for a
+// repeat of its final status), and its event is still logged.
+func (s *Store) updateGrant(ctx context.Context, tx bun.Tx, u GrantUpdate) error {
+	upd := tx.NewUpdate().Model((*schema.Grant)(nil)).
+		Set("status = ?", u.Status).
+		Set("updated_at = ?", s.Clock()).
+		Where("id = ?", u.GrantID).
+		Where("(status NOT IN (?) OR status = ?)", sqlstore.In(sqlstore.TerminalStatuses()), u.Status)
+	setString := func(col, v string) {
+		if v != "" {
+			upd = upd.Set("? = ?", bun.Ident(col), v)
+		}
+	}
+	setTime := func(col string, v time.Time) {
+		if !v.IsZero() {
+			upd = upd.Set("? = ?", bun.Ident(col), sqlstore.DBTime(v))
+		}
+	}
+	setString("run_id", u.RunID)
+	setString("account_upn", u.AccountUPN)
+	setString("account_id", u.AccountID)
+	setString("failure", u.Failure)
+	setString("revoked_by", u.RevokedBy)
+	setTime("activated_at", u.ActivatedAt)
+	setTime("expires_at", u.ExpiresAt)
+	setTime("ended_at", u.EndedAt)
+	if len(u.Roles) > 0 {
+		upd = upd.Set("roles = ?", schema.StringList(u.Roles))
+	}
+	if sqlstore.IsTerminal(u.Status) || u.ReleaseAccount {
+		upd = upd.Set("account_lock = NULL")
+	}
+	if p := u.PendingExtension; p != nil && !sqlstore.IsTerminal(u.Status) {
+		upd = upd.Set("pending_extension_request = ?", p.Request).Set("pending_extension_seconds = ?", int64(p.Duration/time.Second)).
+			Set("pending_extension_by = ?", p.By).Set("pending_extension_at = ?", sqlstore.DBTime(p.RequestedAt))
+	} else {
+		upd = upd.Set("pending_extension_request = NULL").Set("pending_extension_seconds = NULL").
+			Set("pending_extension_by = NULL").Set("pending_extension_at = NULL")
+	}
+	res, err := upd.Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record grant %s: %w", u.GrantID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("record grant %s: %w", u.GrantID, err)
+	} else if n == 1 {
+		return nil
+	}
+	exists, err := tx.NewSelect().Model((*schema.Grant)(nil)).Where("id = ?", u.GrantID).Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("record grant %s: %w", u.GrantID, err)
+	}
+	if !exists {
+		return sqlstore.NotFound("grant", u.GrantID)
+	}
+	return nil
 }
 
 // KnownAccountID returns the directory object id recorded for the account upn by this grant

@@ -39,8 +39,9 @@ type AuditEvent struct {
 }
 
 // InsertAudit appends e to the chain inside tx; an event whose id exists already was written
-// by an earlier attempt and is kept as it is. It locks the chain head until tx ends, so that
-// appends are serialised: callers insert the event before locking anything else.
+// by an earlier attempt and is kept as it is. It locks the chain head, which every append in
+// the deployment shares, until tx ends: callers lock their own rows first and append last, so
+// that the head is held for as little as possible and locks are always taken in that order.
 func (h *Handle) InsertAudit(ctx context.Context, tx bun.Tx, e AuditEvent) error {
 	if e.ID == "" {
 		e.ID = NewID("aud")
@@ -64,25 +65,26 @@ func (h *Handle) InsertAudit(ctx context.Context, tx bun.Tx, e AuditEvent) error
 	return appendAudit(ctx, tx, m)
 }
 
-// appendAudit links m to the chain head and inserts it. The no-op UPDATE … RETURNING takes the
-// head's row lock on PostgreSQL (and the write lock on SQLite) before anything is read.
+// appendAudit links m to the chain head and inserts it: three statements under the head's
+// lock. The no-op UPDATE … RETURNING takes the head's row lock on PostgreSQL (and the write
+// lock on SQLite) before anything is read; an id already logged inserts nothing and leaves the
+// head as it was.
 func appendAudit(ctx context.Context, tx bun.Tx, m schema.AuditEvent) error {
 	var head schema.AuditChainHead
 	if err := tx.NewRaw("UPDATE audit_chain_heads SET seq = seq WHERE chain_id = ? RETURNING seq, hash",
 		auditchain.ChainID).Scan(ctx, &head.Seq, &head.Hash); err != nil {
 		return fmt.Errorf("record audit event: lock chain head: %w", err)
 	}
-	exists, err := tx.NewSelect().Model((*schema.AuditEvent)(nil)).Where("id = ?", m.ID).Exists(ctx)
+	r := auditchain.Link(schema.AuditRecord(m), head.Seq, head.Hash)
+	m.Seq, m.PrevHash, m.Hash = r.Seq, r.PrevHash, r.Hash
+	res, err := tx.NewInsert().Model(&m).On("CONFLICT (id) DO NOTHING").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("record audit event: %w", err)
 	}
-	if exists {
-		return nil
-	}
-	r := auditchain.Link(schema.AuditRecord(m), head.Seq, head.Hash)
-	m.Seq, m.PrevHash, m.Hash = r.Seq, r.PrevHash, r.Hash
-	if _, err := tx.NewInsert().Model(&m).Exec(ctx); err != nil {
+	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("record audit event: %w", err)
+	} else if n == 0 {
+		return nil
 	}
 	if _, err := tx.NewUpdate().Model((*schema.AuditChainHead)(nil)).Set("seq = ?", r.Seq).Set("hash = ?", r.Hash).
 		Set("updated_at = ?", m.CreatedAt).Where("chain_id = ?", auditchain.ChainID).Exec(ctx); err != nil {
