@@ -20,10 +20,11 @@ import (
 
 // Store is the part of *store.Store the activities need.
 type Store interface {
-	ClaimGrant(ctx context.Context, c store.Claim) (store.Grant, error)
 	Grant(ctx context.Context, id string) (store.Grant, error)
 	CheckEntitlement(ctx context.Context, tenantID, applicationID, technicianID string) (store.Entitlement, error)
-	LockAccount(ctx context.Context, grantID, upn string) error
+	// BeginGrant claims the grant for its run chain, locks its account and records its first
+	// status with its event, in one transaction (store.Begin).
+	BeginGrant(ctx context.Context, b store.Begin) error
 	GrantActor(ctx context.Context, grantID, actorID string) (kind string, ok bool, err error)
 	// RecordTransition writes the projection and its audit event (nil: none) atomically.
 	RecordTransition(ctx context.Context, u store.GrantUpdate, event *store.AuditEvent) error

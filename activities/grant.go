@@ -16,17 +16,20 @@ import (
 // BeginGrant claims the grant row the API created for this run chain and loads from the
 // database everything that decides the grant: the entitlement, the duration (the request
 // bounded by the application's duration and the global maximum), the account and the roles.
-// A run with no row of its own is refused (grant.refused, nothing else written). An allowed
-// grant locks its account (one account, one live grant) and is recorded as provisioning
-// with its grant.requested event; a denied one stays pending for the workflow to finish.
+// A run with no row of its own is refused (grant.refused, nothing else written). The claim,
+// the account lock of an allowed grant (one account, one live grant) and its first status
+// (provisioning, pending_approval, or pending when denied) with the grant.requested event are
+// one transaction.
 func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (workflows.Plan, error) {
-	g, err := a.Store.ClaimGrant(ctx, store.Claim{GrantID: in.GrantID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
-		TechnicianID: in.TechnicianID, WorkflowID: in.WorkflowID, RunID: in.RunID, FirstRunID: in.FirstRunID})
-	if errors.Is(err, store.ErrClaimRefused) {
-		return a.refuse(ctx, in, err.Error())
+	claim := store.Claim{GrantID: in.GrantID, TenantID: in.TenantID, ApplicationID: in.ApplicationID,
+		TechnicianID: in.TechnicianID, WorkflowID: in.WorkflowID, RunID: in.RunID, FirstRunID: in.FirstRunID}
+	// The claim itself is checked under the row's lock when the grant is begun (BeginGrant).
+	g, err := a.Store.Grant(ctx, in.GrantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a.refuse(ctx, in, fmt.Sprintf("%v: no grant %s was requested through the API", store.ErrClaimRefused, in.GrantID))
 	}
 	if err != nil {
-		return workflows.Plan{}, fmt.Errorf("claim grant %s: %w", in.GrantID, err)
+		return workflows.Plan{}, fmt.Errorf("read grant %s: %w", in.GrantID, err)
 	}
 	ent, err := a.Store.CheckEntitlement(ctx, g.TenantID, g.ApplicationID, g.TechnicianID)
 	if err != nil {
@@ -50,30 +53,11 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 			}
 		}
 	}
-	if !plan.Denied {
-		err := a.Store.LockAccount(ctx, g.ID, plan.AccountUPN)
-		switch {
-		case errors.Is(err, store.ErrAccountInUse):
-			plan.Denied, plan.Reason = true, err.Error()
-		case err != nil:
-			return workflows.Plan{}, err
-		}
+	status, err := a.begin(ctx, in, g, claim, &plan)
+	if errors.Is(err, store.ErrClaimRefused) {
+		return a.refuse(ctx, in, err.Error())
 	}
-	status := workflows.StatusPending
-	switch {
-	case plan.Denied:
-	case plan.ApprovalRequired:
-		status = workflows.StatusPendingApproval
-	default:
-		status = workflows.StatusProvisioning
-	}
-	rec := workflows.Record{GrantID: g.ID, WorkflowID: in.WorkflowID, RunID: in.RunID, TenantID: g.TenantID,
-		ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, Status: status, Action: workflows.ActionRequested,
-		Key: "requested", Actor: workflows.Actor{ID: g.TechnicianID, Kind: store.ActorTechnician, Verified: true},
-		RuleID: plan.RuleID, RuleName: plan.RuleName}
-	event := auditEvent(rec)
-	event.Details["justification"] = g.Justification
-	if err := a.Store.RecordTransition(ctx, updateOf(rec), &event); err != nil {
+	if err != nil {
 		return workflows.Plan{}, fmt.Errorf("record request of grant %s: %w", g.ID, err)
 	}
 	if err := a.publish(ctx, workflows.GrantNotification{Event: workflows.NotifyRequested, GrantID: g.ID, Key: "requested", ActorID: g.TechnicianID}); err != nil {
@@ -86,6 +70,37 @@ func (a *Activities) BeginGrant(ctx context.Context, in workflows.BeginInput) (w
 	}
 	a.metrics().Transition(string(status))
 	return plan, nil
+}
+
+// begin writes the claim, the account lock and the first status; an account another live
+// grant holds denies the grant, which is then written as denied.
+func (a *Activities) begin(ctx context.Context, in workflows.BeginInput, g store.Grant, claim store.Claim, plan *workflows.Plan) (workflows.Status, error) {
+	for {
+		status := workflows.StatusPending
+		switch {
+		case plan.Denied:
+		case plan.ApprovalRequired:
+			status = workflows.StatusPendingApproval
+		default:
+			status = workflows.StatusProvisioning
+		}
+		rec := workflows.Record{GrantID: g.ID, WorkflowID: in.WorkflowID, RunID: in.RunID, TenantID: g.TenantID,
+			ApplicationID: g.ApplicationID, TechnicianID: g.TechnicianID, Status: status, Action: workflows.ActionRequested,
+			Key: "requested", Actor: workflows.Actor{ID: g.TechnicianID, Kind: store.ActorTechnician, Verified: true},
+			RuleID: plan.RuleID, RuleName: plan.RuleName}
+		event := auditEvent(rec)
+		event.Details["justification"] = g.Justification
+		b := store.Begin{Claim: claim, Status: string(status), Event: &event}
+		if !plan.Denied {
+			b.LockUPN = plan.AccountUPN
+		}
+		err := a.Store.BeginGrant(ctx, b)
+		if errors.Is(err, store.ErrAccountInUse) && !plan.Denied {
+			plan.Denied, plan.Reason = true, err.Error()
+			continue
+		}
+		return status, err
+	}
 }
 
 // planOf turns the database's answers into the grant's plan.

@@ -22,7 +22,7 @@ type GrantStore interface {
 	Technician(ctx context.Context, id string) (store.Technician, error)
 	TicketReference(ctx context.Context, grantID string) (string, error)
 	ApproverEmails(ctx context.Context, grantID string) ([]string, error)
-	WantsEvent(ctx context.Context, tenantID, event string) (bool, error)
+	WantsGrantEvent(ctx context.Context, grantID, event string) (bool, error)
 	EnqueueEvent(ctx context.Context, ev store.OutboxEvent) (int, error)
 	EnqueueTestEvent(ctx context.Context, destinationID string, ev store.OutboxEvent) error
 }
@@ -43,13 +43,14 @@ func (p *Publisher) PublishGrantEvent(ctx context.Context, in workflows.GrantNot
 	if !IsEventName(in.Event) || in.Event == EventTest {
 		return 0, temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown grant event %q", in.Event), "UnknownEvent", nil)
 	}
-	g, err := p.Store.Grant(ctx, in.GrantID)
-	if err != nil {
+	// Most deployments listen to few events: the event's reads (grant, tenant, application,
+	// people, ticket, approvers) and the outbox transaction are spent only when a destination
+	// wants it.
+	if wanted, err := p.Store.WantsGrantEvent(ctx, in.GrantID, in.Event); err != nil || !wanted {
 		return 0, err
 	}
-	// Most deployments listen to few events: the event's reads (tenant, application, people,
-	// ticket, approvers) and the outbox transaction are spent only when a destination wants it.
-	if wanted, err := p.Store.WantsEvent(ctx, g.TenantID, in.Event); err != nil || !wanted {
+	g, err := p.Store.Grant(ctx, in.GrantID)
+	if err != nil {
 		return 0, err
 	}
 	ev, err := p.event(ctx, g, in)

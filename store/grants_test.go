@@ -117,8 +117,7 @@ func TestGrantsProjection(t *testing.T) {
 		_, err = st.Grant(ctx, g3.ID)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		g4 := pendingGrant(t, st, f, time.Hour)
-		_, err = st.ClaimGrant(ctx, claimOf(g4, "run-4"))
-		require.NoError(t, err)
+		require.NoError(t, st.BeginGrant(ctx, store.Begin{Claim: claimOf(g4, "run-4"), Status: "pending"}))
 		require.NoError(t, st.DiscardPendingGrant(ctx, g4.ID))
 		_, err = st.Grant(ctx, g4.ID)
 		require.NoError(t, err)
@@ -182,20 +181,25 @@ func TestCredentials(t *testing.T) {
 }
 
 // A grant row is run by the run chain that claimed it first; anything else is refused.
-func TestClaimGrant(t *testing.T) {
+func TestBeginGrantClaims(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
+		claim := func(c store.Claim) error {
+			return st.BeginGrant(ctx, store.Begin{Claim: c, Status: "provisioning",
+				Event: &store.AuditEvent{ID: "aud-begin-" + c.GrantID + "-" + c.RunID, Action: "grant.requested", Target: c.GrantID}})
+		}
 		g := pendingGrant(t, st, f, time.Hour)
-		claimed, err := st.ClaimGrant(ctx, claimOf(g, "run-1"))
+		require.NoError(t, claim(claimOf(g, "run-1")))
+		got, err := st.Grant(ctx, g.ID)
 		require.NoError(t, err)
-		require.Equal(t, "run-1", claimed.FirstRunID)
+		require.Equal(t, "run-1", got.FirstRunID)
+		require.Equal(t, "provisioning", got.Status)
 
 		reset := claimOf(g, "run-1")
 		reset.RunID = "run-1-reset"
-		_, err = st.ClaimGrant(ctx, reset)
-		require.NoError(t, err, "a Reset keeps the first run id: same grant")
-		got, _ := st.Grant(ctx, g.ID)
+		require.NoError(t, claim(reset), "a Reset keeps the first run id: same grant")
+		got, _ = st.Grant(ctx, g.ID)
 		require.Equal(t, "run-1-reset", got.RunID)
 
 		refused := map[string]store.Claim{
@@ -205,33 +209,45 @@ func TestClaimGrant(t *testing.T) {
 			"other workflow":   func() store.Claim { c := claimOf(g, "run-1"); c.WorkflowID = "access/x"; return c }(),
 		}
 		for name, c := range refused {
-			_, err := st.ClaimGrant(ctx, c)
-			require.ErrorIs(t, err, store.ErrClaimRefused, name)
+			require.ErrorIs(t, claim(c), store.ErrClaimRefused, name)
 		}
 		g2 := pendingGrant(t, st, f, time.Hour)
-		_, err = st.ClaimGrant(ctx, claimOf(g2, "run-1"))
-		require.ErrorIs(t, err, store.ErrClaimRefused, "one run chain claims one grant")
+		require.ErrorIs(t, claim(claimOf(g2, "run-1")), store.ErrClaimRefused, "one run chain claims one grant")
+		got, _ = st.Grant(ctx, g2.ID)
+		require.Equal(t, "pending", got.Status, "a refused claim writes nothing")
 
 		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g.ID, Status: "expired"}))
-		_, err = st.ClaimGrant(ctx, claimOf(g, "run-1"))
-		require.ErrorIs(t, err, store.ErrClaimRefused, "an ended grant is not run again")
+		require.ErrorIs(t, claim(claimOf(g, "run-1")), store.ErrClaimRefused, "an ended grant is not run again")
+
+		// One event per begun run, even when repeated; none for the refusals.
+		evs, err := st.AuditEventsAfter(ctx, 0, 20)
+		require.NoError(t, err)
+		require.Len(t, evs, 2)
 	})
 }
 
-// One account, one live grant: the lock is unique and goes with the grant's end.
-func TestLockAccount(t *testing.T) {
+// One account, one live grant: the lock is unique and goes with the grant's end; a grant
+// denied for it is begun without it.
+func TestBeginGrantLocksTheAccount(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
 		g1 := pendingGrant(t, st, f, time.Hour)
 		g2 := pendingGrant(t, st, f, time.Hour)
-		require.NoError(t, st.LockAccount(ctx, g1.ID, "JIT-Alice@contoso.com"))
-		require.NoError(t, st.LockAccount(ctx, g1.ID, "jit-alice@contoso.com"), "the holder may lock again")
-		err := st.LockAccount(ctx, g2.ID, "jit-alice@CONTOSO.com")
+		begin := func(g store.Grant, run, upn string) error {
+			return st.BeginGrant(ctx, store.Begin{Claim: claimOf(g, run), Status: "provisioning", LockUPN: upn})
+		}
+		require.NoError(t, begin(g1, "run-1", "JIT-Alice@contoso.com"))
+		require.NoError(t, begin(g1, "run-1", "jit-alice@contoso.com"), "the holder may lock again")
+		err := begin(g2, "run-2", "jit-alice@CONTOSO.com")
 		require.ErrorIs(t, err, store.ErrAccountInUse)
 		require.ErrorContains(t, err, g1.ID)
+		got, _ := st.Grant(ctx, g2.ID)
+		require.Empty(t, got.FirstRunID, "nothing of the refused begin is written")
+		require.NoError(t, st.BeginGrant(ctx, store.Begin{Claim: claimOf(g2, "run-2"), Status: "pending"}), "denied: begun without the lock")
 		require.NoError(t, st.RecordGrant(ctx, store.GrantUpdate{GrantID: g1.ID, Status: "revoked"}))
-		require.NoError(t, st.LockAccount(ctx, g2.ID, "jit-alice@contoso.com"))
+		g3 := pendingGrant(t, st, f, time.Hour)
+		require.NoError(t, begin(g3, "run-3", "jit-alice@contoso.com"))
 	})
 }
 

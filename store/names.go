@@ -142,6 +142,7 @@ type (
 	GrantTAP         = grants.GrantTAP
 	GrantUpdate      = grants.GrantUpdate
 	PendingExtension = grants.PendingExtension
+	Begin            = grants.Begin
 )
 
 const (

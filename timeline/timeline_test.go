@@ -81,7 +81,8 @@ func TestRevokedGrantTimeline(t *testing.T) {
 	entries := entriesOf(t, h)
 	assert.Equal(t, []string{
 		timeline.KindRequested, timeline.KindEntitled, timeline.KindStatus, timeline.KindAccount, timeline.KindRolesAssigned,
-		timeline.KindActive, timeline.KindExtended, timeline.KindRevokeRequested, timeline.KindStatus, timeline.KindDisabled, timeline.KindEnded,
+		timeline.KindActive, timeline.KindVersion, timeline.KindExtended, timeline.KindRevokeRequested, timeline.KindStatus,
+		timeline.KindVersion, timeline.KindDisabled, timeline.KindEnded,
 	}, kinds(entries))
 
 	req := find(t, entries, timeline.KindRequested)
@@ -271,7 +272,11 @@ func TestNotAGrant(t *testing.T) {
 // A workflow.GetVersion marker shows which code path a run took.
 func TestVersionMarker(t *testing.T) {
 	h := load(t, "expired.json")
-	require.Empty(t, kindsOf(entriesOf(t, h), timeline.KindVersion), "one clean version: no markers")
+	recorded := kindsOf(entriesOf(t, h), timeline.KindVersion)
+	require.Len(t, recorded, 1, "the disable's version marker")
+	assert.Equal(t, `workflow code version 1 for change "tap-delete-beside-disable"`, recorded[0].Detail)
+	h = load(t, "before-tap-delete-beside-disable/expired.json")
+	require.Empty(t, kindsOf(entriesOf(t, h), timeline.KindVersion), "recorded before any version: no markers")
 	dc := converter.GetDefaultDataConverter() // a history recorded before the codec
 	changeID, err := dc.ToPayloads("pause-before-request")
 	require.NoError(t, err)

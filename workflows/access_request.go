@@ -280,7 +280,14 @@ func (g *grant) disable(ctx workflow.Context) {
 	if in.UPN == "" {
 		in.UPN = g.plan.AccountUPN
 	}
-	g.deleteTAP(ctx)
+	var tap workflow.Future
+	switch {
+	case !g.hasTAP():
+	case workflow.GetVersion(ctx, tapBesideDisableChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion:
+		g.deleteTAP(ctx)
+	default:
+		tap = g.startDeleteTAP(ctx)
+	}
 	var res DisableAccountResult
 	for {
 		// The retry policy has no limit; only a limit imposed from outside (a test
@@ -291,6 +298,7 @@ func (g *grant) disable(ctx workflow.Context) {
 		}
 		g.logger.Error("DisableAccount gave up; scheduling it again", "Error", err)
 	}
+	g.awaitDeleteTAP(ctx, tap)
 	if res.WasBlocked && g.failure == "" {
 		g.st.Failure = disabledLateNote
 	}

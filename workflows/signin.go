@@ -77,21 +77,42 @@ func (g *grant) issueTAP(ctx, pctx workflow.Context) (ok bool) {
 	return true
 }
 
-// deleteTAP deletes the grant's Temporary Access Pass before the disable (best effort: the
-// disabled account cannot sign in with it, and the next grant's cleaning removes it).
+// tapBesideDisableChange versions the disable: from version 1 the pass is deleted beside
+// DisableAccount (both scheduled in one workflow task) instead of before it, so the account is
+// disabled one activity sooner. Histories recorded before run on DefaultVersion.
+const tapBesideDisableChange = "tap-delete-beside-disable"
+
+// deleteTAP deletes the grant's Temporary Access Pass and waits for it (the order before
+// tapBesideDisableChange).
 func (g *grant) deleteTAP(ctx workflow.Context) {
-	if !g.plan.UsesTAP() || g.st.AccountID == "" {
-		return
+	g.awaitDeleteTAP(ctx, g.startDeleteTAP(ctx))
+}
+
+// startDeleteTAP starts deleting the grant's Temporary Access Pass (best effort: the
+// disabled account cannot sign in with it, and the next grant's cleaning removes it); nil
+// when the grant has none.
+func (g *grant) startDeleteTAP(ctx workflow.Context) workflow.Future {
+	if !g.hasTAP() {
+		return nil
 	}
 	o := disableOptions("Delete the Temporary Access Pass of " + g.st.AccountUPN)
 	// Never delays the disable: errors waiting cannot fix (authorization lost) end it at once.
 	o.ScheduleToCloseTimeout = deleteTAPTimeout
 	o.RetryPolicy.NonRetryableErrorTypes = NonRetryableProvisioningErrors()
 	actx := workflow.WithActivityOptions(ctx, o)
-	err := workflow.ExecuteActivity(actx, signinwire.DeleteTAPActivity, signinwire.DeleteTAPInput{
+	return workflow.ExecuteActivity(actx, signinwire.DeleteTAPActivity, signinwire.DeleteTAPInput{
 		GrantID: g.in.GrantID, ApplicationID: g.in.ApplicationID, ObjectID: g.st.AccountID,
-	}).Get(actx, nil)
-	if err != nil {
-		g.logger.Warn("Temporary Access Pass not deleted; disabling anyway", "Error", err)
+	})
+}
+
+// hasTAP: the grant's application issues passes and the account exists.
+func (g *grant) hasTAP() bool { return g.plan.UsesTAP() && g.st.AccountID != "" }
+
+func (g *grant) awaitDeleteTAP(ctx workflow.Context, f workflow.Future) {
+	if f == nil {
+		return
+	}
+	if err := f.Get(ctx, nil); err != nil {
+		g.logger.Warn("Temporary Access Pass not deleted; the account is disabled anyway", "Error", err)
 	}
 }

@@ -62,23 +62,46 @@ func (s *Store) Row(id string) (store.Grant, bool) {
 	return *g, true
 }
 
-// ClaimGrant implements activities.Store with store.ClaimGrant's rules.
-func (s *Store) ClaimGrant(_ context.Context, c store.Claim) (store.Grant, error) {
+// BeginGrant implements activities.Store with store.BeginGrant's rules (a row added without a
+// workflow id takes the claimant's); it consumes RecordGrantErrs as a RecordTransition does.
+func (s *Store) BeginGrant(_ context.Context, b store.Begin) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.rows[c.GrantID]
+	if len(s.RecordGrantErrs) > 0 {
+		err := s.RecordGrantErrs[0]
+		s.RecordGrantErrs = s.RecordGrantErrs[1:]
+		if err != nil {
+			return err
+		}
+	}
+	g, ok := s.rows[b.GrantID]
 	switch {
 	case !ok:
-		return store.Grant{}, fmt.Errorf("%w: no grant %s", store.ErrClaimRefused, c.GrantID)
-	case g.TenantID != c.TenantID || g.ApplicationID != c.ApplicationID || g.TechnicianID != c.TechnicianID:
-		return store.Grant{}, fmt.Errorf("%w: grant %s does not match", store.ErrClaimRefused, c.GrantID)
-	case g.FirstRunID != "" && g.FirstRunID != c.FirstRunID:
-		return store.Grant{}, fmt.Errorf("%w: grant %s is run by another run", store.ErrClaimRefused, c.GrantID)
+		return fmt.Errorf("%w: no grant %s", store.ErrClaimRefused, b.GrantID)
+	case g.TenantID != b.TenantID || g.ApplicationID != b.ApplicationID || g.TechnicianID != b.TechnicianID ||
+		(g.WorkflowID != "" && g.WorkflowID != b.WorkflowID):
+		return fmt.Errorf("%w: grant %s does not match", store.ErrClaimRefused, b.GrantID)
+	case g.FirstRunID != "" && g.FirstRunID != b.FirstRunID:
+		return fmt.Errorf("%w: grant %s is run by another run", store.ErrClaimRefused, b.GrantID)
 	case store.IsTerminal(g.Status):
-		return store.Grant{}, fmt.Errorf("%w: grant %s has ended", store.ErrClaimRefused, c.GrantID)
+		return fmt.Errorf("%w: grant %s has ended", store.ErrClaimRefused, b.GrantID)
 	}
-	g.FirstRunID, g.RunID, g.WorkflowID = c.FirstRunID, c.RunID, c.WorkflowID
-	return *g, nil
+	if b.LockUPN != "" {
+		if s.locks == nil {
+			s.locks = map[string]string{}
+		}
+		key := strings.ToLower(b.LockUPN)
+		if holder, ok := s.locks[key]; ok && holder != b.GrantID {
+			return fmt.Errorf("%w: %s is held by grant %s", store.ErrAccountInUse, b.LockUPN, holder)
+		}
+		s.locks[key] = b.GrantID
+	}
+	g.FirstRunID, g.RunID, g.WorkflowID, g.Status = b.FirstRunID, b.RunID, b.WorkflowID, b.Status
+	s.Grants = append(s.Grants, store.GrantUpdate{GrantID: b.GrantID, RunID: b.RunID, Status: b.Status})
+	if b.Event != nil && !slices.ContainsFunc(s.Audits, func(e store.AuditEvent) bool { return e.ID != "" && e.ID == b.Event.ID }) {
+		s.Audits = append(s.Audits, *b.Event)
+	}
+	return nil
 }
 
 // Grant implements activities.Store.
@@ -89,21 +112,6 @@ func (s *Store) Grant(_ context.Context, id string) (store.Grant, error) {
 		return *g, nil
 	}
 	return store.Grant{}, store.ErrNotFound
-}
-
-// LockAccount implements activities.Store.
-func (s *Store) LockAccount(_ context.Context, grantID, upn string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.locks == nil {
-		s.locks = map[string]string{}
-	}
-	key := strings.ToLower(upn)
-	if holder, ok := s.locks[key]; ok && holder != grantID {
-		return fmt.Errorf("%w: %s is held by grant %s", store.ErrAccountInUse, upn, holder)
-	}
-	s.locks[key] = grantID
-	return nil
 }
 
 // GrantActor implements activities.Store.

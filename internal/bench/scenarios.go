@@ -170,7 +170,7 @@ func (r *runner) expiry(ctx context.Context, grants, tenants int) error {
 // expireAt provisions one grant on each of slots, then moves their expiries (extend update)
 // to the instants when picks (first is the earliest instant that leaves time to deliver the
 // extensions, on a whole second), waits until they have ended and returns each one's lateness
-// (DisableAccount completed, or the floor's last no-op, − its expiry) and their timelines.
+// (DisableAccount completed, the floor's no-op of that name, − its expiry) and their timelines.
 // onActive, when set, is called once every grant is active, before the extensions.
 func (r *runner) expireAt(ctx context.Context, t load.Target, slots []int, scen string, when func(first time.Time, n int) []time.Time, onActive func()) ([]float64, []load.Timeline, error) {
 	n := len(slots)

@@ -192,12 +192,15 @@ func (s *Store) EnqueueEvent(ctx context.Context, ev OutboxEvent) (int, error) {
 	return n, err
 }
 
-// WantsEvent reports whether any destination would queue event for tenantID (one read), so a
-// publisher builds an event only when someone listens.
-func (s *Store) WantsEvent(ctx context.Context, tenantID, event string) (bool, error) {
-	dests, err := s.destinationsFor(ctx, s.DB, tenantID)
-	if err != nil {
-		return false, err
+// WantsGrantEvent reports whether any destination of the grant's tenant (or of every tenant)
+// wants event, in one read (the grant's tenant is a subquery), so that a publisher reads and
+// builds an event only when someone listens.
+func (s *Store) WantsGrantEvent(ctx context.Context, grantID, event string) (bool, error) {
+	var dests []schema.NotificationDestination
+	tenant := s.DB.NewSelect().Model((*schema.Grant)(nil)).Column("tenant_id").Where("id = ?", grantID)
+	if err := s.DB.NewSelect().Model(&dests).Column("id", "tenant_id", "events").
+		Where("tenant_id IS NULL OR tenant_id = (?)", tenant).Scan(ctx); err != nil {
+		return false, fmt.Errorf("list destinations of grant %s: %w", grantID, err)
 	}
 	for _, d := range dests {
 		if wants(d, event) {

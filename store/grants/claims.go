@@ -84,61 +84,93 @@ type Claim struct {
 	FirstRunID    string
 }
 
-// ClaimGrant gives the grant row to the run chain of c.FirstRunID: the row must exist, match
-// c's tenant, application, technician and workflow id, not have ended, and be unclaimed or
-// claimed by the same chain (a Reset keeps the first run id). Anything else is
-// ErrClaimRefused with the reason.
-func (s *Store) ClaimGrant(ctx context.Context, c Claim) (Grant, error) {
-	var g Grant
+// checkClaim says whether c may run g: the row must match c's tenant, application,
+// technician and workflow id, not have ended, and be unclaimed or claimed by the same chain
+// (a Reset keeps the first run id). Anything else is ErrClaimRefused with the reason.
+func checkClaim(g Grant, c Claim) error {
+	switch {
+	case g.TenantID != c.TenantID || g.ApplicationID != c.ApplicationID || g.TechnicianID != c.TechnicianID || g.WorkflowID != c.WorkflowID:
+		return fmt.Errorf("%w: grant %s was requested for another tenant, application, technician or workflow", ErrClaimRefused, c.GrantID)
+	case g.FirstRunID != "" && g.FirstRunID != c.FirstRunID:
+		return fmt.Errorf("%w: grant %s is run by another workflow run (%s)", ErrClaimRefused, c.GrantID, g.FirstRunID)
+	case sqlstore.IsTerminal(g.Status):
+		return fmt.Errorf("%w: grant %s has already ended (%s)", ErrClaimRefused, c.GrantID, g.Status)
+	}
+	return nil
+}
+
+// Begin is a grant's first write by its run: the claim, the account lock when the grant may
+// go ahead, and its first status with the grant.requested event.
+type Begin struct {
+	Claim
+	Status  string
+	LockUPN string // "": the grant is denied and locks nothing
+	Event   *sqlstore.AuditEvent
+}
+
+// BeginGrant writes b in one transaction: it claims the row for b's run chain (CheckClaim
+// under the row's lock), makes the grant the one live grant of the account LockUPN
+// (case-insensitive; another live holder is ErrAccountInUse naming it, and nothing is
+// written), sets the status and appends the event. A row that does not exist is
+// ErrClaimRefused. It is safe to repeat (activities retry).
+func (s *Store) BeginGrant(ctx context.Context, b Begin) error {
+	if !sqlstore.IsValidStatus(b.Status) {
+		return fmt.Errorf("begin grant %s: invalid status %q", b.GrantID, b.Status)
+	}
+	lock := strings.ToLower(b.LockUPN)
 	err := s.InTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var m schema.Grant
-		q := tx.NewSelect().Model(&m).Where("id = ?", c.GrantID)
+		q := tx.NewSelect().Model(&m).Where("id = ?", b.GrantID)
 		if schema.IsPostgres(tx) {
 			q = q.For("UPDATE")
 		}
 		if err := q.Scan(ctx); errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%w: no grant %s was requested through the API", ErrClaimRefused, c.GrantID)
+			return fmt.Errorf("%w: no grant %s was requested through the API", ErrClaimRefused, b.GrantID)
 		} else if err != nil {
-			return fmt.Errorf("claim grant %s: %w", c.GrantID, err)
+			return fmt.Errorf("claim grant %s: %w", b.GrantID, err)
 		}
-		switch {
-		case m.TenantID != c.TenantID || m.ApplicationID != c.ApplicationID || m.TechnicianID != c.TechnicianID || m.WorkflowID != c.WorkflowID:
-			return fmt.Errorf("%w: grant %s was requested for another tenant, application, technician or workflow", ErrClaimRefused, c.GrantID)
-		case m.FirstRunID != "" && m.FirstRunID != c.FirstRunID:
-			return fmt.Errorf("%w: grant %s is run by another workflow run (%s)", ErrClaimRefused, c.GrantID, m.FirstRunID)
-		case sqlstore.IsTerminal(m.Status):
-			return fmt.Errorf("%w: grant %s has already ended (%s)", ErrClaimRefused, c.GrantID, m.Status)
+		if err := checkClaim(FromRow(m), b.Claim); err != nil {
+			return err
 		}
-		m.FirstRunID, m.RunID, m.UpdatedAt = c.FirstRunID, c.RunID, s.Clock()
-		if _, err := tx.NewUpdate().Model(&m).Column("first_run_id", "run_id", "updated_at").WherePK().Exec(ctx); err != nil {
+		upd := tx.NewUpdate().Model((*schema.Grant)(nil)).Set("first_run_id = ?", b.FirstRunID).Set("run_id = ?", b.RunID).
+			Set("status = ?", b.Status).Set("updated_at = ?", s.Clock()).Where("id = ?", m.ID)
+		if lock != "" {
+			upd = upd.Set("account_lock = ?", lock)
+		}
+		if _, err := upd.Exec(ctx); err != nil {
 			if sqlstore.IsUniqueViolation(err) {
-				return fmt.Errorf("%w: run %s already claimed another grant", ErrClaimRefused, c.FirstRunID)
+				return errUniqueBegin
 			}
-			return fmt.Errorf("claim grant %s: %w", c.GrantID, err)
+			return fmt.Errorf("begin grant %s: %w", b.GrantID, err)
 		}
-		g = FromRow(m)
-		return nil
+		if b.Event == nil {
+			return nil
+		}
+		e := *b.Event
+		if e.ID == "" {
+			e.ID = sqlstore.NewID("aud")
+		}
+		return s.InsertAudit(ctx, tx, e)
 	})
-	return g, err
+	if !errors.Is(err, errUniqueBegin) {
+		return err
+	}
+	// The run chain's other grant, or the account's live holder: which one, read after the rollback.
+	if lock != "" {
+		var holder schema.Grant
+		err := s.DB.NewSelect().Model(&holder).Where("account_lock = ? AND id <> ?", lock, b.GrantID).Scan(ctx)
+		if err == nil {
+			return fmt.Errorf("%w: %s is held by grant %s (application %s) until it ends", ErrAccountInUse, b.LockUPN, holder.ID, holder.ApplicationID)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("begin grant %s: read the account's holder: %w", b.GrantID, err)
+		}
+	}
+	return fmt.Errorf("%w: run %s already claimed another grant", ErrClaimRefused, b.FirstRunID)
 }
 
-// LockAccount makes the grant the one live grant of the account upn (case-insensitive); the
-// lock goes with the grant's final status. Another live holder is ErrAccountInUse, naming it.
-func (s *Store) LockAccount(ctx context.Context, grantID, upn string) error {
-	lock := strings.ToLower(upn)
-	_, err := s.DB.NewUpdate().Model((*schema.Grant)(nil)).Set("account_lock = ?", lock).Where("id = ?", grantID).Exec(ctx)
-	if !sqlstore.IsUniqueViolation(err) {
-		if err != nil {
-			return fmt.Errorf("lock account of grant %s: %w", grantID, err)
-		}
-		return nil
-	}
-	var holder schema.Grant
-	if err := s.DB.NewSelect().Model(&holder).Where("account_lock = ?", lock).Scan(ctx); err != nil {
-		return fmt.Errorf("%w (%s)", ErrAccountInUse, upn)
-	}
-	return fmt.Errorf("%w: %s is held by grant %s (application %s) until it ends", ErrAccountInUse, upn, holder.ID, holder.ApplicationID)
-}
+// errUniqueBegin carries a unique violation out of BeginGrant's transaction.
+var errUniqueBegin = errors.New("unique violation")
 
 // GrantActor says who actorID is to the grant: its technician, an admin, or nobody the
 // database knows (ok false).

@@ -20,11 +20,12 @@ import (
 // method (password_and_tap) —
 //
 //	LA BeginGrant → A PrepareAccount → A EnsureAccount → A IssueTAP → A AssignRoles
-//	→ LA RecordGrant(active) → timer → LA RecordGrant(revoking) → A DeleteTAP
-//	→ A DisableAccount → LA RecordGrant(expired)
+//	→ LA RecordGrant(active) → timer → LA RecordGrant(revoking) → A DeleteTAP beside
+//	A DisableAccount → LA RecordGrant(expired)
 //
 // — i.e. 4 local and 6 regular activities and one timer, with the same status query and
-// extend update so the load generator drives both alike. The activities do nothing.
+// extend update so the load generator drives both alike. The activities do nothing; the
+// disable's is named DisableAccount, as the product's, for the lateness rule.
 const (
 	WorkflowType = "JitFloor"
 	// TaskQueue is separate from the product's so the two never share pollers.
@@ -45,6 +46,9 @@ func (*floorActivities) Local(context.Context) error { return nil }
 
 // Remote does nothing (stands for the directory activities).
 func (*floorActivities) Remote(context.Context) error { return nil }
+
+// DisableAccount does nothing (stands for the product's DisableAccount).
+func (*floorActivities) DisableAccount(context.Context) error { return nil }
 
 // Workflow is the floor; see the comment on WorkflowType.
 func Workflow(ctx workflow.Context, in Input) (workflows.State, error) {
@@ -90,9 +94,10 @@ func Workflow(ctx workflow.Context, in Input) (workflows.State, error) {
 		}
 	}
 	st.Status = "revoking"
-	local(ctx)               // RecordGrant revoking
-	remote(ctx, acts.Remote) // DeleteTAP
-	remote(ctx, acts.Remote) // DisableAccount
+	local(ctx)                     // RecordGrant revoking
+	tap := start(ctx, acts.Remote) // DeleteTAP, beside the disable
+	remote(ctx, acts.DisableAccount)
+	_ = tap.Get(ctx, nil)
 	st.Status = "expired"
 	st.EndedAt = workflow.Now(ctx)
 	local(ctx) // RecordGrant expired
@@ -112,13 +117,18 @@ func local(ctx workflow.Context) {
 
 // remote runs a no-op regular activity with the product's provisioning options.
 func remote(ctx workflow.Context, fn func(context.Context) error) {
+	_ = start(ctx, fn).Get(ctx, nil)
+}
+
+// start schedules a no-op regular activity with the product's provisioning options.
+func start(ctx workflow.Context, fn func(context.Context) error) workflow.Future {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: 10 * time.Minute,
 		WaitForCancellation:    true,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second},
 	})
-	_ = workflow.ExecuteActivity(actx, fn).Get(actx, nil)
+	return workflow.ExecuteActivity(actx, fn)
 }
 
 // NewWorker is the floor's worker on queue, with the SDK defaults the product's worker uses

@@ -18,7 +18,7 @@ type Timeline struct {
 	Active    time.Time // first TimerStarted: the grant is active and its projection written
 	Fired     time.Time // last TimerFired: the expiry timer went off
 	Timer     time.Duration
-	Disabled  time.Time // the last ActivityTaskCompleted: DisableAccount (or the floor's last no-op)
+	Disabled  time.Time // DisableAccount's ActivityTaskCompleted (the floor's no-op has the same name)
 	Closed    time.Time // WorkflowExecutionCompleted
 	Regular   int       // regular activities completed
 	Local     int       // local-activity markers
@@ -28,6 +28,9 @@ type Timeline struct {
 	// included) and each regular activity, as the time since the previous step ended.
 	Steps []Step
 }
+
+// localActivityMarker names the markers of local activities (the SDK's; version markers differ).
+const localActivityMarker = "LocalActivity"
 
 // Step is one stretch of the path to Active.
 type Step struct {
@@ -78,11 +81,16 @@ func timeline(ctx context.Context, c client.Client, dc converter.DataConverter, 
 		case enumspb.EVENT_TYPE_TIMER_FIRED:
 			tl.Fired = at
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-			step("activity "+activityTypes[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()], at)
-			tl.Disabled = at
+			typ := activityTypes[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
+			step("activity "+typ, at)
+			if typ == workflows.DisableAccountActivity {
+				tl.Disabled = at
+			}
 			tl.Regular++
 		case enumspb.EVENT_TYPE_MARKER_RECORDED:
-			tl.Local++
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
+				tl.Local++
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
 			tl.Closed = at
 			tl.Completed = true
