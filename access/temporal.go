@@ -132,14 +132,20 @@ func extendError(workflowID, runID string, err error) error {
 	return engineError("extend "+workflowID+"/"+runID, err)
 }
 
-// engineError wraps err, marking an unreachable or overloaded engine as ErrWorkflowsUnavailable.
+// engineError wraps err, marking an unreachable or overloaded engine as ErrWorkflowsUnavailable,
+// and a namespace the cluster does not serve yet (a frontend that has just started and not
+// loaded it, or one failing over) too: the API answers 503 with Retry-After, not 500.
 func engineError(op string, err error) error {
 	var (
-		unavailable *serviceerror.Unavailable
-		deadline    *serviceerror.DeadlineExceeded
-		exhausted   *serviceerror.ResourceExhausted
+		unavailable   *serviceerror.Unavailable
+		deadline      *serviceerror.DeadlineExceeded
+		exhausted     *serviceerror.ResourceExhausted
+		nsNotFound    *serviceerror.NamespaceNotFound
+		nsUnavailable *serviceerror.NamespaceUnavailable
+		nsNotActive   *serviceerror.NamespaceNotActive
 	)
 	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &exhausted) ||
+		errors.As(err, &nsNotFound) || errors.As(err, &nsUnavailable) || errors.As(err, &nsNotActive) ||
 		errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w: %w", op, ErrWorkflowsUnavailable, err)
 	}
