@@ -241,20 +241,12 @@ func Load(getenv func(string) string) (Config, error) {
 			return &Error{"JIT_LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", c.LogLevel)}
 		},
 		func() error {
-			n, convErr := strconv.Atoi(get("JIT_DB_MAX_CONNS"))
-			if convErr != nil || n < 2 {
-				return &Error{"JIT_DB_MAX_CONNS", fmt.Sprintf("%q is not a whole number of at least 2", get("JIT_DB_MAX_CONNS"))}
-			}
-			c.DBMaxConns = n
-			return nil
+			c.DBMaxConns, err = parseCount("JIT_DB_MAX_CONNS", get("JIT_DB_MAX_CONNS"), 2)
+			return err
 		},
 		func() error {
-			n, convErr := strconv.Atoi(get("JIT_WORKER_CACHE_SIZE"))
-			if convErr != nil || n < 1 {
-				return &Error{"JIT_WORKER_CACHE_SIZE", fmt.Sprintf("%q is not a positive whole number", get("JIT_WORKER_CACHE_SIZE"))}
-			}
-			c.WorkerCacheSize = n
-			return nil
+			c.WorkerCacheSize, err = parseCount("JIT_WORKER_CACHE_SIZE", get("JIT_WORKER_CACHE_SIZE"), 1)
+			return err
 		},
 		func() error {
 			c.ReconcileInterval, err = parseDuration("JIT_RECONCILE_INTERVAL", get("JIT_RECONCILE_INTERVAL"))
@@ -392,6 +384,15 @@ func checkURL(name, v string) error {
 		return &Error{name, fmt.Sprintf("%q is not an http(s) URL", v)}
 	}
 	return nil
+}
+
+// parseCount parses a whole number of at least least, naming the variable when it is not one.
+func parseCount(name, v string, least int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		return 0, &Error{name, fmt.Sprintf("%q is not a whole number of at least %d", v, least)}
+	}
+	return n, nil
 }
 
 func parseDuration(name, v string) (time.Duration, error) {
