@@ -67,12 +67,8 @@ func (s *Store) Row(id string) (store.Grant, bool) {
 func (s *Store) BeginGrant(_ context.Context, b store.Begin) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.RecordGrantErrs) > 0 {
-		err := s.RecordGrantErrs[0]
-		s.RecordGrantErrs = s.RecordGrantErrs[1:]
-		if err != nil {
-			return err
-		}
+	if err := s.nextRecordErr(); err != nil {
+		return err
 	}
 	g, ok := s.rows[b.GrantID]
 	switch {
@@ -102,6 +98,16 @@ func (s *Store) BeginGrant(_ context.Context, b store.Begin) error {
 		s.Audits = append(s.Audits, *b.Event)
 	}
 	return nil
+}
+
+// nextRecordErr takes the next of RecordGrantErrs (nil when none is left); s.mu is held.
+func (s *Store) nextRecordErr() error {
+	if len(s.RecordGrantErrs) == 0 {
+		return nil
+	}
+	err := s.RecordGrantErrs[0]
+	s.RecordGrantErrs = s.RecordGrantErrs[1:]
+	return err
 }
 
 // Grant implements activities.Store.
@@ -155,12 +161,8 @@ func (s *Store) ApplicationPolicy(_ context.Context, _ string) (policy.Policy, b
 func (s *Store) RecordTransition(_ context.Context, u store.GrantUpdate, event *store.AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.RecordGrantErrs) > 0 {
-		err := s.RecordGrantErrs[0]
-		s.RecordGrantErrs = s.RecordGrantErrs[1:]
-		if err != nil {
-			return err
-		}
+	if err := s.nextRecordErr(); err != nil {
+		return err
 	}
 	if event != nil && u.Status == "" {
 		s.Audits = append(s.Audits, *event)

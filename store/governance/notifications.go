@@ -196,11 +196,10 @@ func (s *Store) EnqueueEvent(ctx context.Context, ev OutboxEvent) (int, error) {
 // wants event, in one read (the grant's tenant is a subquery), so that a publisher reads and
 // builds an event only when someone listens.
 func (s *Store) WantsGrantEvent(ctx context.Context, grantID, event string) (bool, error) {
-	var dests []schema.NotificationDestination
 	tenant := s.DB.NewSelect().Model((*schema.Grant)(nil)).Column("tenant_id").Where("id = ?", grantID)
-	if err := s.DB.NewSelect().Model(&dests).Column("id", "tenant_id", "events").
-		Where("tenant_id IS NULL OR tenant_id = (?)", tenant).Scan(ctx); err != nil {
-		return false, fmt.Errorf("list destinations of grant %s: %w", grantID, err)
+	dests, err := s.destinationsFor(ctx, s.DB, tenant)
+	if err != nil {
+		return false, err
 	}
 	for _, d := range dests {
 		if wants(d, event) {
@@ -215,11 +214,13 @@ func wants(d schema.NotificationDestination, event string) bool {
 	return len(d.Events) == 0 || slices.Contains(d.Events, event)
 }
 
-func (s *Store) destinationsFor(ctx context.Context, db bun.IDB, tenantID string) ([]schema.NotificationDestination, error) {
+// destinationsFor lists the destinations of a tenant and those of every tenant; tenant is the
+// tenant's id or a subquery that selects it ("" lists them all).
+func (s *Store) destinationsFor(ctx context.Context, db bun.IDB, tenant any) ([]schema.NotificationDestination, error) {
 	var dests []schema.NotificationDestination
 	q := db.NewSelect().Model(&dests).Column("id", "tenant_id", "events")
-	if tenantID != "" {
-		q = q.Where("tenant_id IS NULL OR tenant_id = ?", tenantID)
+	if tenant != "" {
+		q = q.Where("tenant_id IS NULL OR tenant_id = (?)", tenant)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list destinations: %w", err)

@@ -108,7 +108,7 @@ type Begin struct {
 	Event   *sqlstore.AuditEvent
 }
 
-// BeginGrant writes b in one transaction: it claims the row for b's run chain (CheckClaim
+// BeginGrant writes b in one transaction: it claims the row for b's run chain (checkClaim
 // under the row's lock), makes the grant the one live grant of the account LockUPN
 // (case-insensitive; another live holder is ErrAccountInUse naming it, and nothing is
 // written), sets the status and appends the event. A row that does not exist is
@@ -146,11 +146,7 @@ func (s *Store) BeginGrant(ctx context.Context, b Begin) error {
 		if b.Event == nil {
 			return nil
 		}
-		e := *b.Event
-		if e.ID == "" {
-			e.ID = sqlstore.NewID("aud")
-		}
-		return s.InsertAudit(ctx, tx, e)
+		return s.InsertAudit(ctx, tx, *b.Event)
 	})
 	if !errors.Is(err, errUniqueBegin) {
 		return err

@@ -90,14 +90,6 @@ func (s *Store) RecordTransition(ctx context.Context, u GrantUpdate, event *sqls
 	if !sqlstore.IsValidStatus(u.Status) {
 		return fmt.Errorf("record grant %s: invalid status %q", u.GrantID, u.Status)
 	}
-	var e sqlstore.AuditEvent
-	if event != nil {
-		e = *event
-		if e.ID == "" {
-			e.ID = sqlstore.NewID("aud")
-		}
-		event = &e
-	}
 	return s.recordGrant(ctx, u, event)
 }
 
