@@ -1,6 +1,7 @@
 package entrasim
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -64,15 +65,7 @@ func (s *Server) TenantWrites(window time.Duration) []TenantWrites {
 	for id, l := range s.writeLog {
 		out = append(out, TenantWrites{TenantID: id, Writes: len(l.at), Peak: peakInWindow(l.at, window), Throttled: l.throttled})
 	}
-	slices.SortFunc(out, func(a, b TenantWrites) int {
-		if a.TenantID < b.TenantID {
-			return -1
-		}
-		if a.TenantID > b.TenantID {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b TenantWrites) int { return cmp.Compare(a.TenantID, b.TenantID) })
 	return out
 }
 
