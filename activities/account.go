@@ -18,13 +18,14 @@ import (
 // heartbeatEvery is well inside the workflow's HeartbeatTimeout (10 s).
 const heartbeatEvery = 3 * time.Second
 
-// heartbeat records details now and every heartbeatEvery until stop is called, so that a
-// cancel reaches the attempt (through ctx) and a lost worker is noticed in seconds.
+// heartbeat records details every heartbeatEvery until stop is called, so that a cancel
+// reaches the attempt (through ctx) and a lost worker is noticed in seconds. The first record
+// waits a period too: the SDK sends a first heartbeat synchronously, a server round trip and a
+// write of the workflow's state, which an attempt that ends in milliseconds does not need.
 func heartbeat(ctx context.Context, details any) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
-	activity.RecordHeartbeat(ctx, details)
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(heartbeatEvery)
@@ -150,6 +151,9 @@ func (a *Activities) DisableAccount(ctx context.Context, in workflows.DisableAcc
 			}
 			prog.Blocked = true
 			stop()
+			if activity.IsActivity(ctx) {
+				activity.RecordHeartbeat(ctx, prog) // now: the next attempt must know
+			}
 			stop = heartbeat(ctx, prog)
 		}
 		return workflows.DisableAccountResult{}, err

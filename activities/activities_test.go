@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -284,9 +286,16 @@ func TestDisableBlockedIsRecordedOnce(t *testing.T) {
 
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
+	var beats []bool
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var p struct{ Blocked bool }
+		require.NoError(t, details.Get(&p))
+		beats = append(beats, p.Blocked)
+	})
 	_, err = env.ExecuteActivity(workflows.DisableAccountActivity, in)
 	assertAppError(t, err, activities.ErrTypeAuthorizationLost, false, time.Minute)
 	assert.Equal(t, []string{workflows.ActionDisableBlocked}, st.Actions())
+	assert.Equal(t, []bool{true}, beats, "the blocked state is heartbeaten at once, for the next attempt")
 	// The event names its history (the store no longer looks the ids up).
 	assert.NotEmpty(t, st.Audits[0].WorkflowID, "workflow id of the disable_blocked event")
 	assert.NotEmpty(t, st.Audits[0].RunID, "run id of the disable_blocked event")
@@ -396,4 +405,29 @@ func TestActivityEnvironment(t *testing.T) {
 	require.ErrorAs(t, err, &appErr)
 	assert.Equal(t, activities.ErrTypeAuthorizationLost, appErr.Type())
 	assert.True(t, appErr.NonRetryable())
+}
+
+// An attempt that ends within a heartbeat period sends no heartbeat: the SDK's first one is a
+// synchronous server round trip and a write of the workflow's state, on the path to active.
+func TestQuickAttemptsSendNoHeartbeat(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	a, st, _ := newActs()
+	st.AddGrant(pending("grt_1", time.Hour))
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	beats := 0
+	env.SetOnActivityHeartbeatListener(func(*activity.Info, converter.EncodedValues) { beats++ })
+
+	v, err := env.ExecuteActivity(workflows.EnsureAccountActivity, workflows.EnsureAccountInput{GrantID: "grt_1", ApplicationID: "app_1",
+		TechnicianEmail: "alice@msp.example", Domain: "contoso.com"})
+	require.NoError(t, err)
+	var acct workflows.AccountResult
+	require.NoError(t, v.Get(&acct))
+	_, err = env.ExecuteActivity(workflows.AssignRolesActivity, workflows.AssignRolesInput{GrantID: "grt_1", ApplicationID: "app_1",
+		ObjectID: acct.ObjectID, RoleIDs: []string{"role-1"}})
+	require.NoError(t, err)
+	_, err = env.ExecuteActivity(workflows.DisableAccountActivity, workflows.DisableAccountInput{GrantID: "grt_1", ApplicationID: "app_1",
+		ObjectID: acct.ObjectID})
+	require.NoError(t, err)
+	assert.Zero(t, beats, "heartbeats sent by attempts that took milliseconds")
 }

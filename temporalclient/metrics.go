@@ -39,6 +39,16 @@ type vec struct {
 type handler struct {
 	vecs *vecs
 	tags map[string]string
+	// resolved holds this handler's series: the SDK asks a long-lived tagged handler for the
+	// same few metrics on every task and request (a handler holds a handful).
+	mu       sync.Mutex
+	resolved []resolved
+}
+
+type resolved struct {
+	kind   byte // 'c', 'g' or 't'
+	name   string
+	metric any // counter, gauge, timer or nopMetric
 }
 
 func (h *handler) WithTags(tags map[string]string) client.MetricsHandler {
@@ -53,32 +63,44 @@ func (h *handler) WithTags(tags map[string]string) client.MetricsHandler {
 }
 
 func (h *handler) Counter(name string) client.MetricsCounter {
-	v := h.vecs.get("counter", name, h.tags)
-	if v == nil || v.counter == nil {
-		return nopMetric{}
-	}
-	return counter{v.counter.WithLabelValues(values(v.labels, h.tags)...)}
+	return h.metric('c', name).(client.MetricsCounter)
 }
 
 func (h *handler) Gauge(name string) client.MetricsGauge {
-	v := h.vecs.get("gauge", name, h.tags)
-	if v == nil || v.gauge == nil {
-		return nopMetric{}
-	}
-	return gauge{v.gauge.WithLabelValues(values(v.labels, h.tags)...)}
+	return h.metric('g', name).(client.MetricsGauge)
 }
 
 func (h *handler) Timer(name string) client.MetricsTimer {
-	v := h.vecs.get("timer", name, h.tags)
-	if v == nil || v.histogram == nil {
-		return nopMetric{}
-	}
-	return timer{v.histogram.WithLabelValues(values(v.labels, h.tags)...)}
+	return h.metric('t', name).(client.MetricsTimer)
 }
 
-func (vs *vecs) get(kind, name string, tags map[string]string) *vec {
+func (h *handler) metric(kind byte, name string) any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range h.resolved {
+		if r.kind == kind && r.name == name {
+			return r.metric
+		}
+	}
+	var m any = nopMetric{}
+	if v := h.vecs.get(kind, name, h.tags); v != nil {
+		lv := values(v.labels, h.tags)
+		switch {
+		case v.counter != nil:
+			m = counter{v.counter.WithLabelValues(lv...)}
+		case v.gauge != nil:
+			m = gauge{v.gauge.WithLabelValues(lv...)}
+		case v.histogram != nil:
+			m = timer{v.histogram.WithLabelValues(lv...)}
+		}
+	}
+	h.resolved = append(h.resolved, resolved{kind, name, m})
+	return m
+}
+
+func (vs *vecs) get(kind byte, name string, tags map[string]string) *vec {
 	name = sanitize(name)
-	key := kind + ":" + name
+	key := string(kind) + ":" + name
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	if v, ok := vs.m[key]; ok {
@@ -92,10 +114,10 @@ func (vs *vecs) get(kind, name string, tags map[string]string) *vec {
 	v := &vec{labels: labels}
 	var c prometheus.Collector
 	switch kind {
-	case "counter":
+	case 'c':
 		v.counter = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name + "_total", Help: "Temporal SDK counter " + name}, labels)
 		c = v.counter
-	case "gauge":
+	case 'g':
 		v.gauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal SDK gauge " + name}, labels)
 		c = v.gauge
 	default:
@@ -112,25 +134,41 @@ func (vs *vecs) get(kind, name string, tags map[string]string) *vec {
 	return v
 }
 
+// values orders tags by labels; a tag the SDK spelled with characters Prometheus refuses
+// matches its sanitized label.
 func values(labels []string, tags map[string]string) []string {
 	out := make([]string, len(labels))
-	byName := make(map[string]string, len(tags))
-	for k, v := range tags {
-		byName[sanitize(k)] = v
-	}
 	for i, l := range labels {
-		out[i] = byName[l]
+		if v, ok := tags[l]; ok {
+			out[i] = v
+			continue
+		}
+		for k, v := range tags {
+			if sanitize(k) == l {
+				out[i] = v
+				break
+			}
+		}
 	}
 	return out
 }
 
+// sanitize maps what Prometheus refuses in a name to '_' (the SDK's names need no change,
+// and then nothing is allocated).
 func sanitize(s string) string {
+	if strings.IndexFunc(s, invalid) < 0 {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
-			return r
+		if invalid(r) {
+			return '_'
 		}
-		return '_'
+		return r
 	}, s)
+}
+
+func invalid(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
 }
 
 type counter struct{ c prometheus.Counter }

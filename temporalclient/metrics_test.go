@@ -34,6 +34,28 @@ temporal_request_total{namespace="default",task_queue="jit-access"} 3
 	}
 }
 
+// A handler keeps the series it resolved: the same name again is the same series, another
+// kind of the same name its own, and a tag the SDK spells with '-' lands on its label.
+func TestHandlerReusesItsSeries(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := NewMetricsHandler(reg).WithTags(map[string]string{"task-queue": "jit-access"})
+	for range 3 {
+		h.Counter("temporal_poll").Inc(1)
+	}
+	h.Gauge("temporal_poll").Update(7)
+	want := `
+# HELP temporal_poll_total Temporal SDK counter temporal_poll
+# TYPE temporal_poll_total counter
+temporal_poll_total{task_queue="jit-access"} 3
+# HELP temporal_poll Temporal SDK gauge temporal_poll
+# TYPE temporal_poll gauge
+temporal_poll{task_queue="jit-access"} 7
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "temporal_poll_total", "temporal_poll"); err != nil {
+		t.Error(err)
+	}
+}
+
 func prometheusGauge(t *testing.T, reg *prometheus.Registry) prometheus.Collector {
 	t.Helper()
 	mfs, err := reg.Gather()
@@ -49,4 +71,26 @@ func prometheusGauge(t *testing.T, reg *prometheus.Registry) prometheus.Collecto
 	}
 	t.Fatal("gauge not exported")
 	return nil
+}
+
+// BenchmarkHandler is the SDK's two patterns: a long-lived tagged handler asked for the same
+// metrics on every task (the worker's), and a handler tagged for one request.
+//
+//	go test -run '^$' -bench Handler -benchmem ./temporalclient/
+func BenchmarkHandler(b *testing.B) {
+	h := NewMetricsHandler(prometheus.NewRegistry()).WithTags(map[string]string{"namespace": "default", "task_queue": "jit-access",
+		"worker_type": "ActivityWorker", "activity_type": "EnsureAccount"})
+	b.Run("long-lived", func(b *testing.B) {
+		for b.Loop() {
+			h.Counter("temporal_activity_execution").Inc(1)
+			h.Timer("temporal_activity_execution_latency").Record(time.Millisecond)
+		}
+	})
+	b.Run("per-request", func(b *testing.B) {
+		for b.Loop() {
+			r := h.WithTags(map[string]string{"operation": "RespondActivityTaskCompleted"})
+			r.Counter("temporal_request").Inc(1)
+			r.Timer("temporal_request_latency").Record(time.Millisecond)
+		}
+	})
 }

@@ -15,24 +15,68 @@ import (
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
 const clockTicks = 100
 
-// cpuTime is the user+system CPU time a process has used, from /proc/PID/stat.
-func cpuTime(pid int) (time.Duration, error) {
+// procStat is what the benchmark reads of /proc/PID/stat.
+type procStat struct {
+	comm     string
+	ppid     int
+	cpu      time.Duration // user + system
+	children time.Duration // user + system of the children it reaped
+}
+
+func readStat(pid int) (procStat, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return procStat{}, err
 	}
 	// The command name may contain spaces; fields start after its closing parenthesis.
 	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return procStat{}, fmt.Errorf("bad /proc/%d/stat", pid)
 	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
+	f := strings.Fields(s[end+1:])
+	if len(f) < 15 {
+		return procStat{}, fmt.Errorf("short /proc/%d/stat", pid)
 	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
+	var n [5]int64
+	for i, k := range []int{1, 11, 12, 13, 14} { // ppid, utime, stime, cutime, cstime
+		if n[i], err = strconv.ParseInt(f[k], 10, 64); err != nil {
+			return procStat{}, fmt.Errorf("bad /proc/%d/stat", pid)
+		}
+	}
+	tick := func(t int64) time.Duration { return time.Duration(t) * time.Second / clockTicks }
+	return procStat{comm: s[open+1 : end], ppid: int(n[0]), cpu: tick(n[1] + n[2]), children: tick(n[3] + n[4])}, nil
+}
+
+// cpuTime is the user+system CPU time a process has used.
+func cpuTime(pid int) (time.Duration, error) {
+	st, err := readStat(pid)
+	return st.cpu, err
+}
+
+// postgresCPU is the CPU time of the PostgreSQL servers on this machine: every postgres
+// process, plus the backends that have exited (their postmaster's reaped children), so that a
+// connection closed between two samples is still counted. Zero when none runs here.
+func postgresCPU() time.Duration {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	stats := map[int]procStat{}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(filepath.Base(d))
+		if err != nil {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && st.comm == "postgres" {
+			stats[pid] = st
+		}
+	}
+	var total time.Duration
+	for _, st := range stats {
+		total += st.cpu
+		if _, child := stats[st.ppid]; !child { // a postmaster
+			total += st.children
+		}
+	}
+	return total
 }
 
 // findServerPID finds the dev server this benchmark started: the process whose command
@@ -56,9 +100,9 @@ func findServerPID(address string) int {
 	return 0
 }
 
-// CPUSample is the CPU time used so far by this process, the Temporal server and the
-// product's other processes.
-type CPUSample struct{ self, server, product time.Duration }
+// CPUSample is the CPU time used so far by this process, the Temporal server, the
+// product's other processes and PostgreSQL.
+type CPUSample struct{ self, server, product, postgres time.Duration }
 
 // CPU samples the CPU time of the stack's processes.
 func (s *Stack) CPU() CPUSample {
@@ -71,12 +115,14 @@ func (s *Stack) CPU() CPUSample {
 		t, _ := cpuTime(pid)
 		c.product += t
 	}
+	c.postgres = postgresCPU()
 	return c
 }
 
 // CPUPerRun is the CPU milliseconds per lifecycle since c: this process (dev: API, worker,
 // emulator, load generator, floor worker; production: emulator, load generator, floor
-// worker), the Temporal server, and production's API and worker processes.
+// worker), the Temporal server, production's API and worker processes, and PostgreSQL (dev:
+// the product's database only; production: Temporal's persistence too).
 func (s *Stack) CPUPerRun(c CPUSample, n int) map[string]float64 {
 	now := s.CPU()
 	if n == 0 {
@@ -89,6 +135,9 @@ func (s *Stack) CPUPerRun(c CPUSample, n int) map[string]float64 {
 	}
 	if s.prod != nil {
 		out["product_processes_cpu_ms_per_lifecycle"] = per(now.product - c.product)
+	}
+	if now.postgres > 0 {
+		out["postgresql_cpu_ms_per_lifecycle"] = per(now.postgres - c.postgres)
 	}
 	return out
 }

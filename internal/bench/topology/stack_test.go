@@ -2,9 +2,15 @@ package topology
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver
+
+	"github.com/jitaccess/jitaccess/internal/testenv"
 )
 
 // A topology that does not exist, or an experiment the production processes cannot take, is
@@ -51,5 +57,28 @@ func TestProcReaders(t *testing.T) {
 	per := s.CPUPerRun(c, 0)
 	if _, ok := per["product_processes_cpu_ms_per_lifecycle"]; ok {
 		t.Fatal("the dev topology has no product processes")
+	}
+}
+
+// PostgreSQL's CPU is counted, a backend that has exited included.
+func TestPostgresCPUCountsExitedBackends(t *testing.T) {
+	db, err := sql.Open("pgx", testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := postgresCPU()
+	if before <= 0 {
+		t.Fatal("no PostgreSQL CPU seen on a machine running the test database")
+	}
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM generate_series(1, 20000000)").Scan(&n); err != nil || n != 20000000 {
+		t.Fatalf("query: %d, %v", n, err)
+	}
+	if err := db.Close(); err != nil { // the backend exits
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the postmaster reaps it
+	if spent := postgresCPU() - before; spent < 500*time.Millisecond {
+		t.Fatalf("PostgreSQL CPU after a query of seconds on a closed connection: %v", spent)
 	}
 }
