@@ -13,9 +13,7 @@ import (
 	"github.com/jitaccess/jitaccess/activities"
 	"github.com/jitaccess/jitaccess/entra"
 	"github.com/jitaccess/jitaccess/internal/entrasim"
-	"github.com/jitaccess/jitaccess/internal/testenv"
 	"github.com/jitaccess/jitaccess/notify"
-	"github.com/jitaccess/jitaccess/seal"
 	"github.com/jitaccess/jitaccess/store"
 	"github.com/jitaccess/jitaccess/workflows"
 )
@@ -27,24 +25,33 @@ import (
 // reports per step is what the product adds to a floor step at c = 1.
 //
 //	go test -run '^$' -bench PathToActive -benchtime 200x -cpuprofile /tmp/path.pprof ./activities/
-func BenchmarkPathToActive(b *testing.B) {
-	db := testenv.MigratedDB(b, "postgres")
-	sl, err := seal.New([]byte(strings.Repeat("k", seal.KeySize)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(db, sl)
+//
+// productEnv is the worker's activities on PostgreSQL and the real connector, consented to
+// the emulator's Contoso tenant over HTTP, with one application of 3 roles and a Temporary
+// Access Pass.
+type productEnv struct {
+	st     *store.Store
+	sim    *entrasim.Server
+	acts   *activities.Activities
+	signIn *activities.SignIn
+	tenant store.Tenant
+	app    store.Application
+}
+
+func newProductEnv(tb testing.TB) productEnv {
+	tb.Helper()
+	_, st := benchStore(tb)
 	ctx := context.Background()
 	must := func(err error) {
-		b.Helper()
+		tb.Helper()
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	sim, err := entrasim.New(entrasim.Options{AutoConsent: true})
 	must(err)
 	ts := httptest.NewServer(sim)
-	b.Cleanup(ts.Close)
+	tb.Cleanup(ts.Close)
 	redirect := "http://127.0.0.1:9999/oauth/callback"
 	dir := entra.New(entra.Config{Authority: ts.URL, GraphURL: ts.URL + "/v1.0", ClientID: entrasim.ClientID,
 		ClientSecret: entrasim.ClientSecret, RedirectURL: redirect}, st)
@@ -73,28 +80,48 @@ func BenchmarkPathToActive(b *testing.B) {
 	must(err)
 	domain := "contoso.onmicrosoft.com"
 	roles := []string{"729827e3-9c14-49f7-bb1b-9608f156bbb8", "fe930be7-5e62-47db-91af-98c3a49a38b1", "f2ef992c-3afb-46b9-b7cf-a126ee74c451"}
-	_, err = st.UpdateApplication(ctx, tn.ID, app.ID, store.ApplicationPatch{Domain: &domain, Roles: &roles})
+	app, err = st.UpdateApplication(ctx, tn.ID, app.ID, store.ApplicationPatch{Domain: &domain, Roles: &roles})
 	must(err)
+	return productEnv{st: st, sim: sim, tenant: tn, app: app,
+		acts: &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 8 * time.Hour, Now: time.Now,
+			Notifier: &notify.Publisher{Store: st, PublicURL: "http://127.0.0.1:8080"}},
+		signIn: &activities.SignIn{Store: st, Directory: dir}}
+}
 
-	acts := &activities.Activities{Store: st, Directory: dir, MaxAccessDuration: 8 * time.Hour, Now: time.Now,
-		Notifier: &notify.Publisher{Store: st, PublicURL: "http://127.0.0.1:8080"}}
-	signIn := &activities.SignIn{Store: st, Directory: dir}
+// newGrant is a pending grant of a new entitled technician (tech<i>).
+func (e productEnv) newGrant(tb testing.TB, i int) (store.Technician, store.Grant) {
+	tb.Helper()
+	ctx := context.Background()
+	tech, _, err := e.st.CreateTechnician(ctx, "tech"+strconv.Itoa(i)+"@msp.example", "Tech "+strconv.Itoa(i), "")
+	if err == nil {
+		err = e.st.AddMember(ctx, e.tenant.ID, tech.ID)
+	}
+	if err == nil {
+		_, err = e.st.CreateRule(ctx, store.Rule{TenantID: e.tenant.ID, Name: "tech " + strconv.Itoa(i), ConditionType: store.ConditionTechnician,
+			TechnicianID: tech.ID, ApplicationID: e.app.ID})
+	}
+	var g store.Grant
+	if err == nil {
+		g, err = e.st.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: "access/" + tech.ID, TenantID: e.tenant.ID, ApplicationID: e.app.ID,
+			TechnicianID: tech.ID, Justification: "ticket", Duration: time.Hour})
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tech, g
+}
 
+func BenchmarkPathToActive(b *testing.B) {
+	e := newProductEnv(b)
+	acts, signIn, tn, app := e.acts, e.signIn, e.tenant, e.app
+	ctx := context.Background()
 	names := []string{"BeginGrant", "PrepareAccount", "EnsureAccount", "IssueTAP", "AssignRoles", "RecordGrant_active"}
 	spent := make([]time.Duration, len(names))
 	i := 0
 	for b.Loop() {
 		b.StopTimer()
 		i++
-		tech, _, err := st.CreateTechnician(ctx, "tech"+strconv.Itoa(i)+"@msp.example", "Tech "+strconv.Itoa(i), "")
-		must(err)
-		must(st.AddMember(ctx, tn.ID, tech.ID))
-		_, err = st.CreateRule(ctx, store.Rule{TenantID: tn.ID, Name: "tech " + strconv.Itoa(i), ConditionType: store.ConditionTechnician,
-			TechnicianID: tech.ID, ApplicationID: app.ID})
-		must(err)
-		g, err := st.CreatePendingGrant(ctx, store.PendingGrant{WorkflowID: "access/" + tech.ID, TenantID: tn.ID, ApplicationID: app.ID,
-			TechnicianID: tech.ID, Justification: "ticket", Duration: time.Hour})
-		must(err)
+		tech, g := e.newGrant(b, i)
 		b.StartTimer()
 
 		var plan workflows.Plan

@@ -33,20 +33,25 @@ func (h *statements) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context
 
 func (h *statements) AfterQuery(context.Context, *bun.QueryEvent) {}
 
+// benchStore is the product's store on a new migrated PostgreSQL database.
+func benchStore(tb testing.TB) (*bun.DB, *store.Store) {
+	db := testenv.MigratedDB(tb, "postgres")
+	sl, err := seal.New([]byte(strings.Repeat("k", seal.KeySize)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return db, store.New(db, sl)
+}
+
 // BenchmarkLifecycleRoundTrips counts the PostgreSQL round trips of each database step of a
 // plain lifecycle (no notification destination configured), with the product's store and
 // notification publisher: counts, not times. -v lists the statements.
 //
 //	go test -run '^$' -bench LifecycleRoundTrips -benchtime 1x -v ./activities/
 func BenchmarkLifecycleRoundTrips(b *testing.B) {
-	db := testenv.MigratedDB(b, "postgres")
+	db, st := benchStore(b)
 	h := &statements{}
 	db.AddQueryHook(h)
-	sl, err := seal.New([]byte(strings.Repeat("k", seal.KeySize)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := store.New(db, sl)
 	ctx := context.Background()
 	must := func(err error) {
 		if err != nil {
@@ -100,6 +105,12 @@ func BenchmarkLifecycleRoundTrips(b *testing.B) {
 			{"RecordGrant_active", func() error { return acts.RecordGrant(ctx, []workflows.Record{active}) }},
 			{"RecordGrant_revoking", func() error { return acts.RecordGrant(ctx, []workflows.Record{revoking}) }},
 			{"DisableAccount_db", func() error { return st.DeleteCredential(ctx, g.ID) }},
+			{"DeleteTAP_db", func() error { // beside the disable: the pass's id, then forgetting it
+				if _, err := st.TAPID(ctx, g.ID); err != nil {
+					return err
+				}
+				return st.ForgetTAP(ctx, g.ID)
+			}},
 			{"RecordGrant_expired", func() error { return acts.RecordGrant(ctx, []workflows.Record{expired}) }},
 		}
 		total := int64(0)

@@ -39,6 +39,7 @@ type SignInStore interface {
 	SignInMethod(ctx context.Context, applicationID string) (string, error)
 	SaveTAP(ctx context.Context, grantID string, tap directory.TAP) error
 	TAPID(ctx context.Context, grantID string) (string, error)
+	ForgetTAP(ctx context.Context, grantID string) error
 	TAPExpiry(ctx context.Context, grantID string) (time.Time, bool, error)
 }
 
@@ -200,7 +201,8 @@ func (a *SignIn) IssueTAP(ctx context.Context, in IssueTAPInput) (IssueTAPResult
 type DeleteTAPInput = signinwire.DeleteTAPInput
 
 // DeleteTAP deletes the grant's Temporary Access Pass (every TAP of the account when its id
-// is not on record) at revoke or expiry, before DisableAccount. The workflow tries it briefly
+// is not on record) at revoke or expiry, beside DisableAccount (before it, in histories
+// recorded before tap-delete-beside-disable). The workflow tries it briefly
 // (the disable must not wait); a tenant mismatch is never reported as done.
 func (a *SignIn) DeleteTAP(ctx context.Context, in DeleteTAPInput) error {
 	if in.ObjectID == "" {
@@ -216,7 +218,14 @@ func (a *SignIn) DeleteTAP(ctx context.Context, in DeleteTAPInput) error {
 	}
 	err = a.Directory.DeleteTAP(ctx, in.ApplicationID, in.ObjectID, id)
 	if errors.Is(err, directory.ErrNotFound) {
-		return nil // the account is gone from the pinned tenant, and its passes with it
+		err = nil // the account is gone from the pinned tenant, and its passes with it
 	}
-	return signInError("delete the Temporary Access Pass of "+in.ObjectID, err, true)
+	if err != nil {
+		return signInError("delete the Temporary Access Pass of "+in.ObjectID, err, true)
+	}
+	// Its id stays on record until now, whichever of this and the disable ends first.
+	if err := a.Store.ForgetTAP(ctx, in.GrantID); err != nil {
+		return fmt.Errorf("forget the Temporary Access Pass of grant %s: %w", in.GrantID, err)
+	}
+	return nil
 }

@@ -75,6 +75,12 @@ func (s *signInStore) TAPID(_ context.Context, grantID string) (string, error) {
 	defer s.mu.Unlock()
 	return s.taps[grantID].ID, nil
 }
+func (s *signInStore) ForgetTAP(_ context.Context, grantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.taps, grantID)
+	return nil
+}
 func (s *signInStore) TAPExpiry(_ context.Context, grantID string) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

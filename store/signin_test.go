@@ -60,7 +60,7 @@ func TestSignInMethod(t *testing.T) {
 }
 
 func TestTenantPinningAndTAPCredential(t *testing.T) {
-	eachStore(t, func(t *testing.T, st *store.Store, _ *bun.DB) {
+	eachStore(t, func(t *testing.T, st *store.Store, db *bun.DB) {
 		ctx := context.Background()
 		f := setup(t, st)
 		pinned, err := st.PinnedEntraTenant(ctx, f.app.ID)
@@ -106,11 +106,39 @@ func TestTenantPinningAndTAPCredential(t *testing.T) {
 		id, err := st.TAPID(ctx, grantID)
 		require.NoError(t, err)
 		require.Equal(t, "tap-1", id)
+		// The disable forgets every secret but keeps the pass's id for DeleteTAP, which runs
+		// beside it and may read it later; ForgetTAP then ends the row.
 		require.NoError(t, st.DeleteCredential(ctx, grantID))
 		_, err = st.TAP(ctx, grantID)
 		require.ErrorIs(t, err, store.ErrNotFound)
+		_, ok, err := st.TAPExpiry(ctx, grantID)
+		require.NoError(t, err)
+		require.False(t, ok)
+		id, err = st.TAPID(ctx, grantID)
+		require.NoError(t, err)
+		require.Equal(t, "tap-1", id, "the id outlives the disable")
+		var secrets []string
+		require.NoError(t, db.NewSelect().Table("grant_credentials").Column("password_sealed").Where("grant_id = ?", grantID).Scan(ctx, &secrets))
+		require.Equal(t, []string{""}, secrets, "no password left at rest")
+		require.NoError(t, st.ForgetTAP(ctx, grantID))
 		id, err = st.TAPID(ctx, grantID)
 		require.NoError(t, err)
 		require.Empty(t, id)
+		n, err := db.NewSelect().Table("grant_credentials").Where("grant_id = ?", grantID).Count(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "the row ends")
+
+		// The other order: the pass deleted first, then the disable; and a password-only row.
+		require.NoError(t, st.SaveCredential(ctx, grantID, "alice@contoso.com", "Pw-1234567890!"))
+		require.NoError(t, st.SaveTAP(ctx, grantID, directory.TAP{ID: "tap-2", Pass: "Abc+defg", ExpiresAt: exp}))
+		require.NoError(t, st.ForgetTAP(ctx, grantID))
+		_, err = st.TAP(ctx, grantID)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.NoError(t, st.DeleteCredential(ctx, grantID))
+		n, err = db.NewSelect().Table("grant_credentials").Where("grant_id = ?", grantID).Count(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "the row ends")
+		require.NoError(t, st.DeleteCredential(ctx, grantID), "idempotent")
+		require.NoError(t, st.ForgetTAP(ctx, grantID), "idempotent")
 	})
 }

@@ -217,6 +217,9 @@ func (s *Store) DeleteCredential(_ context.Context, grantID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.credentials, grantID)
+	if t, ok := s.taps[grantID]; ok { // the id stays for DeleteTAP, as in the store
+		s.taps[grantID] = directory.TAP{ID: t.ID}
+	}
 	s.Deleted = append(s.Deleted, grantID)
 	return nil
 }

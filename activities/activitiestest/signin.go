@@ -42,12 +42,20 @@ func (s *Store) TAPID(_ context.Context, grantID string) (string, error) {
 	return s.taps[grantID].ID, nil
 }
 
+// ForgetTAP implements activities.SignInStore.
+func (s *Store) ForgetTAP(_ context.Context, grantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.taps, grantID)
+	return nil
+}
+
 // TAPExpiry implements activities.SignInStore.
 func (s *Store) TAPExpiry(_ context.Context, grantID string) (time.Time, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.taps[grantID]
-	return t.ExpiresAt, ok, nil
+	return t.ExpiresAt, ok && t.Pass != "", nil
 }
 
 // TAP returns the pass saved for a grant.

@@ -46,6 +46,9 @@ func (s *Store) Credential(ctx context.Context, grantID string) (upn, password s
 	if err != nil {
 		return "", "", sqlstore.NoRows(err, "active credential", grantID)
 	}
+	if m.PasswordSealed == "" { // forgotten by DeleteCredential
+		return "", "", sqlstore.NotFound("active credential", grantID)
+	}
 	plain, err := s.Sealer.Open(m.PasswordSealed, passwordAAD(grantID))
 	if err != nil {
 		return "", "", fmt.Errorf("open password of %s: %w", grantID, err)
@@ -53,10 +56,32 @@ func (s *Store) Credential(ctx context.Context, grantID string) (upn, password s
 	return m.UPN, plain, nil
 }
 
-// DeleteCredential forgets a grant's password (idempotent).
+// DeleteCredential forgets a grant's password and Temporary Access Pass (idempotent). A row
+// naming a pass keeps its id, and nothing secret, for DeleteTAP, which runs beside the disable
+// and ends the row with ForgetTAP; a row without one goes now.
 func (s *Store) DeleteCredential(ctx context.Context, grantID string) error {
-	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ?", grantID).Exec(ctx); err != nil {
+	if _, err := s.DB.NewUpdate().Table("grant_credentials").Set("password_sealed = ''").
+		Set("temporary_access_pass_sealed = NULL").Set("tap_expires_at = NULL").
+		Where("grant_id = ? AND tap_id IS NOT NULL AND tap_id <> ''", grantID).Exec(ctx); err != nil {
 		return fmt.Errorf("delete credential: %w", err)
+	}
+	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ? AND (tap_id IS NULL OR tap_id = '')", grantID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete credential: %w", err)
+	}
+	return nil
+}
+
+// ForgetTAP forgets a grant's Temporary Access Pass once it is deleted from the directory,
+// and the row with it when DeleteCredential already emptied it (idempotent; in either order,
+// each statement sees the other's).
+func (s *Store) ForgetTAP(ctx context.Context, grantID string) error {
+	if _, err := s.DB.NewUpdate().Table("grant_credentials").Set("tap_id = NULL").
+		Set("temporary_access_pass_sealed = NULL").Set("tap_expires_at = NULL").
+		Where("grant_id = ?", grantID).Exec(ctx); err != nil {
+		return fmt.Errorf("forget temporary access pass: %w", err)
+	}
+	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ? AND password_sealed = ''", grantID).Exec(ctx); err != nil {
+		return fmt.Errorf("forget temporary access pass: %w", err)
 	}
 	return nil
 }
