@@ -81,7 +81,7 @@ func TestTAPPolicyOffFailsTheGrant(t *testing.T) {
 }
 
 // With password_and_tap the account gets a pass covering the grant, sealed in the store and
-// never in a payload; the pass is deleted before the disable at expiry.
+// never in a payload; the pass is deleted beside the disable at expiry.
 func TestTAPIssuedAndDeletedAtExpiry(t *testing.T) {
 	f := newFixture(t)
 	f.st.Entitlement.Application.SignInMethod = "password_and_tap"
@@ -91,8 +91,10 @@ func TestTAPIssuedAndDeletedAtExpiry(t *testing.T) {
 	assert.Equal(t, []string{"BeginGrant", "PrepareAccount", "EnsureAccount", "IssueTAP", "AssignRoles", "RecordGrant", "RecordGrant",
 		"DeleteTAP", "DisableAccount", "RecordGrant"}, f.started)
 	assert.Equal(t, []string{"IssueTAP", "DeleteTAP"}, f.dir.SignInOps())
-	tap, ok := f.st.TAP("grt_1")
+	tap, ok := f.st.LastTAP("grt_1")
 	require.True(t, ok, "the pass is saved beside the password")
+	_, ok = f.st.TAP("grt_1")
+	assert.False(t, ok, "the store forgets the pass once it is deleted")
 	f.mu.Lock()
 	all := strings.Join(f.payloads, "\n")
 	f.mu.Unlock()

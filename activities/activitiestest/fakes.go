@@ -36,6 +36,7 @@ type Store struct {
 	credentials map[string]Credential
 	Deleted     []string // grant ids whose credential was deleted
 	taps        map[string]directory.TAP
+	lastTAPs    map[string]directory.TAP
 }
 
 // AddGrant adds a pending grant row, as the API does before starting a run.

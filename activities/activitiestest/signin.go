@@ -32,6 +32,10 @@ func (s *Store) SaveTAP(_ context.Context, grantID string, tap directory.TAP) er
 		s.taps = map[string]directory.TAP{}
 	}
 	s.taps[grantID] = tap
+	if s.lastTAPs == nil {
+		s.lastTAPs = map[string]directory.TAP{}
+	}
+	s.lastTAPs[grantID] = tap
 	return nil
 }
 
@@ -58,7 +62,16 @@ func (s *Store) TAPExpiry(_ context.Context, grantID string) (time.Time, bool, e
 	return t.ExpiresAt, ok && t.Pass != "", nil
 }
 
-// TAP returns the pass saved for a grant.
+// LastTAP returns the last pass saved for a grant, also once the grant has ended and the
+// store forgot it (for tests that look for it where it must not be).
+func (s *Store) LastTAP(grantID string) (directory.TAP, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.lastTAPs[grantID]
+	return t, ok
+}
+
+// TAP returns the pass saved for a grant while the store holds it.
 func (s *Store) TAP(grantID string) (directory.TAP, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
