@@ -58,30 +58,29 @@ func (s *Store) Credential(ctx context.Context, grantID string) (upn, password s
 
 // DeleteCredential forgets a grant's password and Temporary Access Pass (idempotent). A row
 // naming a pass keeps its id, and nothing secret, for DeleteTAP, which runs beside the disable
-// and ends the row with ForgetTAP; a row without one goes now.
+// and forgets the id with ForgetTAP; the row goes once it holds neither.
 func (s *Store) DeleteCredential(ctx context.Context, grantID string) error {
-	if _, err := s.DB.NewUpdate().Table("grant_credentials").Set("password_sealed = ''").
-		Set("temporary_access_pass_sealed = NULL").Set("tap_expires_at = NULL").
-		Where("grant_id = ? AND tap_id IS NOT NULL AND tap_id <> ''", grantID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete credential: %w", err)
-	}
-	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ? AND (tap_id IS NULL OR tap_id = '')", grantID).Exec(ctx); err != nil {
-		return fmt.Errorf("delete credential: %w", err)
-	}
-	return nil
+	return s.eraseCredential(ctx, grantID, "delete credential", "password_sealed = ''")
 }
 
-// ForgetTAP forgets a grant's Temporary Access Pass once it is deleted from the directory,
-// and the row with it when DeleteCredential already emptied it (idempotent; in either order,
-// each statement sees the other's).
+// ForgetTAP forgets a grant's Temporary Access Pass once it is deleted from the directory;
+// the row goes once it holds neither a password nor a pass id (idempotent).
 func (s *Store) ForgetTAP(ctx context.Context, grantID string) error {
-	if _, err := s.DB.NewUpdate().Table("grant_credentials").Set("tap_id = NULL").
+	return s.eraseCredential(ctx, grantID, "forget temporary access pass", "tap_id = NULL")
+}
+
+// eraseCredential clears column (and the pass, which neither the disable nor its deletion
+// keeps), then deletes the row when nothing is left in it. DeleteCredential and ForgetTAP run
+// concurrently: whichever deletes last has seen both erasures, so the row never stays.
+func (s *Store) eraseCredential(ctx context.Context, grantID, op, column string) error {
+	if _, err := s.DB.NewUpdate().Table("grant_credentials").Set(column).
 		Set("temporary_access_pass_sealed = NULL").Set("tap_expires_at = NULL").
 		Where("grant_id = ?", grantID).Exec(ctx); err != nil {
-		return fmt.Errorf("forget temporary access pass: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
-	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).Where("grant_id = ? AND password_sealed = ''", grantID).Exec(ctx); err != nil {
-		return fmt.Errorf("forget temporary access pass: %w", err)
+	if _, err := s.DB.NewDelete().Model((*schema.GrantCredential)(nil)).
+		Where("grant_id = ? AND password_sealed = '' AND (tap_id IS NULL OR tap_id = '')", grantID).Exec(ctx); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }
