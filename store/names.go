@@ -42,6 +42,10 @@ func DerivedID(prefix, key string) string { return sqlstore.DerivedID(prefix, ke
 // TerminalStatuses are the statuses a grant never leaves.
 func TerminalStatuses() []string { return sqlstore.TerminalStatuses() }
 
+// CheckClaim says whether a run chain's claim may run the grant (ErrClaimRefused with the
+// reason when not).
+func CheckClaim(g Grant, c Claim) error { return grants.CheckClaim(g, c) }
+
 // IsTerminal reports whether a grant in status has ended for good.
 func IsTerminal(status string) bool { return sqlstore.IsTerminal(status) }
 

@@ -72,16 +72,15 @@ func (s *Store) BeginGrant(_ context.Context, b store.Begin) error {
 		return err
 	}
 	g, ok := s.rows[b.GrantID]
-	switch {
-	case !ok:
+	if !ok {
 		return fmt.Errorf("%w: no grant %s", store.ErrClaimRefused, b.GrantID)
-	case g.TenantID != b.TenantID || g.ApplicationID != b.ApplicationID || g.TechnicianID != b.TechnicianID ||
-		(g.WorkflowID != "" && g.WorkflowID != b.WorkflowID):
-		return fmt.Errorf("%w: grant %s does not match", store.ErrClaimRefused, b.GrantID)
-	case g.FirstRunID != "" && g.FirstRunID != b.FirstRunID:
-		return fmt.Errorf("%w: grant %s is run by another run", store.ErrClaimRefused, b.GrantID)
-	case store.IsTerminal(g.Status):
-		return fmt.Errorf("%w: grant %s has ended", store.ErrClaimRefused, b.GrantID)
+	}
+	row := *g
+	if row.WorkflowID == "" {
+		row.WorkflowID = b.WorkflowID
+	}
+	if err := store.CheckClaim(row, b.Claim); err != nil {
+		return err
 	}
 	if b.LockUPN != "" {
 		if s.locks == nil {

@@ -84,10 +84,10 @@ type Claim struct {
 	FirstRunID    string
 }
 
-// checkClaim says whether c may run g: the row must match c's tenant, application,
+// CheckClaim says whether c may run g: the row must match c's tenant, application,
 // technician and workflow id, not have ended, and be unclaimed or claimed by the same chain
 // (a Reset keeps the first run id). Anything else is ErrClaimRefused with the reason.
-func checkClaim(g Grant, c Claim) error {
+func CheckClaim(g Grant, c Claim) error {
 	switch {
 	case g.TenantID != c.TenantID || g.ApplicationID != c.ApplicationID || g.TechnicianID != c.TechnicianID || g.WorkflowID != c.WorkflowID:
 		return fmt.Errorf("%w: grant %s was requested for another tenant, application, technician or workflow", ErrClaimRefused, c.GrantID)
@@ -108,7 +108,7 @@ type Begin struct {
 	Event   *sqlstore.AuditEvent
 }
 
-// BeginGrant writes b in one transaction: it claims the row for b's run chain (checkClaim
+// BeginGrant writes b in one transaction: it claims the row for b's run chain (CheckClaim
 // under the row's lock), makes the grant the one live grant of the account LockUPN
 // (case-insensitive; another live holder is ErrAccountInUse naming it, and nothing is
 // written), sets the status and appends the event. A row that does not exist is
@@ -129,7 +129,7 @@ func (s *Store) BeginGrant(ctx context.Context, b Begin) error {
 		} else if err != nil {
 			return fmt.Errorf("claim grant %s: %w", b.GrantID, err)
 		}
-		if err := checkClaim(FromRow(m), b.Claim); err != nil {
+		if err := CheckClaim(FromRow(m), b.Claim); err != nil {
 			return err
 		}
 		upd := tx.NewUpdate().Model((*schema.Grant)(nil)).Set("first_run_id = ?", b.FirstRunID).Set("run_id = ?", b.RunID).
