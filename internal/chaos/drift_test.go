@@ -74,8 +74,14 @@ func (d *drift) oobEvents() []oobEvent {
 	return append([]oobEvent(nil), d.events...)
 }
 
+// activeMargin: an active grant is picked only this long before its expiry. The views are
+// polled through the API, so after an outage they can be seconds old, and a grant that expired
+// meanwhile has no run left to terminate or reset.
+const activeMargin = 10 * time.Second
+
 // pick chooses, at random, a grant the poller sees in status whose technician has no other
-// grant and that no admin revokes, and marks it picked.
+// grant and that no admin revokes (an active one at least activeMargin before its expiry), and
+// marks it picked.
 func (r *run) pick(status string) (*grant, grantView) {
 	r.w.mu.Lock()
 	defer r.w.mu.Unlock()
@@ -83,7 +89,8 @@ func (r *run) pick(status string) (*grant, grantView) {
 	defer r.drift.mu.Unlock()
 	var cands []*grant
 	for _, g := range r.w.grants {
-		if v, ok := r.w.views[g.id]; ok && v.Status == status && g.round == 1 && !g.revoke && len(g.tech.grants) == 1 && !r.drift.picked[g] {
+		if v, ok := r.w.views[g.id]; ok && v.Status == status && g.round == 1 && !g.revoke && len(g.tech.grants) == 1 && !r.drift.picked[g] &&
+			(status != string(workflows.StatusActive) || v.ExpiresAt != nil && time.Until(*v.ExpiresAt) > activeMargin) {
 			cands = append(cands, g)
 		}
 	}
